@@ -1,1 +1,1 @@
-"""loopmill.cli"""
+"""Command-line interface (typer); logic lives in the library."""

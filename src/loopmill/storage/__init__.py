@@ -1,1 +1,1 @@
-"""loopmill.storage"""
+"""Storage: atomic local outputs and metadata sidecars."""

@@ -1,0 +1,122 @@
+"""``loopmill loop``: existing tracks in, bar-exact seamless loop files out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from loopmill.cli._common import err_console, guarded, out_console
+from loopmill.pipeline.loop_files import (
+    BatchReport,
+    ItemResult,
+    LoopOptions,
+    expand_inputs,
+    loop_files,
+)
+
+
+def _table(report: BatchReport) -> Table:
+    table = Table(title="loops", title_justify="left")
+    for col in ("file", "bars", "bpm", "key", "length s", "seam", "time s", "output / error"):
+        table.add_column(col, overflow="fold")
+    for it in report.items:
+        if it.ok and it.loop is not None:
+            lp = it.loop
+            table.add_row(
+                it.source.name,
+                str(lp["bars"]),
+                f"{lp['bpm']:.2f}",
+                str(lp["key"] or "-"),
+                f"{lp['duration']:.2f}",
+                f"{lp['seam_score']:.2f}" if lp["seam_score"] is not None else "-",
+                f"{it.seconds:.2f}",
+                str(it.output),
+            )
+        else:
+            table.add_row(it.source.name, "", "", "", "", "", f"{it.seconds:.2f}",
+                          f"[red]{it.error}[/]")
+    return table
+
+
+def loop(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="Audio files or folders (searched recursively).")
+    ],
+    dest: Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")] = Path("loops"),
+    bars: Annotated[
+        int | None, typer.Option(min=1, help="Exact loop length in bars (default: best fit).")
+    ] = None,
+    min_duration: Annotated[
+        float, typer.Option(help="Shortest loop in seconds (before --bpm).")
+    ] = LoopOptions.min_duration,
+    max_duration: Annotated[
+        float, typer.Option(help="Longest loop in seconds (before --bpm).")
+    ] = LoopOptions.max_duration,
+    bpm: Annotated[
+        float | None,
+        typer.Option(help="Time-stretch each loop to exactly this tempo (pitch kept)."),
+    ] = None,
+    beats_per_bar: Annotated[
+        int | None, typer.Option(help="Force the meter: 3 or 4 (default: detected).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Output format: wav, flac, ogg or mp3.")
+    ] = "wav",
+    loudness: Annotated[
+        float | None,
+        typer.Option(help="Normalise to this loudness in LUFS, true peak <= -1 dBTP "
+                     "(default: keep the level)."),
+    ] = None,
+    keep_metadata: Annotated[
+        bool, typer.Option(help="Write a JSON sidecar with the loop's measurements.")
+    ] = False,
+    max_input_duration: Annotated[
+        float, typer.Option(help="Refuse inputs longer than this many seconds.")
+    ] = LoopOptions.max_input_duration,
+) -> None:
+    """Cut the best bar-exact seamless loop out of each track.
+
+    Every output carries its loop points (WAV smpl chunk, Vorbis LOOPSTART/LOOPLENGTH,
+    ID3 TXXX) and is named <name>_loop.<format> in --dest. Failed files are listed
+    at the end; the others are still written.
+
+    Example: loopmill loop song.ogg --dest loops --bars 8 --bpm 90 --format ogg
+    """
+    opts = LoopOptions(
+        format=fmt.lower(),
+        bars=bars,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        bpm=bpm,
+        beats_per_bar=beats_per_bar,
+        target_lufs=loudness,
+        keep_metadata=keep_metadata,
+        max_input_duration=max_input_duration,
+    )
+    total = len(expand_inputs(inputs))
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("looping", total=total)
+
+        def step(item: ItemResult) -> None:
+            progress.update(task, advance=1, description=f"looping {item.source.name}")
+
+        report = guarded(lambda: loop_files(inputs, dest=dest, options=opts, on_item=step))
+    out_console.print(_table(report))
+    failed = report.failures
+    done = len(report.items) - len(failed)
+    out_console.print(f"{done} loop(s) written to {dest}, {len(failed)} failed")
+    for it in failed:
+        err_console.print(f"[bold red]error:[/] {it.error}")
+    if failed:
+        raise typer.Exit(1)

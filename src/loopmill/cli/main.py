@@ -1,0 +1,42 @@
+"""The ``loopmill`` command: a thin typer layer over the library."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from loopmill import __version__
+from loopmill.cli.inspect_cmd import inspect
+from loopmill.cli.loop_cmd import loop
+
+app = typer.Typer(
+    name="loopmill",
+    help="An unlimited source of seamless, loopable music.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(loop)
+app.command()(inspect)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"loopmill {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """An unlimited source of seamless, loopable music."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,161 @@
+"""``make_loop``: any audio in, a bar-exact seamless loop out."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from loopmill.errors import BadInputError
+from loopmill.loops.seam import seam_score
+from loopmill.loops.search import find_candidates, search_features
+from loopmill.loops.splice import align_splice, cut_loop
+from loopmill.loops.stretch import loop_length_samples, stretch_loop
+from loopmill.loops.types import Loop
+
+DEFAULT_MIN_DURATION = 4.0
+DEFAULT_MAX_DURATION = 120.0
+BPM_RANGE = (20.0, 300.0)
+
+
+def _check_options(
+    *, min_duration: float, max_duration: float, bpm: float | None, bars: int | None
+) -> None:
+    if min_duration < 0 or max_duration <= 0:
+        raise BadInputError(
+            f"durations must be positive (got --min-duration {min_duration:g}, "
+            f"--max-duration {max_duration:g})"
+        )
+    if min_duration > max_duration:
+        raise BadInputError(
+            f"--min-duration {min_duration:g} s is greater than --max-duration "
+            f"{max_duration:g} s; make the minimum smaller than the maximum"
+        )
+    if bpm is not None and not BPM_RANGE[0] <= bpm <= BPM_RANGE[1]:
+        raise BadInputError(
+            f"--bpm {bpm:g} is out of range; use {BPM_RANGE[0]:g} to {BPM_RANGE[1]:g}"
+        )
+    if bars is not None and bars < 1:
+        raise BadInputError(f"--bars {bars} must be at least 1")
+
+
+def make_loop(
+    y: np.ndarray,
+    *,
+    sr: int,
+    bars: int | None = None,
+    min_duration: float = DEFAULT_MIN_DURATION,
+    max_duration: float = DEFAULT_MAX_DURATION,
+    bpm: float | None = None,
+    beats_per_bar: int | None = None,
+    target_lufs: float | None = None,
+    true_peak_db: float = -1.0,
+) -> Loop:
+    """Find and cut the best bar-exact seamless loop in ``y``.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Audio ``[C, T]`` float32.
+    sr : int
+        Sample rate of ``y``.
+    bars : int, optional
+        Exact loop length in bars; otherwise any whole number of bars within
+        ``min_duration``..``max_duration`` seconds, preferring 2^k-bar phrases.
+    min_duration, max_duration : float
+        Limits on the loop length in seconds (before any tempo change).
+    bpm : float, optional
+        Time-stretch the loop to exactly this tempo (pitch kept, Rubber Band). The
+        loop then lasts exactly ``bars * beats_per_bar * 60 / bpm`` seconds, to the
+        sample. Half or double the detected tempo is matched to the nearest level.
+    beats_per_bar : int, optional
+        Force the meter (3 or 4) instead of detecting it.
+    target_lufs : float, optional
+        Normalise the loop to this integrated loudness (true peak kept under
+        ``true_peak_db``). By default the level is left as it is.
+    true_peak_db : float
+        True-peak ceiling for the normalisation, in dBTP.
+
+    Returns
+    -------
+    Loop
+        The loop with its measurements.
+
+    Raises
+    ------
+    BadInputError
+        Silent or too-short audio, or inconsistent options.
+    NoLoopFoundError
+        No whole-bar span fits the constraints.
+    """
+    from loopmill.analysis import analyze
+    from loopmill.audio.loudness import integrated_loudness, normalize_loudness, true_peak
+
+    _check_options(min_duration=min_duration, max_duration=max_duration, bpm=bpm, bars=bars)
+    if y.ndim != 2 or y.shape[1] == 0:
+        raise BadInputError(f"audio must be shaped [channels, samples], got {y.shape}")
+    y = np.asarray(y, dtype=np.float32)
+    an = analyze(y, sr=sr, beats_per_bar=beats_per_bar)
+    feats = an.features
+    fps = feats.sr / feats.hop_length
+    sfeats = search_features(
+        mel_db=feats.mel_db, chroma=feats.chroma, rms=feats.rms, frames_per_second=fps
+    )
+    bpb = an.beats_per_bar
+    bar_seconds = bpb * 60.0 / an.bpm
+    if y.shape[1] / sr < bar_seconds:
+        raise BadInputError(
+            f"audio is {y.shape[1] / sr:.2f} s, shorter than one bar "
+            f"({bar_seconds:.2f} s at {an.bpm:.1f} BPM); a loop needs at least one bar"
+        )
+    candidates = find_candidates(
+        sfeats,
+        beats=an.beats,
+        downbeats=an.downbeats,
+        beats_per_bar=bpb,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        bars=bars,
+        track_duration=y.shape[1] / sr,
+    )
+    best = candidates[0]
+    start = round(float(an.beats[best.start_beat]) * sr)
+    end = round(float(an.beats[best.end_beat]) * sr)
+    start, end = align_splice(y, sr=sr, start=start, end=end)
+    beat_seconds = (end - start) / sr / (best.bars * bpb)
+    crossfade = round(min(max(beat_seconds / 8.0, 0.01), 0.05) * sr)
+    audio = cut_loop(y, start=start, end=end, crossfade=crossfade)
+    loop_bpm = 60.0 / beat_seconds
+
+    stretched = False
+    if bpm is not None:
+        # Match the nearest metrical level: a 180 BPM request on a 90 BPM track keeps
+        # the bars and doubles nothing but the count of beats we call a bar.
+        target = float(bpm)
+        length = loop_length_samples(bars=best.bars, beats_per_bar=bpb, bpm=target, sr=sr)
+        for factor in (2.0, 0.5):
+            alt = loop_length_samples(bars=best.bars, beats_per_bar=bpb, bpm=target / factor, sr=sr)
+            if abs(np.log(alt / audio.shape[1])) < abs(np.log(length / audio.shape[1])):
+                length = alt
+        audio = stretch_loop(audio, sr=sr, length=length)
+        loop_bpm = target
+        stretched = True
+
+    if target_lufs is not None:
+        audio, _gain = normalize_loudness(
+            audio, sr=sr, target_lufs=target_lufs, true_peak_db=true_peak_db
+        )
+    return Loop(
+        audio=audio,
+        sr=sr,
+        start=start,
+        end=end,
+        bars=best.bars,
+        beats_per_bar=bpb,
+        bpm=float(loop_bpm),
+        source_bpm=float(an.bpm),
+        key=str(an.key) if an.key is not None else None,
+        seam_score=seam_score(audio, sr=sr, start=0, end=audio.shape[1]),
+        loudness_lufs=integrated_loudness(audio, sr=sr),
+        true_peak_db=true_peak(audio, sr=sr),
+        stretched=stretched,
+        extra={"candidate_distance": round(best.distance, 4), "crossfade": crossfade},
+    )

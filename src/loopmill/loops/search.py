@@ -1,0 +1,235 @@
+"""Finding the best loop of a whole number of bars in a track.
+
+Every tracked beat is a candidate start; every whole number of bars that fits the
+duration limits gives the matching end beat (the tracked one, so tempo drift is
+followed). A candidate is scored by how alike the music is
+
+* just past the loop end and at the loop start (what is heard after the wrap is
+  what the track would have played next), over one bar on a sixteenth-note grid,
+  weighting the first beat most, in spectral envelope (log-mel), harmony (chroma)
+  and loudness; and
+* just before the loop end and just before the loop start (the lead-in), at half
+  weight,
+
+then adjusted for musical sense: spans of 2^k bars (phrases) are preferred, starts
+on a detected downbeat are preferred, and longer loops win ties. All distances are
+divided by the median candidate distance so the penalties mean the same thing on
+every track.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from loopmill.errors import BadInputError, NoLoopFoundError
+
+_GRID = 4  # grid points per beat (sixteenth notes in 4/4)
+_PHRASE_PENALTY = 0.15
+_OFF_DOWNBEAT_PENALTY = 0.25
+_LENGTH_BONUS = 0.04
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One scored loop candidate.
+
+    Attributes
+    ----------
+    start_beat, end_beat : int
+        Indices into the beat array.
+    bars : int
+        Whole bars between them.
+    distance : float
+        Normalised feature distance (lower is more alike; ~1 is a typical candidate).
+    cost : float
+        ``distance`` plus the musical penalties; the search minimises it.
+    """
+
+    start_beat: int
+    end_beat: int
+    bars: int
+    distance: float
+    cost: float
+
+
+@dataclass(frozen=True)
+class SearchFeatures:
+    """Per-frame features the search compares, ``[F, D]`` with their frame rate."""
+
+    frames: np.ndarray
+    frames_per_second: float
+
+
+def search_features(
+    *, mel_db: np.ndarray, chroma: np.ndarray, rms: np.ndarray, frames_per_second: float
+) -> SearchFeatures:
+    """Stack and normalise the analysis features for distance computations.
+
+    Parameters
+    ----------
+    mel_db : np.ndarray
+        Log-mel spectrogram ``[n_mels, F]`` in dB.
+    chroma : np.ndarray
+        Chroma ``[12, F]``.
+    rms : np.ndarray
+        Frame RMS ``[F]``.
+    frames_per_second : float
+        Frame rate of the features.
+
+    Returns
+    -------
+    SearchFeatures
+        Frames ``[F, n_mels + 12 + 1]``: mel in units of its global spread, chroma
+        scaled to unit length (times 2, so harmony weighs about as much as timbre),
+        loudness in units of 6 dB.
+    """
+    mel = np.asarray(mel_db, dtype=np.float32).T
+    mel = (mel - mel.mean()) / max(float(mel.std()), 1e-6)
+    chr_ = np.asarray(chroma, dtype=np.float32).T
+    chr_ = 2.0 * chr_ / np.maximum(np.linalg.norm(chr_, axis=1, keepdims=True), 1e-6)
+    loud = 20.0 * np.log10(np.maximum(np.asarray(rms, dtype=np.float32), 1e-5)) / 6.0
+    frames = np.concatenate([mel, chr_ * np.sqrt(mel.shape[1] / 12.0), loud[:, None]], axis=1)
+    return SearchFeatures(frames=frames.astype(np.float32), frames_per_second=frames_per_second)
+
+
+def _grid_descriptors(
+    feats: SearchFeatures, beat_times: np.ndarray, *, beats_per_window: int, before: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features on a sixteenth grid over ``beats_per_window`` beats after (or before) each beat.
+
+    Returns
+    -------
+    tuple[np.ndarray, np.ndarray]
+        Descriptors ``[K, G, D]`` and a validity mask ``[K]`` (window inside the track).
+    """
+    n_frames = feats.frames.shape[0]
+    periods = np.diff(beat_times)
+    period = np.concatenate([periods, periods[-1:]]) if len(periods) else np.ones(1)
+    steps = np.arange(beats_per_window * _GRID) / _GRID  # in beats
+    if before:
+        steps = -steps[::-1] - 1.0 / _GRID
+    times = beat_times[:, None] + steps[None, :] * period[:, None]
+    idx = np.rint(times * feats.frames_per_second).astype(np.int64)
+    valid = (idx.min(axis=1) >= 0) & (idx.max(axis=1) < n_frames)
+    return feats.frames[np.clip(idx, 0, n_frames - 1)], valid
+
+
+def _grid_weights(beats_per_window: int, *, before: bool) -> np.ndarray:
+    """Weights over the grid: the first beat past the seam counts most."""
+    beat_of_point = np.arange(beats_per_window * _GRID) // _GRID
+    w = 1.0 / (1.0 + beat_of_point)
+    if before:
+        w = w[::-1]
+    return (w / w.sum()).astype(np.float32)
+
+
+def find_candidates(
+    feats: SearchFeatures,
+    *,
+    beats: np.ndarray,
+    downbeats: np.ndarray,
+    beats_per_bar: int,
+    min_duration: float,
+    max_duration: float,
+    bars: int | None = None,
+    track_duration: float,
+) -> list[Candidate]:
+    """Score every whole-bar loop candidate; best first.
+
+    Parameters
+    ----------
+    feats : SearchFeatures
+        From :func:`search_features`.
+    beats : np.ndarray
+        Beat times in seconds ``[K]``.
+    downbeats : np.ndarray
+        Downbeat times in seconds (a subset of ``beats``).
+    beats_per_bar : int
+        3 or 4.
+    min_duration, max_duration : float
+        Loop length limits in seconds (ignored for the span when ``bars`` is given,
+        except that the loop must fit in the track).
+    bars : int, optional
+        Exact loop length in bars.
+    track_duration : float
+        Length of the track in seconds.
+
+    Returns
+    -------
+    list[Candidate]
+        All valid candidates sorted by cost.
+
+    Raises
+    ------
+    NoLoopFoundError
+        When no whole-bar span fits the limits and the track.
+    """
+    if min_duration > max_duration:
+        raise BadInputError(
+            f"--min-duration {min_duration:g} s is greater than --max-duration "
+            f"{max_duration:g} s; make the minimum smaller than the maximum"
+        )
+    beats = np.asarray(beats, dtype=np.float64)
+    k = len(beats)
+    if k < beats_per_bar + 1:
+        raise NoLoopFoundError(
+            f"only {k} beats found ({track_duration:.1f} s); a loop needs at least one "
+            "whole bar plus the bar after it"
+        )
+    after, ok_after = _grid_descriptors(feats, beats, beats_per_window=beats_per_bar, before=False)
+    lead, ok_lead = _grid_descriptors(feats, beats, beats_per_window=1, before=True)
+    w_after = _grid_weights(beats_per_bar, before=False)
+    w_lead = _grid_weights(1, before=True)
+
+    bar_counts = [bars] if bars else list(range(1, k // beats_per_bar + 1))
+    on_downbeat = np.isin(np.round(beats, 4), np.round(np.asarray(downbeats), 4))
+
+    starts_all, ends_all, nbars_all = [], [], []
+    for n in bar_counts:
+        span = n * beats_per_bar
+        s = np.arange(0, k - span)
+        e = s + span
+        dur = beats[e] - beats[s]
+        keep = ok_after[e] & ok_after[s]
+        if not bars:
+            keep &= (dur >= min_duration) & (dur <= max_duration)
+        starts_all.append(s[keep])
+        ends_all.append(e[keep])
+        nbars_all.append(np.full(int(keep.sum()), n))
+    starts = np.concatenate(starts_all) if starts_all else np.zeros(0, np.int64)
+    ends = np.concatenate(ends_all) if ends_all else np.zeros(0, np.int64)
+    nbars = np.concatenate(nbars_all) if nbars_all else np.zeros(0, np.int64)
+    if len(starts) == 0:
+        what = f"{bars} bars" if bars else f"{min_duration:g}-{max_duration:g} s"
+        raise NoLoopFoundError(
+            f"no whole-bar loop of {what} fits in {track_duration:.1f} s at "
+            f"{len(beats)} beats; lower --min-duration, change --bars, or use a longer track"
+        )
+
+    # Mean absolute feature difference on the grid, weighted towards the seam.
+    d_after = np.einsum("ngd,g->n", np.abs(after[ends] - after[starts]), w_after)
+    d_lead = np.einsum("ngd,g->n", np.abs(lead[ends] - lead[starts]), w_lead)
+    d_lead = np.where(ok_lead[starts] & ok_lead[ends], d_lead, d_after)
+    d = (d_after + 0.5 * d_lead) / (1.5 * after.shape[2])
+    scale = max(float(np.median(d)), 1e-9)
+    dist = d / scale
+    is_phrase = (nbars & (nbars - 1)) == 0
+    cost = (
+        dist
+        + _PHRASE_PENALTY * (~is_phrase)
+        + _OFF_DOWNBEAT_PENALTY * (~on_downbeat[starts])
+        - _LENGTH_BONUS * np.log2(nbars)
+    )
+    order = np.argsort(cost, kind="stable")
+    return [
+        Candidate(
+            start_beat=int(starts[i]),
+            end_beat=int(ends[i]),
+            bars=int(nbars[i]),
+            distance=float(dist[i]),
+            cost=float(cost[i]),
+        )
+        for i in order
+    ]

@@ -1,0 +1,225 @@
+"""Turning existing tracks into loop files, one file or a whole folder tree."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loopmill.errors import BadInputError, LoopmillError, UnsupportedFormatError
+from loopmill.loops.make import DEFAULT_MAX_DURATION, DEFAULT_MIN_DURATION
+from loopmill.loops.types import Loop
+
+#: Suffixes picked up when a folder is given (files named directly are always tried).
+AUDIO_SUFFIXES = frozenset(
+    {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".m4a", ".aac", ".opus", ".wma"}
+)
+#: Inputs longer than this are refused before decoding (memory and time stay bounded).
+DEFAULT_MAX_INPUT_DURATION = 1800.0
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    """What the ``loop`` command was asked for."""
+
+    format: str = "wav"
+    bars: int | None = None
+    min_duration: float = DEFAULT_MIN_DURATION
+    max_duration: float = DEFAULT_MAX_DURATION
+    bpm: float | None = None
+    beats_per_bar: int | None = None
+    target_lufs: float | None = None
+    keep_metadata: bool = False
+    max_input_duration: float = DEFAULT_MAX_INPUT_DURATION
+
+
+@dataclass
+class ItemResult:
+    """The outcome for one input file: an output and its loop, or an error."""
+
+    source: Path
+    output: Path | None = None
+    loop: dict[str, Any] | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether this item produced a loop file."""
+        return self.error is None
+
+
+@dataclass
+class BatchReport:
+    """All item results of a batch, in input order."""
+
+    items: list[ItemResult] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[ItemResult]:
+        """The items that failed."""
+        return [it for it in self.items if not it.ok]
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files as given, folders searched recursively for audio files (sorted).
+
+    A path that does not exist is kept, so that it is reported as a failed item.
+    """
+    out: list[Path] = []
+    for raw in inputs:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES
+                    and not f.name.startswith(".")
+                )
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def validate_options(opts: LoopOptions) -> None:
+    """Refuse inconsistent options before any file is read."""
+    from loopmill.audio import WRITE_FORMATS
+    from loopmill.loops.make import _check_options
+
+    if opts.format not in WRITE_FORMATS:
+        raise UnsupportedFormatError(
+            f"unknown --format {opts.format!r}; choose one of {', '.join(WRITE_FORMATS)}"
+        )
+    if opts.beats_per_bar is not None and opts.beats_per_bar not in (3, 4):
+        raise BadInputError(f"--beats-per-bar {opts.beats_per_bar} must be 3 or 4")
+    _check_options(
+        min_duration=opts.min_duration,
+        max_duration=opts.max_duration,
+        bpm=opts.bpm,
+        bars=opts.bars,
+    )
+
+
+def loop_tags(loop: Loop) -> dict[str, str]:
+    """Free-form tags written into each loop file beside its loop points."""
+    tags = {
+        "LOOPMILL_BPM": f"{loop.bpm:.3f}",
+        "LOOPMILL_BARS": str(loop.bars),
+        "LOOPMILL_BEATS_PER_BAR": str(loop.beats_per_bar),
+        "LOOPMILL_SEAM_SCORE": f"{loop.seam_score:.3f}",
+    }
+    if loop.key:
+        tags["LOOPMILL_KEY"] = loop.key
+    return tags
+
+
+def _unique_output(dest: Path, stem: str, fmt: str, taken: set[Path]) -> Path:
+    """``<stem>_loop.<fmt>``, numbered when two inputs share a stem in one batch."""
+    path = dest / f"{stem}_loop.{fmt}"
+    n = 2
+    while path in taken:
+        path = dest / f"{stem}_loop_{n}.{fmt}"
+        n += 1
+    taken.add(path)
+    return path
+
+
+def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop:
+    """Read ``source``, cut its best loop and write it to ``output`` with loop points.
+
+    Returns
+    -------
+    Loop
+        The loop written.
+    """
+    from loopmill.audio import LoopPoints, load, save
+    from loopmill.loops.make import make_loop
+    from loopmill.storage.sidecar import sidecar_path, write_json_atomic
+
+    source = Path(source)
+    y, sr = load(source, max_duration=opts.max_input_duration)
+    loop = make_loop(
+        y,
+        sr=sr,
+        bars=opts.bars,
+        min_duration=opts.min_duration,
+        max_duration=opts.max_duration,
+        bpm=opts.bpm,
+        beats_per_bar=opts.beats_per_bar,
+        target_lufs=opts.target_lufs,
+    )
+    del y  # free the source before encoding: peak memory stays near one track
+    written = save(
+        output,
+        loop.audio,
+        sr=loop.sr,
+        format=opts.format,
+        loop=LoopPoints(start=0, length=loop.length),
+        tags=loop_tags(loop),
+    )
+    if opts.keep_metadata:
+        write_json_atomic(
+            sidecar_path(written),
+            {"source": str(source), "output": str(written), "tool": "loopmill", **loop.to_dict()},
+        )
+    return loop
+
+
+def loop_files(
+    inputs: Sequence[str | Path],
+    *,
+    dest: str | Path,
+    options: LoopOptions | None = None,
+    on_item: Callable[[ItemResult], None] | None = None,
+) -> BatchReport:
+    """Cut a loop from every input; a failing file is reported, the others go on.
+
+    Parameters
+    ----------
+    inputs : sequence of str or Path
+        Files and folders (searched recursively).
+    dest : str or Path
+        Output folder, created when missing.
+    options : LoopOptions, optional
+        What to make; defaults to :class:`LoopOptions`'s defaults.
+    on_item : callable, optional
+        Called with each :class:`ItemResult` as soon as it is done (progress bars).
+
+    Returns
+    -------
+    BatchReport
+        One result per input file.
+    """
+    from loopmill.storage.sidecar import ensure_writable_dir
+
+    opts = options or LoopOptions()
+    validate_options(opts)
+    files = expand_inputs(inputs)
+    if not files:
+        raise BadInputError(
+            "no audio files found in the inputs; pass files or folders holding "
+            f"{', '.join(sorted(AUDIO_SUFFIXES))}"
+        )
+    dest_dir = ensure_writable_dir(dest)
+    report = BatchReport()
+    taken: set[Path] = set()
+    for src in files:
+        t0 = time.perf_counter()
+        item = ItemResult(source=src)
+        try:
+            out = _unique_output(dest_dir, src.stem, opts.format, taken)
+            loop = loop_file(src, out, opts)
+            item.output, item.loop = out, loop.to_dict()
+        except LoopmillError as exc:
+            item.error = str(exc) if str(exc).startswith(str(src)) else f"{src}: {exc}"
+        except MemoryError:
+            item.error = f"{src}: out of memory; trim the file or lower --max-input-duration"
+        item.seconds = time.perf_counter() - t0
+        report.items.append(item)
+        if on_item is not None:
+            on_item(item)
+    return report

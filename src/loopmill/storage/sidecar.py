@@ -1,0 +1,73 @@
+"""Metadata sidecars: a JSON file next to each output, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from loopmill.errors import StorageError
+
+
+def write_json_atomic(path: str | Path, data: Mapping[str, Any]) -> Path:
+    """Write ``data`` as indented JSON to ``path`` via a temporary name and a rename.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination file.
+    data : Mapping
+        JSON-able content.
+
+    Returns
+    -------
+    Path
+        The written path.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.part-", dir=path.parent)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot write {path}: {exc.strerror or exc}; choose another --dest"
+        ) from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=False, default=str)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError) as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise StorageError(f"cannot write {path}: {exc}") from exc
+    return path
+
+
+def sidecar_path(audio_path: str | Path) -> Path:
+    """The sidecar's path for an output file: same stem, ``.json`` suffix."""
+    return Path(audio_path).with_suffix(".json")
+
+
+def ensure_writable_dir(dest: str | Path) -> Path:
+    """Create ``dest`` if needed and prove it is writable, before any work starts.
+
+    Raises
+    ------
+    StorageError
+        With the reason and the fix, when the folder cannot be created or written.
+    """
+    dest = Path(dest)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".loopmill-probe-", dir=dest)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StorageError(
+            f"cannot write to {dest}: {reason}; choose another --dest"
+        ) from exc
+    return dest
