@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
+from loopmill.analysis.features import mel_filterbank
 from loopmill.errors import BadInputError
 
 _SR = 22050
@@ -56,18 +57,6 @@ class SeamReport:
     rhythm: float
 
 
-def _mel_filterbank(*, sr: int, n_fft: int, n_mels: int) -> np.ndarray:
-    """Triangular mel filters ``[n_mels, n_fft // 2 + 1]`` (HTK mel scale)."""
-    freqs = np.linspace(0.0, sr / 2.0, n_fft // 2 + 1)
-    mel = 2595.0 * np.log10(1.0 + np.array([40.0, min(sr / 2.0, 10000.0)]) / 700.0)
-    edges_mel = np.linspace(mel[0], mel[1], n_mels + 2)
-    edges = 700.0 * (10.0 ** (edges_mel / 2595.0) - 1.0)
-    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    up = (freqs[None, :] - lower) / (centre - lower)
-    down = (upper - freqs[None, :]) / (upper - centre)
-    return np.maximum(0.0, np.minimum(up, down)).astype(np.float32)
-
-
 def _log_mel_frames(x: np.ndarray) -> np.ndarray:
     """Log-mel frames ``[F, n_mels]`` in dB; frame ``f`` covers ``x[f*hop : f*hop+n_fft]``."""
     n_frames = 1 + (len(x) - _N_FFT) // _HOP
@@ -75,7 +64,7 @@ def _log_mel_frames(x: np.ndarray) -> np.ndarray:
         x, shape=(n_frames, _N_FFT), strides=(x.strides[0] * _HOP, x.strides[0])
     )
     spec = np.abs(np.fft.rfft(frames * np.hanning(_N_FFT).astype(np.float32), axis=1)) ** 2
-    mel = spec @ _mel_filterbank(sr=_SR, n_fft=_N_FFT, n_mels=_N_MELS).T
+    mel = spec @ mel_filterbank(sr=_SR, n_fft=_N_FFT, n_mels=_N_MELS).T
     db = 10.0 * np.log10(np.maximum(mel, 1e-12))
     # A floor 80 dB under the loudest band keeps near-silence from dominating.
     return np.maximum(db, db.max() - 80.0)

@@ -1,0 +1,384 @@
+"""Frame-level features shared by tempo, bar, key analysis and the loop engine.
+
+Everything is computed once per track by :func:`compute_features`: mono mixdown,
+resampling to the analysis rate, a magnitude STFT and from it a log-mel spectrogram,
+a tuning-corrected chroma, the frame RMS and a spectral-flux onset envelope.  A finer
+energy-flux envelope (hop of a few milliseconds) is kept for sub-frame beat placement.
+
+Frames follow librosa's ``center=True`` convention: frame ``f`` is centred on analysis
+sample ``f * hop_length`` (the signal is zero-padded by ``n_fft // 2`` on both sides),
+so its time is ``f * hop_length / sr`` seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import soxr
+from numpy.lib.stride_tricks import sliding_window_view
+
+from loopmill.errors import BadInputError
+
+__all__ = ["Features", "compute_features", "mel_filterbank", "to_mono"]
+
+N_MELS = 64
+TOP_DB = 80.0
+FINE_HOP = 128  # samples at the analysis rate (5.8 ms at 22.05 kHz)
+CHROMA_FMIN = 55.0
+CHROMA_FMAX = 5000.0
+_CHUNK = 1024  # frames per rfft batch: keeps the working set in cache
+
+
+@dataclass(frozen=True, eq=False)
+class Features:
+    """Frame-level features of one track at the analysis rate.
+
+    Attributes
+    ----------
+    sr : int
+        The analysis sample rate (not the rate of the input audio).
+    hop_length : int
+        Hop between frames, in analysis samples.
+    n_fft : int
+        STFT window length, in analysis samples.
+    duration : float
+        Length of the input audio in seconds.
+    mel_db : np.ndarray, shape (64, F), float32
+        Log-power mel spectrogram in dB (slaney mel scale and area normalisation,
+        ``10 * log10(power)``), floored at ``max - 80 dB``.
+    chroma : np.ndarray, shape (12, F), float32
+        Pitch-class energy (index 0 = C), each frame scaled so its maximum is 1
+        (quiet frames are scaled by a global floor instead, so they stay near 0).
+        Built from STFT magnitudes between 55 Hz and 5 kHz, corrected for ``tuning``.
+    rms : np.ndarray, shape (F,), float32
+        Root mean square of the mono analysis signal over each ``n_fft`` window.
+    onset_env : np.ndarray, shape (F,), float32
+        Onset strength: positive spectral flux of ``mel_db`` against a 3-band
+        max-filtered previous frame, averaged over bands, with a 0.5 s moving average
+        removed (half-wave rectified) and divided by its standard deviation.
+    onset_fine : np.ndarray, shape (G,), float32
+        Fine onset envelope: positive first difference of log energy of the
+        high-passed (first-differenced) signal in non-overlapping blocks of
+        ``fine_hop`` samples; value ``g`` belongs to the block starting at analysis
+        sample ``g * fine_hop``.  Used to place beats to a few ms.
+    fine_hop : int
+        Block length of ``onset_fine`` in analysis samples.
+    tuning : float
+        Estimated deviation from A440 tuning, in semitones (-0.5 to 0.5).
+    """
+
+    sr: int
+    hop_length: int
+    n_fft: int
+    duration: float
+    mel_db: np.ndarray
+    chroma: np.ndarray
+    rms: np.ndarray
+    onset_env: np.ndarray
+    onset_fine: np.ndarray
+    fine_hop: int
+    tuning: float
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames ``F``."""
+        return int(self.rms.shape[0])
+
+    def frame_times(self) -> np.ndarray:
+        """Centre time of every frame.
+
+        Returns
+        -------
+        np.ndarray, shape (F,), float64
+            ``arange(F) * hop_length / sr`` in seconds.
+        """
+        return np.arange(self.n_frames) * (self.hop_length / self.sr)
+
+    def time_to_frame(self, times: np.ndarray | float) -> np.ndarray:
+        """Nearest frame index for each time (seconds), clipped to ``[0, F - 1]``.
+
+        Parameters
+        ----------
+        times : np.ndarray, shape (N,), or float
+            Times in seconds.
+
+        Returns
+        -------
+        np.ndarray, shape (N,), int64
+        """
+        idx = np.rint(np.asarray(times, dtype=np.float64) * self.sr / self.hop_length)
+        return np.clip(idx, 0, self.n_frames - 1).astype(np.int64)
+
+
+def to_mono(y: np.ndarray) -> np.ndarray:
+    """Validate audio and mix it down to mono.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (channels, samples) or (samples,)
+        Audio samples.
+
+    Returns
+    -------
+    np.ndarray, shape (samples,), float32
+    """
+    if not isinstance(y, np.ndarray):
+        raise BadInputError(
+            f"audio must be a numpy array shaped [channels, samples], got {type(y).__name__}"
+        )
+    if y.ndim == 1:
+        mono = y
+    elif y.ndim == 2:
+        if y.shape[0] == 0 or y.shape[0] > 64:
+            raise BadInputError(
+                f"audio has shape {y.shape}; expected [channels, samples] "
+                "(transpose it if it is [samples, channels])"
+            )
+        mono = y.mean(axis=0, dtype=np.float32) if y.shape[0] > 1 else y[0]
+    else:
+        raise BadInputError(f"audio has {y.ndim} dimensions; expected [channels, samples]")
+    mono = np.asarray(mono, dtype=np.float32)
+    if mono.size == 0:
+        raise BadInputError("audio is empty (0 samples); pass at least a few seconds of audio")
+    if not np.isfinite(mono).all():
+        raise BadInputError("audio contains NaN or infinite samples; clean or re-decode it")
+    return mono
+
+
+def _check_rate(sr: object, name: str = "sr") -> int:
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or int(sr) <= 0:
+        raise BadInputError(f"{name}={sr!r} is not a sample rate; pass a positive integer in Hz")
+    return int(sr)
+
+
+def _hz_to_mel(f: np.ndarray | float) -> np.ndarray:
+    """Slaney mel scale: linear below 1 kHz, logarithmic above."""
+    f = np.asarray(f, dtype=np.float64)
+    lin = f / (200.0 / 3)
+    logstep = np.log(6.4) / 27.0
+    return np.where(f >= 1000.0, 15.0 + np.log(np.maximum(f, 1e-9) / 1000.0) / logstep, lin)
+
+
+def _mel_to_hz(m: np.ndarray | float) -> np.ndarray:
+    m = np.asarray(m, dtype=np.float64)
+    logstep = np.log(6.4) / 27.0
+    return np.where(m >= 15.0, 1000.0 * np.exp(logstep * (m - 15.0)), m * (200.0 / 3))
+
+
+def mel_filterbank(*, sr: int, n_fft: int, n_mels: int = N_MELS) -> np.ndarray:
+    """Slaney-style triangular mel filterbank (area-normalised, 0 Hz to ``sr / 2``).
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate of the STFT.
+    n_fft : int
+        STFT length.
+    n_mels : int
+        Number of bands.
+
+    Returns
+    -------
+    np.ndarray, shape (n_mels, 1 + n_fft // 2), float32
+    """
+    fft_freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    mel_pts = np.linspace(_hz_to_mel(0.0), _hz_to_mel(sr / 2.0), n_mels + 2)
+    hz_pts = _mel_to_hz(mel_pts)
+    lower = (fft_freqs[None, :] - hz_pts[:-2, None]) / np.diff(hz_pts)[:-1, None]
+    upper = (hz_pts[2:, None] - fft_freqs[None, :]) / np.diff(hz_pts)[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    weights *= (2.0 / (hz_pts[2:] - hz_pts[:-2]))[:, None]
+    return weights.astype(np.float32)
+
+
+def mel_band_centres(*, sr: int, n_mels: int = N_MELS) -> np.ndarray:
+    """Centre frequency (Hz) of each band of :func:`mel_filterbank`, shape (n_mels,)."""
+    mel_pts = np.linspace(_hz_to_mel(0.0), _hz_to_mel(sr / 2.0), n_mels + 2)
+    return np.asarray(_mel_to_hz(mel_pts[1:-1]))
+
+
+def _chroma_filterbank(*, sr: int, n_fft: int, tuning: float) -> np.ndarray:
+    """Map STFT bins (55 Hz to 5 kHz) onto 12 pitch classes, shape (12, 1 + n_fft // 2).
+
+    Each bin spreads over pitch classes with a Gaussian in semitones whose width is
+    half the bin's bandwidth in semitones (at least 0.5), so coarse low bins blur
+    instead of landing on a wrong class; blurry bins are down-weighted and a broad
+    octave weighting centred near C5 favours the melodic/harmonic register.
+    """
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    df = sr / n_fft
+    sel = (freqs >= CHROMA_FMIN) & (freqs <= CHROMA_FMAX)
+    f = freqs[sel]
+    semis = 12.0 * np.log2(f / 440.0) + 69.0 - tuning  # MIDI number, tuning-corrected
+    width = 12.0 * np.log2((f + df / 2) / (f - df / 2))  # bin bandwidth in semitones
+    sigma = np.maximum(0.5, 0.5 * width)
+    classes = np.arange(12)[:, None]
+    # circular distance (semitones) between bin pitch and each class, over octaves
+    diff = (semis[None, :] - classes + 6.0) % 12.0 - 6.0
+    w = np.exp(-0.5 * (diff / sigma[None, :]) ** 2)
+    w /= w.sum(axis=0, keepdims=True)
+    octave = (semis - 72.0) / 12.0  # octaves from C5
+    w *= (np.exp(-0.5 * (octave / 2.0) ** 2) / np.maximum(1.0, width))[None, :]
+    out = np.zeros((12, freqs.size), dtype=np.float32)
+    out[:, sel] = w
+    return out
+
+
+def _estimate_tuning(mag: np.ndarray, *, sr: int, n_fft: int) -> float:
+    """Tuning offset (semitones) from the fractional pitch of spectral peaks.
+
+    ``mag`` is a (frames, bins) magnitude array (a subsample of frames is enough).
+    """
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    lo = int(np.searchsorted(freqs, 150.0))
+    hi = int(np.searchsorted(freqs, 3000.0))
+    if hi - lo < 3 or mag.shape[0] == 0:
+        return 0.0
+    band = np.log(mag[:, lo - 1 : hi + 1] + 1e-9)
+    c = band[:, 1:-1]
+    left, right = band[:, :-2], band[:, 2:]
+    thresh = np.log(mag[:, lo:hi].max(axis=1, keepdims=True) + 1e-9) - np.log(10.0)  # -20 dB
+    peaks = (c > left) & (c >= right) & (c > thresh)
+    fi, bi = np.nonzero(peaks)
+    if fi.size < 8:
+        return 0.0
+    a, b, cc = left[fi, bi], c[fi, bi], right[fi, bi]
+    den = a - 2 * b + cc
+    delta = np.where(np.abs(den) > 1e-12, 0.5 * (a - cc) / np.where(den == 0, 1, den), 0.0)
+    f = (lo + bi + np.clip(delta, -0.5, 0.5)) * (sr / n_fft)
+    semis = 12.0 * np.log2(f / 440.0)
+    dev = semis - np.rint(semis)
+    weight = mag[:, lo:hi][fi, bi]
+    z = np.sum(weight * np.exp(2j * np.pi * dev)) / max(float(weight.sum()), 1e-12)
+    if abs(z) < 0.1:  # no consistent tuning (noise, drums): assume A440
+        return 0.0
+    return float(np.angle(z) / (2 * np.pi))
+
+
+def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average with edge-shrinking windows, same length as ``x``."""
+    width = max(1, int(width))
+    c = np.concatenate([[0.0], np.cumsum(x, dtype=np.float64)])
+    n = x.shape[0]
+    idx = np.arange(n)
+    lo = np.clip(idx - width // 2, 0, n)
+    hi = np.clip(idx + width // 2 + 1, 0, n)
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def _fine_onset(x: np.ndarray, hop: int) -> np.ndarray:
+    # first difference: a high-pass that keeps sustained bass notes (whose period
+    # is longer than a block) from rippling the block energies
+    x = np.diff(x, prepend=x[:1])
+    n_blocks = x.shape[0] // hop
+    if n_blocks < 2:
+        return np.zeros(max(n_blocks, 1), dtype=np.float32)
+    blocks = x[: n_blocks * hop].reshape(n_blocks, hop).astype(np.float64)
+    energy = np.einsum("ij,ij->i", blocks, blocks) / hop
+    eps = 1e-3 * float(energy.mean()) + 1e-12
+    log_e = np.log(energy + eps)
+    out = np.zeros(n_blocks, dtype=np.float32)
+    out[1:] = np.maximum(0.0, np.diff(log_e))
+    return out
+
+
+def compute_features(
+    y: np.ndarray,
+    *,
+    sr: int,
+    analysis_sr: int = 22050,
+    hop_length: int = 512,
+    n_fft: int = 2048,
+) -> Features:
+    """Compute the frame-level features of a track.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (channels, samples) or (samples,)
+        Audio, float (any scale; typically -1..1).
+    sr : int
+        Sample rate of ``y`` in Hz.
+    analysis_sr : int
+        Rate the mono mixdown is resampled to before analysis (soxr, medium quality).
+    hop_length : int
+        Hop between frames, in analysis samples.
+    n_fft : int
+        STFT window (Hann) length, in analysis samples.
+
+    Returns
+    -------
+    Features
+        With ``F = 1 + n_analysis_samples // hop_length`` frames.
+
+    Raises
+    ------
+    BadInputError
+        If the audio is not a finite numeric array or a rate/size is invalid.
+    """
+    sr = _check_rate(sr)
+    analysis_sr = _check_rate(analysis_sr, "analysis_sr")
+    if not isinstance(hop_length, (int, np.integer)) or hop_length <= 0:
+        raise BadInputError(f"hop_length={hop_length!r} is invalid; pass a positive integer")
+    if not isinstance(n_fft, (int, np.integer)) or n_fft < 16 or n_fft < hop_length:
+        raise BadInputError(f"n_fft={n_fft!r} is invalid; pass an integer >= 16 and >= hop_length")
+    mono = to_mono(y)
+    duration = mono.shape[0] / sr
+    x = mono if sr == analysis_sr else soxr.resample(mono, sr, analysis_sr, quality="MQ")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+
+    # --- magnitude STFT, centred frames, batched rfft -------------------------------
+    pad = n_fft // 2
+    xp = np.pad(x, (pad, pad))
+    frames = sliding_window_view(xp, n_fft)[::hop_length]
+    n_frames = frames.shape[0]
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+    mel_fb_t = mel_filterbank(sr=analysis_sr, n_fft=n_fft).T  # (K, 64)
+    n_bins = n_fft // 2 + 1
+    mag = np.empty((n_frames, n_bins), dtype=np.float32)
+    for start in range(0, n_frames, _CHUNK):
+        spec = np.fft.rfft(frames[start : start + _CHUNK] * window, axis=1)
+        np.abs(spec, out=mag[start : start + _CHUNK])
+
+    # --- log-mel -------------------------------------------------------------------
+    mel = (mag * mag) @ mel_fb_t  # (F, 64) power
+    mel_db = 10.0 * np.log10(np.maximum(mel, 1e-10))
+    mel_db = np.maximum(mel_db, mel_db.max() - TOP_DB).astype(np.float32)
+
+    # --- chroma (tuning-corrected) -------------------------------------------------
+    tuning = _estimate_tuning(mag[:: max(1, n_frames // 400)], sr=analysis_sr, n_fft=n_fft)
+    chroma_fb_t = _chroma_filterbank(sr=analysis_sr, n_fft=n_fft, tuning=tuning).T
+    chroma = mag @ chroma_fb_t  # (F, 12)
+    peak = chroma.max(axis=1, keepdims=True)
+    floor = 1e-3 * float(peak.max()) + 1e-12
+    chroma = (chroma / np.maximum(peak, floor)).astype(np.float32)
+
+    # --- rms over each centred n_fft window ----------------------------------------
+    csum = np.concatenate([[0.0], np.cumsum(xp.astype(np.float64) ** 2)])
+    starts = np.arange(n_frames) * hop_length
+    rms = np.sqrt(np.maximum(csum[starts + n_fft] - csum[starts], 0.0) / n_fft).astype(np.float32)
+
+    # --- onset envelope: log-mel flux with a 3-band max filter (SuperFlux-style) ----
+    ref = mel_db.copy()
+    ref[:, 1:] = np.maximum(ref[:, 1:], mel_db[:, :-1])
+    ref[:, :-1] = np.maximum(ref[:, :-1], mel_db[:, 1:])
+    flux = np.zeros(n_frames, dtype=np.float64)
+    if n_frames > 1:
+        flux[1:] = np.maximum(0.0, mel_db[1:] - ref[:-1]).mean(axis=1)
+    flux = np.maximum(0.0, flux - _moving_average(flux, round(0.5 * analysis_sr / hop_length)))
+    std = float(flux.std())
+    onset_env = (flux / std if std > 1e-12 else flux).astype(np.float32)
+
+    return Features(
+        sr=analysis_sr,
+        hop_length=int(hop_length),
+        n_fft=int(n_fft),
+        duration=float(duration),
+        mel_db=np.ascontiguousarray(mel_db.T),
+        chroma=np.ascontiguousarray(chroma.T),
+        rms=rms,
+        onset_env=onset_env,
+        onset_fine=_fine_onset(x, FINE_HOP),
+        fine_hop=FINE_HOP,
+        tuning=tuning,
+    )

@@ -1,0 +1,102 @@
+"""Key estimation: energy-weighted chroma against 24 rotated key profiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from loopmill.analysis.features import Features
+
+__all__ = ["KEY_PROFILES", "Key", "estimate_key", "key_correlations"]
+
+# Krumhansl-Kessler probe-tone ratings, index 0 = tonic.
+KEY_PROFILES: dict[str, np.ndarray] = {
+    "major": np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]),
+    "minor": np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]),
+}
+# Spelling with the fewer accidentals (F# major rather than Gb, Eb minor not D#).
+_MAJOR_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_MINOR_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
+_MODES: tuple[Literal["major", "minor"], ...] = ("major", "minor")
+
+
+@dataclass(frozen=True)
+class Key:
+    """A musical key.
+
+    Attributes
+    ----------
+    tonic : str
+        Tonic spelled as in the usual key signature: "C", "F#", "Bb", "Eb", "G#", ...
+    mode : {"major", "minor"}
+    confidence : float
+        Pearson correlation (0 to 1) of the chroma with the winning key profile;
+        below ~0.5 the key is ambiguous (atonal, drums only, modulating).
+    """
+
+    tonic: str
+    mode: Literal["major", "minor"]
+    confidence: float
+
+    @property
+    def pitch_class(self) -> int:
+        """Tonic as a pitch class, 0 = C."""
+        names = _MAJOR_NAMES if self.mode == "major" else _MINOR_NAMES
+        return names.index(self.tonic)
+
+    def __str__(self) -> str:
+        return f"{self.tonic} {self.mode}"
+
+
+def key_correlations(chroma_profile: np.ndarray) -> np.ndarray:
+    """Pearson correlation of a 12-bin pitch-class profile with every key.
+
+    Parameters
+    ----------
+    chroma_profile : np.ndarray, shape (12,)
+        Pitch-class weights, index 0 = C.
+
+    Returns
+    -------
+    np.ndarray, shape (2, 12)
+        Row 0 major, row 1 minor; column = tonic pitch class.
+    """
+    x = np.asarray(chroma_profile, dtype=np.float64)
+    x = x - x.mean()
+    out = np.zeros((2, 12))
+    nx = float(np.linalg.norm(x))
+    if nx < 1e-12:
+        return out
+    for r, mode in enumerate(_MODES):
+        prof = KEY_PROFILES[mode] - KEY_PROFILES[mode].mean()
+        # rotations: profile for tonic t has its tonic weight at index t
+        rot = np.stack([np.roll(prof, t) for t in range(12)])
+        out[r] = rot @ x / (np.linalg.norm(prof) * nx)
+    return out
+
+
+def estimate_key(*, features: Features) -> Key:
+    """Estimate the key of a track from its chroma.
+
+    Frames are weighted by their RMS (loud passages count more) before the chroma is
+    summed over time; the sum is correlated with the 24 rotated Krumhansl-Kessler
+    profiles and the best one wins.
+
+    Parameters
+    ----------
+    features : Features
+        Output of :func:`~loopmill.analysis.compute_features`.
+
+    Returns
+    -------
+    Key
+    """
+    weights = features.rms.astype(np.float64)
+    profile = features.chroma.astype(np.float64) @ weights
+    corr = key_correlations(profile)
+    r, t = np.unravel_index(int(np.argmax(corr)), corr.shape)
+    mode = _MODES[int(r)]
+    names = _MAJOR_NAMES if mode == "major" else _MINOR_NAMES
+    return Key(tonic=names[int(t)], mode=mode, confidence=float(np.clip(corr[r, t], 0.0, 1.0)))
