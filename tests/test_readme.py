@@ -61,7 +61,7 @@ def test_readme_python_examples_run(workdir: Path) -> None:
     os.chdir(workdir)
     try:
         for block in _blocks("python"):
-            exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own README
+            exec(compile(block, "README.md", "exec"), {})  # our own README
     finally:
         os.chdir(cwd)
     assert (workdir / "demo_loop.flac").is_file()

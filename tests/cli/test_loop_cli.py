@@ -22,7 +22,9 @@ def _no_partials(folder: Path) -> None:
     assert leftovers == []
 
 
-def test_loop_command_end_to_end_via_console_script(inputs: dict[str, Path], tmp_path: Path) -> None:
+def test_loop_command_end_to_end_via_console_script(
+    inputs: dict[str, Path], tmp_path: Path
+) -> None:
     exe = Path(sys.executable).with_name("loopmill")
     proc = subprocess.run(
         [str(exe), "loop", str(inputs["good"]), "--dest", str(tmp_path), "--format", "ogg",
@@ -40,7 +42,9 @@ def test_loop_command_end_to_end_via_console_script(inputs: dict[str, Path], tmp
     assert "1 loop(s) written" in proc.stdout
 
 
-def test_folder_input_is_recursive_and_bpm_is_exact(inputs: dict[str, Path], tmp_path: Path) -> None:
+def test_folder_input_is_recursive_and_bpm_is_exact(
+    inputs: dict[str, Path], tmp_path: Path
+) -> None:
     folder = inputs["good_ogg"].parent
     res = runner.invoke(app, ["loop", str(folder), "--dest", str(tmp_path), "--bars", "4",
                               "--bpm", "90", "--keep-metadata"])

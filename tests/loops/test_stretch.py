@@ -36,7 +36,7 @@ def test_stretch_gives_the_requested_length_and_keeps_the_seam() -> None:
 def test_stretch_refuses_extreme_ratios() -> None:
     loop = np.zeros((1, SR), np.float32)
     loop[0, ::100] = 1.0
-    with pytest.raises(BadInputError, match="beyond 0.5-2.0"):
+    with pytest.raises(BadInputError, match=r"beyond 0\.5-2\.0"):
         stretch_loop(loop, sr=SR, length=SR * 3)
     with pytest.raises(BadInputError, match="out of range"):
         loop_length_samples(bars=1, beats_per_bar=4, bpm=0.0, sr=SR)

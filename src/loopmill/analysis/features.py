@@ -146,6 +146,33 @@ def to_mono(y: np.ndarray) -> np.ndarray:
     return mono
 
 
+def _mono_resampled(y: np.ndarray, *, sr: int, analysis_sr: int) -> np.ndarray:
+    """Mono mixdown at ``analysis_sr``, computed block by block.
+
+    Mixing down and resampling a block at a time through a streaming resampler
+    means the full-rate mono signal (74 MB for 7 minutes) never exists at once.
+    """
+    if y.ndim == 1 or y.shape[0] == 1 or sr == analysis_sr:
+        mono = to_mono(y)
+        if sr == analysis_sr:
+            return mono
+        return np.asarray(soxr.resample(mono, sr, analysis_sr, quality="MQ"), dtype=np.float32)
+    to_mono(y[:, :1])  # shape checks only
+    stream = soxr.ResampleStream(sr, analysis_sr, 1, dtype="float32", quality="MQ")
+    n = y.shape[1]
+    out = np.empty(int(np.ceil(n * analysis_sr / sr)) + 64, dtype=np.float32)
+    filled = 0
+    block = 1 << 18
+    for a in range(0, n, block):
+        mono = y[:, a : a + block].mean(axis=0, dtype=np.float32)
+        if not np.isfinite(mono).all():
+            raise BadInputError("audio contains NaN or infinite samples; clean or re-decode it")
+        part = stream.resample_chunk(mono, last=a + block >= n)
+        out[filled : filled + len(part)] = part
+        filled += len(part)
+    return out[:filled]
+
+
 def _check_rate(sr: object, name: str = "sr") -> int:
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or int(sr) <= 0:
         raise BadInputError(f"{name}={sr!r} is not a sample rate; pass a positive integer in Hz")
@@ -268,14 +295,18 @@ def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
 
 
 def _fine_onset(x: np.ndarray, hop: int) -> np.ndarray:
-    # first difference: a high-pass that keeps sustained bass notes (whose period
-    # is longer than a block) from rippling the block energies
-    x = np.diff(x, prepend=x[:1])
     n_blocks = x.shape[0] // hop
     if n_blocks < 2:
         return np.zeros(max(n_blocks, 1), dtype=np.float32)
-    blocks = x[: n_blocks * hop].reshape(n_blocks, hop).astype(np.float64)
-    energy = np.einsum("ij,ij->i", blocks, blocks) / hop
+    energy = np.empty(n_blocks, dtype=np.float64)
+    step = 8192  # blocks at a time: the differenced signal is never held whole
+    for a in range(0, n_blocks, step):
+        b = min(n_blocks, a + step)
+        seg = x[a * hop : b * hop]
+        # first difference: a high-pass that keeps sustained bass notes (whose period
+        # is longer than a block) from rippling the block energies
+        d = np.diff(seg, prepend=x[a * hop - 1] if a else seg[:1]).reshape(b - a, hop)
+        energy[a:b] = np.einsum("ij,ij->i", d, d, dtype=np.float64) / hop
     eps = 1e-3 * float(energy.mean()) + 1e-12
     log_e = np.log(energy + eps)
     out = np.zeros(n_blocks, dtype=np.float32)
@@ -322,41 +353,47 @@ def compute_features(
         raise BadInputError(f"hop_length={hop_length!r} is invalid; pass a positive integer")
     if not isinstance(n_fft, (int, np.integer)) or n_fft < 16 or n_fft < hop_length:
         raise BadInputError(f"n_fft={n_fft!r} is invalid; pass an integer >= 16 and >= hop_length")
-    mono = to_mono(y)
-    duration = mono.shape[0] / sr
-    x = mono if sr == analysis_sr else soxr.resample(mono, sr, analysis_sr, quality="MQ")
-    x = np.ascontiguousarray(x, dtype=np.float32)
+    duration = y.shape[-1] / sr
+    x = _mono_resampled(y, sr=sr, analysis_sr=analysis_sr)
 
     # --- magnitude STFT, centred frames, batched rfft -------------------------------
     pad = n_fft // 2
+    onset_fine = _fine_onset(x, FINE_HOP)
     xp = np.pad(x, (pad, pad))
+    del x  # only the padded copy is needed from here on
     frames = sliding_window_view(xp, n_fft)[::hop_length]
     n_frames = frames.shape[0]
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
     mel_fb_t = mel_filterbank(sr=analysis_sr, n_fft=n_fft).T  # (K, 64)
-    n_bins = n_fft // 2 + 1
-    mag = np.empty((n_frames, n_bins), dtype=np.float32)
+
+    # Tuning from ~400 frames spread over the track, before the main pass needs it.
+    probe = frames[:: max(1, n_frames // 400)]
+    tuning = _estimate_tuning(
+        np.abs(np.fft.rfft(probe * window, axis=1)).astype(np.float32), sr=analysis_sr,
+        n_fft=n_fft,
+    )
+    chroma_fb_t = _chroma_filterbank(sr=analysis_sr, n_fft=n_fft, tuning=tuning).T
+
+    # Reduce each chunk of the STFT to mel, chroma and RMS at once, so the full
+    # spectrogram (~40 MB for 4 minutes) is never held: peak memory matters here.
+    mel = np.empty((n_frames, mel_fb_t.shape[1]), dtype=np.float32)
+    chroma = np.empty((n_frames, 12), dtype=np.float32)
+    rms = np.empty(n_frames, dtype=np.float32)
     for start in range(0, n_frames, _CHUNK):
-        spec = np.fft.rfft(frames[start : start + _CHUNK] * window, axis=1)
-        np.abs(spec, out=mag[start : start + _CHUNK])
+        chunk = frames[start : start + _CHUNK]
+        mag = np.abs(np.fft.rfft(chunk * window, axis=1)).astype(np.float32)
+        mel[start : start + _CHUNK] = (mag * mag) @ mel_fb_t
+        chroma[start : start + _CHUNK] = mag @ chroma_fb_t
+        rms[start : start + _CHUNK] = np.sqrt(np.einsum("ij,ij->i", chunk, chunk) / n_fft)
 
     # --- log-mel -------------------------------------------------------------------
-    mel = (mag * mag) @ mel_fb_t  # (F, 64) power
     mel_db = 10.0 * np.log10(np.maximum(mel, 1e-10))
     mel_db = np.maximum(mel_db, mel_db.max() - TOP_DB).astype(np.float32)
 
-    # --- chroma (tuning-corrected) -------------------------------------------------
-    tuning = _estimate_tuning(mag[:: max(1, n_frames // 400)], sr=analysis_sr, n_fft=n_fft)
-    chroma_fb_t = _chroma_filterbank(sr=analysis_sr, n_fft=n_fft, tuning=tuning).T
-    chroma = mag @ chroma_fb_t  # (F, 12)
+    # --- chroma normalisation ------------------------------------------------------
     peak = chroma.max(axis=1, keepdims=True)
     floor = 1e-3 * float(peak.max()) + 1e-12
     chroma = (chroma / np.maximum(peak, floor)).astype(np.float32)
-
-    # --- rms over each centred n_fft window ----------------------------------------
-    csum = np.concatenate([[0.0], np.cumsum(xp.astype(np.float64) ** 2)])
-    starts = np.arange(n_frames) * hop_length
-    rms = np.sqrt(np.maximum(csum[starts + n_fft] - csum[starts], 0.0) / n_fft).astype(np.float32)
 
     # --- onset envelope: log-mel flux with a 3-band max filter (SuperFlux-style) ----
     ref = mel_db.copy()
@@ -378,7 +415,7 @@ def compute_features(
         chroma=np.ascontiguousarray(chroma.T),
         rms=rms,
         onset_env=onset_env,
-        onset_fine=_fine_onset(x, FINE_HOP),
+        onset_fine=onset_fine,
         fine_hop=FINE_HOP,
         tuning=tuning,
     )

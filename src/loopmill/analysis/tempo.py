@@ -133,6 +133,16 @@ def _estimate_period(
         best = int(np.argmax(np.where(lags >= min_lag, ac * prior, -np.inf)[: max_lag + 1]))
     else:
         best = int(np.argmax(score))
+    # A bar-level peak can beat the beat in triple metre (a waltz at 150 BPM has a
+    # stronger 1.2 s than 0.4 s periodicity). The binary levels are settled later by
+    # the half/double check; the ternary one is settled here: take a third of the lag
+    # when that is a strong peak of its own and nearer the prior.
+    third = best / 3.0
+    if third >= min_lag:
+        near = round(third)
+        cand = near - 1 + int(np.argmax(ac[near - 1 : near + 2]))
+        if is_peak[cand] and ac[cand] >= 0.35 * ac[best] and prior[cand] > prior[best]:
+            best = cand
     return best + float(_parabolic(ac, np.array([best]))[0]), ac
 
 

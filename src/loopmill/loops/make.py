@@ -93,7 +93,7 @@ def make_loop(
     if y.ndim != 2 or y.shape[1] == 0:
         raise BadInputError(f"audio must be shaped [channels, samples], got {y.shape}")
     y = np.asarray(y, dtype=np.float32)
-    an = analyze(y, sr=sr, beats_per_bar=beats_per_bar)
+    an = analyze(y, sr=sr, beats_per_bar=beats_per_bar, loudness=False)
     feats = an.features
     fps = feats.sr / feats.hop_length
     sfeats = search_features(

@@ -32,6 +32,7 @@ _HOP = 256
 _N_FFT = 1024
 _N_MELS = 48
 _SCALES = (1, 8)  # frames each side: ~46 ms and ~140 ms of context at hop 256
+_CONTEXT_S = 4.5  # circular context each side: the longest rhythm period compared is 4 s
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,12 @@ def _log_mel_frames(x: np.ndarray) -> np.ndarray:
     frames = np.lib.stride_tricks.as_strided(
         x, shape=(n_frames, _N_FFT), strides=(x.strides[0] * _HOP, x.strides[0])
     )
-    spec = np.abs(np.fft.rfft(frames * np.hanning(_N_FFT).astype(np.float32), axis=1)) ** 2
-    mel = spec @ mel_filterbank(sr=_SR, n_fft=_N_FFT, n_mels=_N_MELS).T
+    window = np.hanning(_N_FFT).astype(np.float32)
+    fb = mel_filterbank(sr=_SR, n_fft=_N_FFT, n_mels=_N_MELS).T
+    mel = np.empty((n_frames, _N_MELS), dtype=np.float32)
+    for a in range(0, n_frames, 1024):  # chunks keep the spectrum's memory small
+        spec = np.abs(np.fft.rfft(frames[a : a + 1024] * window, axis=1)).astype(np.float32)
+        mel[a : a + 1024] = (spec * spec) @ fb
     db = 10.0 * np.log10(np.maximum(mel, 1e-12))
     # A floor 80 dB under the loudest band keeps near-silence from dominating.
     return np.maximum(db, db.max() - 80.0)
@@ -103,7 +108,7 @@ def seam_report(y: np.ndarray, *, sr: int, start: int, end: int) -> SeamReport:
             f"loop [{start}, {end}) does not fit in {y.shape[1]} samples; "
             "check the loop points"
         )
-    loop = np.mean(y[:, start:end], axis=0, dtype=np.float32)
+    loop = np.asarray(np.mean(y[:, start:end], axis=0, dtype=np.float32))
     if len(loop) < sr // 2:
         raise BadInputError(f"loop of {len(loop)} samples is under 0.5 s; too short to score")
     if not np.any(loop):
@@ -115,13 +120,18 @@ def seam_report(y: np.ndarray, *, sr: int, start: int, end: int) -> SeamReport:
     step_ref = max(float(np.max(steps[1:-1])), 1e-9)
     step_ratio = wrap_step / step_ref
 
-    # Spectral abruptness: play the loop three times and look at every boundary of the
-    # middle copy. The wrap sits at the start of the middle copy.
-    x = soxr.resample(np.tile(loop, 3), sr, _SR, quality="LQ").astype(np.float32)
-    period = len(x) / 3.0
-    # Trim the head so the wrap falls exactly on a frame boundary.
-    x = np.ascontiguousarray(x[round(period) % _HOP :])
-    seam_pos = round(period) - round(period) % _HOP
+    # Spectral abruptness: play the loop with a few seconds of itself on each side
+    # (not three whole copies: a 4-minute file would need gigabytes) and look at every
+    # boundary of the middle copy. The wrap sits at its start.
+    n = len(loop)
+    ctx = min(n, round(_CONTEXT_S * sr))
+    ext = np.concatenate([loop[n - ctx :], loop, loop[: ctx + round(0.1 * sr)]])
+    x = soxr.resample(ext, sr, _SR, quality="LQ").astype(np.float32)
+    period = n * _SR / sr
+    head = ctx * _SR / sr
+    # Trim so the wrap falls exactly on a frame boundary.
+    x = np.ascontiguousarray(x[round(head) % _HOP :])
+    seam_pos = round(head) - round(head) % _HOP
     mel_db = _log_mel_frames(x)
     ratios = []
     for k in _SCALES:
@@ -151,7 +161,7 @@ def _rhythm_ratio(mel_db: np.ndarray, *, seam: int, period: int) -> float:
 
     The onset envelope ``o`` (positive spectral flux) of the looped audio is compared
     with itself one dominant period ``P`` earlier (the strongest autocorrelation lag
-    between 0.2 s and a third of the loop): ``r(b) = mean |o[b:b+P] - o[b-P:b]|``.
+    between 0.2 s and a third of the loop, at most 4 s): ``r(b) = mean |o[b:b+P] - o[b-P:b]|``.
     A splice that shifts the beat grid makes ``r`` jump at the seam; steady music
     keeps it flat.
     """
@@ -163,7 +173,8 @@ def _rhythm_ratio(mel_db: np.ndarray, *, seam: int, period: int) -> float:
     centred = one - one.mean()
     spec = np.fft.rfft(centred)
     acf = np.fft.irfft(np.abs(spec) ** 2, len(centred))
-    lo, hi = max(1, round(0.2 * _SR / _HOP)), len(centred) // 3
+    lo = max(1, round(0.2 * _SR / _HOP))
+    hi = min(len(centred) // 3, round(4.0 * _SR / _HOP))
     if hi <= lo:
         return 0.0
     lag = lo + int(np.argmax(acf[lo:hi]))

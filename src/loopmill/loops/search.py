@@ -208,11 +208,17 @@ def find_candidates(
             f"{len(beats)} beats; lower --min-duration, change --bars, or use a longer track"
         )
 
-    # Mean absolute feature difference on the grid, weighted towards the seam.
-    d_after = np.einsum("ngd,g->n", np.abs(after[ends] - after[starts]), w_after)
-    d_lead = np.einsum("ngd,g->n", np.abs(lead[ends] - lead[starts]), w_lead)
-    d_lead = np.where(ok_lead[starts] & ok_lead[ends], d_lead, d_after)
-    d = (d_after + 0.5 * d_lead) / (1.5 * after.shape[2])
+    # Mean absolute feature difference on the grid, weighted towards the seam; in
+    # slices, since all pairs at once would take [pairs, grid, dims] floats (~65 MB
+    # for a 4-minute track).
+    d = np.empty(len(starts), dtype=np.float64)
+    lead_ok = ok_lead[starts] & ok_lead[ends]
+    for a in range(0, len(starts), 1024):
+        s_, e_ = starts[a : a + 1024], ends[a : a + 1024]
+        d_after = np.einsum("ngd,g->n", np.abs(after[e_] - after[s_]), w_after)
+        d_lead = np.einsum("ngd,g->n", np.abs(lead[e_] - lead[s_]), w_lead)
+        d_lead = np.where(lead_ok[a : a + 1024], d_lead, d_after)
+        d[a : a + 1024] = (d_after + 0.5 * d_lead) / (1.5 * after.shape[2])
     scale = max(float(np.median(d)), 1e-9)
     dist = d / scale
     is_phrase = (nbars & (nbars - 1)) == 0

@@ -47,7 +47,7 @@ def align_splice(
     tuple[int, int]
         The adjusted ``(start, end)``.
     """
-    mono = np.mean(y, axis=0, dtype=np.float32)
+    mono = np.asarray(np.mean(y, axis=0, dtype=np.float32))
     n = mono.shape[0]
     d = int(max_shift * sr)
     w = int(0.04 * sr)  # 40 ms window: a few periods of the lowest notes that matter

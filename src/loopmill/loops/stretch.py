@@ -85,7 +85,7 @@ def _measure_period(x: np.ndarray, *, start: int, guess: int) -> int:
     Normalised cross-correlation of a window at ``start`` with the audio one
     ``guess`` later, over lags within 3 % of the guess, computed by FFT.
     """
-    mono = np.mean(x, axis=0, dtype=np.float32)
+    mono = np.asarray(np.mean(x, axis=0, dtype=np.float32))
     w = min(16384, guess // 2)
     d = max(16, guess * 3 // 100)
     lo = start + guess - d

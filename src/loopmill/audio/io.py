@@ -1,0 +1,376 @@
+"""Reading and writing audio files: ``info``, ``load`` and atomic ``save``.
+
+wav/flac/ogg/mp3/aiff (and whatever else libsndfile reads) go through soundfile;
+other formats (m4a, aac, opus in webm, wma, mp4 …) are decoded by an ``ffmpeg``
+subprocess when one is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from loopmill.audio import _ffmpeg, _riff
+from loopmill.audio.looptags import (
+    LoopPoints,
+    check_file,
+    check_tag_key,
+    write_loop_points,
+    write_tags,
+)
+from loopmill.errors import BadInputError, StorageError, UnsupportedFormatError
+
+WRITE_FORMATS = ("wav", "flac", "ogg", "mp3")
+# Extensions libsndfile owns: a failure to open one of these means a bad file, not a
+# job for ffmpeg.
+_SNDFILE_EXTS = {"wav", "wave", "flac", "ogg", "oga", "mp3", "aif", "aiff", "aifc", "au", "caf"}
+_EXACT_COUNT = {"wav", "flac", "aiff"}  # formats whose header frame count is exact
+_MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+_BLOCK = 1 << 18  # frames per read/write block: bounds the temporary [block, C] copy
+_SF_FORMAT = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3"}
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file's header says, without decoding it.
+
+    ``frames`` (and so ``duration``) is an estimate for MP3 files without a
+    Xing/LAME header and for some ffmpeg-decoded formats.
+    """
+
+    path: Path
+    sr: int
+    channels: int
+    frames: int
+    duration: float
+    format: str
+    subtype: str
+
+
+def _reason(exc: Exception) -> str:
+    text = getattr(exc, "error_string", None) or str(exc)
+    return str(text).strip().rstrip(".")
+
+
+def _kind(fmt: str) -> str:
+    """libsndfile's major format name to a short lower-case one."""
+    fmt = fmt.upper()
+    return {"WAVEX": "wav", "RF64": "wav", "OGG": "ogg", "AIFF": "aiff"}.get(fmt, fmt.lower())
+
+
+def _not_audio(path: Path, exc: Exception) -> BadInputError:
+    return BadInputError(
+        f"{path}: is not a readable audio file ({_reason(exc)}); pass a wav/flac/ogg/mp3 file"
+    )
+
+
+def _uses_ffmpeg(path: Path) -> bool:
+    return path.suffix.lower().lstrip(".") not in _SNDFILE_EXTS
+
+
+def info(path: str | Path) -> AudioInfo:
+    """Read a file's header (no decoding).
+
+    Parameters
+    ----------
+    path : str or Path
+        An audio file.
+
+    Returns
+    -------
+    AudioInfo
+    """
+    path = Path(path)
+    check_file(path)
+    try:
+        i = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        if not _uses_ffmpeg(path):
+            raise _not_audio(path, exc) from exc
+        sr, channels, duration, codec = _ffmpeg.probe(path)
+        frames = round(duration * sr)
+        ext = path.suffix.lower().lstrip(".")
+        return AudioInfo(path, sr, channels, frames, frames / sr, ext, codec)
+    return AudioInfo(
+        path, i.samplerate, i.channels, i.frames, i.frames / i.samplerate,
+        _kind(i.format), i.subtype,
+    )  # fmt: skip
+
+
+def load(
+    path: str | Path,
+    *,
+    sr: int | None = None,
+    mono: bool = False,
+    max_duration: float | None = None,
+) -> tuple[np.ndarray, int]:
+    """Decode an audio file.
+
+    Parameters
+    ----------
+    path : str or Path
+        wav/flac/ogg/mp3/aiff (libsndfile), or anything ffmpeg decodes when installed.
+    sr : int, optional
+        Resample to this rate; the file's own rate when None.
+    mono : bool
+        Average the channels into one.
+    max_duration : float, optional
+        Refuse files longer than this many seconds (checked from the header, before
+        decoding).
+
+    Returns
+    -------
+    y : np.ndarray, float32, shape [C, T]
+        Samples in [-1, 1] for integer formats; ``C`` is 1 when ``mono``.
+    sr : int
+        The rate of ``y``.
+
+    Raises
+    ------
+    BadInputError
+        Missing, empty, unreadable, truncated, zero-length, non-finite or too-long input.
+    UnsupportedFormatError
+        A format that needs ffmpeg when ffmpeg is not installed.
+    """
+    path = Path(path)
+    check_file(path)
+    if sr is not None and sr <= 0:
+        raise BadInputError(f"sr={sr} is invalid; pass a positive sample rate or None")
+    if max_duration is not None and max_duration <= 0:
+        raise BadInputError(f"max_duration={max_duration} is invalid; pass seconds > 0")
+    try:
+        f = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        if not _uses_ffmpeg(path):
+            raise _not_audio(path, exc) from exc
+        y, file_sr = _ffmpeg.decode(path, max_duration=max_duration)
+        _check_finite(path, y)
+    else:
+        with f:
+            y, file_sr = _read_soundfile(path, f, max_duration)
+    if y.shape[1] == 0:
+        raise BadInputError(f"{path}: has no audio (0 frames); pass a non-empty recording")
+    if mono and y.shape[0] > 1:
+        y = y.mean(axis=0, keepdims=True, dtype=np.float32)
+    if sr is not None and sr != file_sr:
+        from loopmill.audio.resample import resample
+
+        y = resample(y, orig_sr=file_sr, target_sr=sr)
+        file_sr = sr
+    return y, file_sr
+
+
+def _check_finite(path: Path, block: np.ndarray) -> None:
+    if not np.isfinite(block).all():
+        raise BadInputError(f"{path}: contains NaN or infinite samples; re-export it")
+
+
+def _read_soundfile(
+    path: Path, f: sf.SoundFile, max_duration: float | None
+) -> tuple[np.ndarray, int]:
+    """Block-wise read into a preallocated [C, T] array (peak memory ≈ one copy)."""
+    file_sr, channels, header = f.samplerate, f.channels, f.frames
+    if max_duration is not None and header / file_sr > max_duration:
+        raise BadInputError(_ffmpeg.too_long(path, header / file_sr, max_duration))
+    kind = _kind(f.format)
+    limit = None if max_duration is None else int(max_duration * file_sr) + 1
+    out = np.empty((channels, header), np.float32)
+    buf = np.empty((_BLOCK, channels), np.float32)
+    pos = 0
+    while True:
+        try:
+            block = f.read(frames=_BLOCK, dtype="float32", always_2d=True, out=buf)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise BadInputError(
+                f"{path}: is truncated or corrupt after {pos} of {header} frames "
+                f"({_reason(exc)}); re-export or re-download it"
+            ) from exc
+        n = block.shape[0]
+        if n == 0:
+            break
+        _check_finite(path, block)
+        if pos + n > out.shape[1]:  # header under-counted (MP3 estimate): grow
+            grow = np.empty((channels, max(n, out.shape[1] // 2)), np.float32)
+            out = np.concatenate([out, grow], axis=1)
+        out[:, pos : pos + n] = block.T
+        pos += n
+        if limit is not None and pos > limit:
+            raise BadInputError(_ffmpeg.too_long(path, pos / file_sr, float(max_duration or 0)))
+        if n < _BLOCK:
+            break
+    promised = header
+    if kind in ("wav", "aiff"):
+        # libsndfile quietly shortens a cut-off WAV/AIFF: the promise is in the header.
+        promised = max(header, _riff.declared_frames(path) or 0)
+    if kind in _EXACT_COUNT and pos < promised:
+        raise BadInputError(
+            f"{path}: is truncated: the header promises {promised} frames but only {pos} "
+            "are present; re-export or re-download it"
+        )
+    if pos != out.shape[1]:
+        out = np.ascontiguousarray(out[:, :pos])
+    return out, file_sr
+
+
+def _encoding(
+    path: Path, fmt: str, bit_depth: int | str, quality: float
+) -> tuple[str, float | None]:
+    """(libsndfile subtype, compression level or None) for a format and its options."""
+    if fmt in ("ogg", "mp3"):
+        if not 0.0 <= quality <= 1.0:
+            raise BadInputError(f"{path}: quality={quality} is out of range; pass 0.0 to 1.0")
+        return ("VORBIS" if fmt == "ogg" else "MPEG_LAYER_III"), 1.0 - quality
+    depths: dict[int | str, str] = {16: "PCM_16", 24: "PCM_24"}
+    if fmt == "wav":
+        depths["float"] = "FLOAT"
+    if bit_depth not in depths:
+        allowed = ", ".join(repr(d) for d in depths)
+        raise BadInputError(
+            f"{path}: bit_depth={bit_depth!r} is not valid for {fmt}; use {allowed}"
+        )
+    return depths[bit_depth], None
+
+
+def save(
+    path: str | Path,
+    y: np.ndarray,
+    *,
+    sr: int,
+    format: str | None = None,
+    bit_depth: int | str = 16,
+    quality: float = 0.7,
+    loop: LoopPoints | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Path:
+    """Write audio atomically, with loop points and tags.
+
+    The file is written to ``.NAME.part-<random>.<ext>`` beside the target, tagged,
+    then renamed over ``path``; a failure leaves no partial file behind.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination; missing parent folders are created.
+    y : np.ndarray, shape [C, T]
+        Audio (a 1-D array is written as mono). Integer PCM (wav 16/24, flac) is
+        clipped to [-1, 1]; float WAV keeps overs; Vorbis and MP3 encode the float
+        signal as is, so normalise first if it exceeds full scale.
+    sr : int
+        Sample rate. MP3 allows 8000 … 48000 Hz standard rates and 1–2 channels.
+    format : str, optional
+        ``"wav"``, ``"flac"``, ``"ogg"`` or ``"mp3"``; from the suffix when None.
+    bit_depth : int or str
+        wav: 16, 24 or ``"float"``; flac: 16 or 24. Ignored for ogg/mp3.
+    quality : float
+        0 (smallest) … 1 (best) for ogg (Vorbis) and mp3 (VBR).
+    loop : LoopPoints, optional
+        Loop points to embed (see :mod:`loopmill.audio.looptags`).
+    tags : mapping of str to str, optional
+        Free-form text tags to embed.
+
+    Returns
+    -------
+    Path
+        The written path.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        Unknown format.
+    BadInputError
+        Bad audio, rate, options, loop or tag names.
+    StorageError
+        The destination cannot be written.
+    """
+    path = Path(path)
+    fmt = (format or path.suffix.lstrip(".")).lower()
+    if fmt not in WRITE_FORMATS:
+        raise UnsupportedFormatError(
+            f"{path}: cannot write format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)}"
+        )
+    subtype, level = _encoding(path, fmt, bit_depth, quality)
+    y = _check_audio(path, np.asarray(y), sr, fmt)
+    if loop is not None and loop.end > y.shape[1]:
+        raise BadInputError(
+            f"{path}: loop {loop.start}+{loop.length} runs past the {y.shape[1]} samples "
+            "of the audio; pass loop points inside it"
+        )
+    clean_tags = {check_tag_key(path, k): str(v) for k, v in (tags or {}).items()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _storage(path, exc) from exc
+    tmp = path.parent / f".{path.name}.part-{secrets.token_hex(6)}.{fmt}"
+    try:
+        # O_EXCL: never clobber another writer's temp; 0o666 lets the umask decide.
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        _write_audio(tmp, y, sr=sr, fmt=fmt, subtype=subtype, level=level)
+        if clean_tags:
+            write_tags(tmp, clean_tags)
+        if loop is not None:
+            write_loop_points(tmp, loop, sr=sr)
+        os.replace(tmp, path)
+    except (OSError, sf.LibsndfileError, RuntimeError) as exc:
+        raise _storage(path, exc) from exc
+    except StorageError as exc:
+        raise StorageError(str(exc).replace(str(tmp), str(path))) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _storage(path: Path, exc: Exception) -> StorageError:
+    reason = getattr(exc, "strerror", None) or _reason(exc)
+    return StorageError(f"cannot write {path}: {reason}; choose another --dest")
+
+
+def _check_audio(path: Path, y: np.ndarray, sr: int, fmt: str) -> np.ndarray:
+    if y.ndim == 1:
+        y = y[np.newaxis]
+    if y.ndim != 2 or y.shape[0] < 1 or y.shape[1] < 1:
+        raise BadInputError(f"{path}: audio must be shaped [channels, samples], got {y.shape}")
+    if not isinstance(sr, int | np.integer) or sr <= 0:
+        raise BadInputError(f"{path}: sr={sr!r} is invalid; pass a positive integer rate")
+    if y.shape[0] > 64:
+        raise BadInputError(
+            f"{path}: audio has {y.shape[0]} channels; is it [samples, channels]? "
+            "pass [channels, samples]"
+        )
+    if fmt == "mp3" and (y.shape[0] > 2 or sr not in _MP3_RATES):
+        raise BadInputError(
+            f"{path}: MP3 takes 1-2 channels at {', '.join(map(str, _MP3_RATES))} Hz, got "
+            f"{y.shape[0]} channels at {sr} Hz; resample to 44100 or write flac"
+        )
+    if not np.isfinite(y).all():
+        raise BadInputError(f"{path}: audio contains NaN or infinite samples; fix the signal")
+    return y
+
+
+def _write_audio(
+    tmp: Path, y: np.ndarray, *, sr: int, fmt: str, subtype: str, level: float | None
+) -> None:
+    """Encode block-wise so the [T, C] copy libsndfile needs stays one block long."""
+    extra: dict[str, object] = {}
+    if level is not None:
+        extra["compression_level"] = level
+    if fmt == "mp3":
+        extra["bitrate_mode"] = "VARIABLE"
+    clip = subtype.startswith("PCM")
+    with sf.SoundFile(
+        str(tmp), "w", samplerate=int(sr), channels=y.shape[0], format=_SF_FORMAT[fmt],
+        subtype=subtype, **extra,
+    ) as f:  # fmt: skip
+        for a in range(0, y.shape[1], _BLOCK):
+            block = np.ascontiguousarray(y[:, a : a + _BLOCK].T, dtype=np.float32)
+            if clip:
+                np.clip(block, -1.0, 1.0, out=block)
+            f.write(block)
+
+
+__all__ = ["WRITE_FORMATS", "AudioInfo", "info", "load", "save"]
