@@ -3,7 +3,7 @@
 Audio in memory is float32 ``[channels, samples]`` with an explicit ``sr``.
 """
 
-from loopmill.audio.io import WRITE_FORMATS, AudioInfo, info, load, save
+from loopmill.audio.io import WRITE_FORMATS, AudioInfo, info, load, load_region, save
 from loopmill.audio.looptags import (
     LoopPoints,
     read_loop_points,
@@ -21,6 +21,7 @@ __all__ = [
     "info",
     "integrated_loudness",
     "load",
+    "load_region",
     "normalize_loudness",
     "read_loop_points",
     "read_tags",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,7 +153,10 @@ def load(
         _check_finite(path, y)
     else:
         with f:
-            y, file_sr = _read_soundfile(path, f, max_duration)
+            if mono and sr is not None and f.samplerate != sr:
+                y, file_sr = _read_mono_resampled(path, f, max_duration, sr)
+            else:
+                y, file_sr = _read_soundfile(path, f, max_duration)
     if y.shape[1] == 0:
         raise BadInputError(f"{path}: has no audio (0 frames); pass a non-empty recording")
     if mono and y.shape[0] > 1:
@@ -171,16 +174,20 @@ def _check_finite(path: Path, block: np.ndarray) -> None:
         raise BadInputError(f"{path}: contains NaN or infinite samples; re-export it")
 
 
-def _read_soundfile(
+def _iter_blocks(
     path: Path, f: sf.SoundFile, max_duration: float | None
-) -> tuple[np.ndarray, int]:
-    """Block-wise read into a preallocated [C, T] array (peak memory ≈ one copy)."""
+) -> Iterator[np.ndarray]:
+    """Validated ``[n, C]`` float32 blocks of ``f`` (views of one reused buffer).
+
+    Checks the length against ``max_duration`` (header first, then as decoded), the
+    samples for NaN/inf, and at the end that no frames the header promised are
+    missing (truncation).
+    """
     file_sr, channels, header = f.samplerate, f.channels, f.frames
     if max_duration is not None and header / file_sr > max_duration:
         raise BadInputError(_ffmpeg.too_long(path, header / file_sr, max_duration))
     kind = _kind(f.format)
     limit = None if max_duration is None else int(max_duration * file_sr) + 1
-    out = np.empty((channels, header), np.float32)
     buf = np.empty((_BLOCK, channels), np.float32)
     pos = 0
     while True:
@@ -195,13 +202,10 @@ def _read_soundfile(
         if n == 0:
             break
         _check_finite(path, block)
-        if pos + n > out.shape[1]:  # header under-counted (MP3 estimate): grow
-            grow = np.empty((channels, max(n, out.shape[1] // 2)), np.float32)
-            out = np.concatenate([out, grow], axis=1)
-        out[:, pos : pos + n] = block.T
         pos += n
         if limit is not None and pos > limit:
             raise BadInputError(_ffmpeg.too_long(path, pos / file_sr, float(max_duration or 0)))
+        yield block
         if n < _BLOCK:
             break
     promised = header
@@ -213,9 +217,93 @@ def _read_soundfile(
             f"{path}: is truncated: the header promises {promised} frames but only {pos} "
             "are present; re-export or re-download it"
         )
+
+
+def _read_soundfile(
+    path: Path, f: sf.SoundFile, max_duration: float | None
+) -> tuple[np.ndarray, int]:
+    """Block-wise read into a preallocated [C, T] array (peak memory ≈ one copy)."""
+    channels, header = f.channels, f.frames
+    out = np.empty((channels, header), np.float32)
+    pos = 0
+    for block in _iter_blocks(path, f, max_duration):
+        n = block.shape[0]
+        if pos + n > out.shape[1]:  # header under-counted (MP3 estimate): grow
+            grow = np.empty((channels, max(n, out.shape[1] // 2)), np.float32)
+            out = np.concatenate([out, grow], axis=1)
+        out[:, pos : pos + n] = block.T
+        pos += n
     if pos != out.shape[1]:
         out = np.ascontiguousarray(out[:, :pos])
-    return out, file_sr
+    return out, f.samplerate
+
+
+def _read_mono_resampled(
+    path: Path, f: sf.SoundFile, max_duration: float | None, sr: int
+) -> tuple[np.ndarray, int]:
+    """Mix down and resample block by block: the full-rate audio is never held.
+
+    A 7-minute stereo track needs 148 MB at its own rate and 37 MB as 22.05 kHz
+    mono; this path only ever holds the latter (plus one block).
+    """
+    import soxr
+
+    stream = soxr.ResampleStream(f.samplerate, sr, 1, dtype="float32", quality="MQ")
+    out = np.empty(int(np.ceil(f.frames * sr / f.samplerate)) + 1024, np.float32)
+    filled = 0
+    pending: np.ndarray | None = None  # one block behind, to flag the last one
+    for block in _iter_blocks(path, f, max_duration):
+        # Mix down now: the block is a view of a buffer the next read overwrites.
+        mono = block.mean(axis=1, dtype=np.float32)
+        if pending is not None:
+            out, filled = _push(out, filled, stream.resample_chunk(pending, last=False))
+        pending = mono
+    if pending is not None:
+        out, filled = _push(out, filled, stream.resample_chunk(pending, last=True))
+    return out[None, :filled], sr
+
+
+def _push(out: np.ndarray, filled: int, part: np.ndarray) -> tuple[np.ndarray, int]:
+    if filled + len(part) > out.shape[0]:  # header under-counted (MP3 estimate): grow
+        out = np.concatenate([out, np.empty(max(len(part), out.shape[0] // 2), np.float32)])
+    out[filled : filled + len(part)] = part
+    return out, filled + len(part)
+
+
+def load_region(path: str | Path, *, start: int, stop: int) -> tuple[np.ndarray, int]:
+    """Decode frames ``[start, stop)`` of a file (clipped to its length).
+
+    Parameters
+    ----------
+    path : str or Path
+        A file :func:`load` can read.
+    start, stop : int
+        Frame range in the file's own sample rate.
+
+    Returns
+    -------
+    y : np.ndarray, float32, shape [C, stop - start]
+    sr : int
+    """
+    path = Path(path)
+    if start < 0 or stop <= start:
+        raise BadInputError(f"{path}: frame range [{start}, {stop}) is empty or negative")
+    try:
+        f = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        y, file_sr = load(path)
+        return np.ascontiguousarray(y[:, start:stop]), file_sr
+    with f:
+        try:
+            f.seek(start)
+            block = f.read(frames=stop - start, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise BadInputError(
+                f"{path}: cannot read frames {start}-{stop} ({_reason(exc)}); "
+                "re-export or re-download it"
+            ) from exc
+        _check_finite(path, block)
+        return np.ascontiguousarray(block.T), f.samplerate
 
 
 def _encoding(
@@ -373,4 +461,4 @@ def _write_audio(
             f.write(block)
 
 
-__all__ = ["WRITE_FORMATS", "AudioInfo", "info", "load", "save"]
+__all__ = ["WRITE_FORMATS", "AudioInfo", "info", "load", "load_region", "save"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from loopmill.errors import BadInputError
@@ -10,6 +13,9 @@ from loopmill.loops.search import find_candidates, search_features
 from loopmill.loops.splice import align_splice, cut_loop
 from loopmill.loops.stretch import loop_length_samples, stretch_loop
 from loopmill.loops.types import Loop
+
+if TYPE_CHECKING:
+    from loopmill.analysis import Analysis
 
 DEFAULT_MIN_DURATION = 4.0
 DEFAULT_MAX_DURATION = 120.0
@@ -35,6 +41,159 @@ def _check_options(
         )
     if bars is not None and bars < 1:
         raise BadInputError(f"--bars {bars} must be at least 1")
+
+
+@dataclass(frozen=True)
+class LoopPlan:
+    """Where to cut a loop, decided from the analysis alone (source samples)."""
+
+    start: int
+    end: int
+    bars: int
+    beats_per_bar: int
+    source_bpm: float
+    key: str | None
+    distance: float
+
+    #: Audio needed around ``[start, end)`` to align and cross-fade the splice.
+    MARGIN_S = 0.25
+
+
+def plan_loop(
+    an: Analysis,
+    *,
+    sr: int,
+    n_samples: int,
+    bars: int | None = None,
+    min_duration: float = DEFAULT_MIN_DURATION,
+    max_duration: float = DEFAULT_MAX_DURATION,
+) -> LoopPlan:
+    """Choose the best whole-bar loop from an analysis of the track.
+
+    Parameters
+    ----------
+    an : Analysis
+        From :func:`loopmill.analysis.analyze` (of the track, at any rate).
+    sr : int
+        Sample rate the plan's positions are expressed in (the source's).
+    n_samples : int
+        Length of the source in samples at ``sr``.
+    bars, min_duration, max_duration
+        As in :func:`make_loop`.
+
+    Returns
+    -------
+    LoopPlan
+    """
+    _check_options(min_duration=min_duration, max_duration=max_duration, bpm=None, bars=bars)
+    feats = an.features
+    sfeats = search_features(
+        mel_db=feats.mel_db,
+        chroma=feats.chroma,
+        rms=feats.rms,
+        frames_per_second=feats.sr / feats.hop_length,
+    )
+    bpb = an.beats_per_bar
+    bar_seconds = bpb * 60.0 / an.bpm
+    if n_samples / sr < bar_seconds:
+        raise BadInputError(
+            f"audio is {n_samples / sr:.2f} s, shorter than one bar "
+            f"({bar_seconds:.2f} s at {an.bpm:.1f} BPM); a loop needs at least one bar"
+        )
+    best = find_candidates(
+        sfeats,
+        beats=an.beats,
+        downbeats=an.downbeats,
+        beats_per_bar=bpb,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        bars=bars,
+        track_duration=n_samples / sr,
+    )[0]
+    return LoopPlan(
+        start=round(float(an.beats[best.start_beat]) * sr),
+        end=round(float(an.beats[best.end_beat]) * sr),
+        bars=best.bars,
+        beats_per_bar=bpb,
+        source_bpm=float(an.bpm),
+        key=str(an.key) if an.key is not None else None,
+        distance=best.distance,
+    )
+
+
+def render_loop(
+    y: np.ndarray,
+    *,
+    sr: int,
+    plan: LoopPlan,
+    offset: int = 0,
+    bpm: float | None = None,
+    target_lufs: float | None = None,
+    true_peak_db: float = -1.0,
+) -> Loop:
+    """Cut, stretch and normalise the loop a :class:`LoopPlan` describes.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Audio ``[C, T]`` holding at least ``[plan.start, plan.end)`` plus
+        ``LoopPlan.MARGIN_S`` either side where the track has it.
+    sr : int
+        Sample rate of ``y`` (the plan's rate).
+    plan : LoopPlan
+        From :func:`plan_loop`.
+    offset : int
+        Source position of ``y[:, 0]`` (when ``y`` is a region of the track).
+    bpm, target_lufs, true_peak_db
+        As in :func:`make_loop`.
+
+    Returns
+    -------
+    Loop
+    """
+    from loopmill.audio.loudness import integrated_loudness, normalize_loudness, true_peak
+
+    _check_options(min_duration=0.0, max_duration=1.0, bpm=bpm, bars=plan.bars)
+    bpb = plan.beats_per_bar
+    start, end = align_splice(y, sr=sr, start=plan.start - offset, end=plan.end - offset)
+    beat_seconds = (end - start) / sr / (plan.bars * bpb)
+    crossfade = round(min(max(beat_seconds / 8.0, 0.01), 0.05) * sr)
+    audio = cut_loop(y, start=start, end=end, crossfade=crossfade)
+    loop_bpm = 60.0 / beat_seconds
+
+    stretched = False
+    if bpm is not None:
+        # Match the nearest metrical level: asking 180 BPM of a 90 BPM loop doubles
+        # the count, not the speed.
+        length = loop_length_samples(bars=plan.bars, beats_per_bar=bpb, bpm=bpm, sr=sr)
+        for factor in (2.0, 0.5):
+            alt = loop_length_samples(bars=plan.bars, beats_per_bar=bpb, bpm=bpm / factor, sr=sr)
+            if abs(np.log(alt / audio.shape[1])) < abs(np.log(length / audio.shape[1])):
+                length = alt
+        audio = stretch_loop(audio, sr=sr, length=length)
+        loop_bpm = float(bpm)
+        stretched = True
+
+    if target_lufs is not None:
+        audio, _gain = normalize_loudness(
+            audio, sr=sr, target_lufs=target_lufs, true_peak_db=true_peak_db
+        )
+    return Loop(
+        audio=audio,
+        sr=sr,
+        start=start + offset,
+        end=end + offset,
+        bars=plan.bars,
+        beats_per_bar=bpb,
+        bpm=float(loop_bpm),
+        source_bpm=plan.source_bpm,
+        key=plan.key,
+        seam_score=seam_score(audio, sr=sr, start=0, end=audio.shape[1]),
+        loudness_lufs=integrated_loudness(audio, sr=sr),
+        true_peak_db=true_peak(audio, sr=sr),
+        stretched=stretched,
+        extra={"candidate_distance": round(plan.distance, 4), "crossfade": crossfade},
+    )
 
 
 def make_loop(
@@ -87,75 +246,16 @@ def make_loop(
         No whole-bar span fits the constraints.
     """
     from loopmill.analysis import analyze
-    from loopmill.audio.loudness import integrated_loudness, normalize_loudness, true_peak
 
     _check_options(min_duration=min_duration, max_duration=max_duration, bpm=bpm, bars=bars)
     if y.ndim != 2 or y.shape[1] == 0:
         raise BadInputError(f"audio must be shaped [channels, samples], got {y.shape}")
     y = np.asarray(y, dtype=np.float32)
     an = analyze(y, sr=sr, beats_per_bar=beats_per_bar, loudness=False)
-    feats = an.features
-    fps = feats.sr / feats.hop_length
-    sfeats = search_features(
-        mel_db=feats.mel_db, chroma=feats.chroma, rms=feats.rms, frames_per_second=fps
-    )
-    bpb = an.beats_per_bar
-    bar_seconds = bpb * 60.0 / an.bpm
-    if y.shape[1] / sr < bar_seconds:
-        raise BadInputError(
-            f"audio is {y.shape[1] / sr:.2f} s, shorter than one bar "
-            f"({bar_seconds:.2f} s at {an.bpm:.1f} BPM); a loop needs at least one bar"
-        )
-    candidates = find_candidates(
-        sfeats,
-        beats=an.beats,
-        downbeats=an.downbeats,
-        beats_per_bar=bpb,
-        min_duration=min_duration,
+    plan = plan_loop(
+        an, sr=sr, n_samples=y.shape[1], bars=bars, min_duration=min_duration,
         max_duration=max_duration,
-        bars=bars,
-        track_duration=y.shape[1] / sr,
     )
-    best = candidates[0]
-    start = round(float(an.beats[best.start_beat]) * sr)
-    end = round(float(an.beats[best.end_beat]) * sr)
-    start, end = align_splice(y, sr=sr, start=start, end=end)
-    beat_seconds = (end - start) / sr / (best.bars * bpb)
-    crossfade = round(min(max(beat_seconds / 8.0, 0.01), 0.05) * sr)
-    audio = cut_loop(y, start=start, end=end, crossfade=crossfade)
-    loop_bpm = 60.0 / beat_seconds
-
-    stretched = False
-    if bpm is not None:
-        # Match the nearest metrical level: a 180 BPM request on a 90 BPM track keeps
-        # the bars and doubles nothing but the count of beats we call a bar.
-        target = float(bpm)
-        length = loop_length_samples(bars=best.bars, beats_per_bar=bpb, bpm=target, sr=sr)
-        for factor in (2.0, 0.5):
-            alt = loop_length_samples(bars=best.bars, beats_per_bar=bpb, bpm=target / factor, sr=sr)
-            if abs(np.log(alt / audio.shape[1])) < abs(np.log(length / audio.shape[1])):
-                length = alt
-        audio = stretch_loop(audio, sr=sr, length=length)
-        loop_bpm = target
-        stretched = True
-
-    if target_lufs is not None:
-        audio, _gain = normalize_loudness(
-            audio, sr=sr, target_lufs=target_lufs, true_peak_db=true_peak_db
-        )
-    return Loop(
-        audio=audio,
-        sr=sr,
-        start=start,
-        end=end,
-        bars=best.bars,
-        beats_per_bar=bpb,
-        bpm=float(loop_bpm),
-        source_bpm=float(an.bpm),
-        key=str(an.key) if an.key is not None else None,
-        seam_score=seam_score(audio, sr=sr, start=0, end=audio.shape[1]),
-        loudness_lufs=integrated_loudness(audio, sr=sr),
-        true_peak_db=true_peak(audio, sr=sr),
-        stretched=stretched,
-        extra={"candidate_distance": round(best.distance, 4), "crossfade": crossfade},
+    return render_loop(
+        y, sr=sr, plan=plan, bpm=bpm, target_lufs=target_lufs, true_peak_db=true_peak_db
     )

@@ -16,6 +16,8 @@ from loopmill.loops.types import Loop
 AUDIO_SUFFIXES = frozenset(
     {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".m4a", ".aac", ".opus", ".wma"}
 )
+#: Rate of the mono mixdown the analysis runs on.
+ANALYSIS_SR = 22050
 #: Inputs longer than this are refused before decoding (memory and time stay bounded).
 DEFAULT_MAX_INPUT_DURATION = 1800.0
 
@@ -136,23 +138,31 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
     Loop
         The loop written.
     """
-    from loopmill.audio import LoopPoints, load, save
-    from loopmill.loops.make import make_loop
+    from loopmill.analysis import analyze
+    from loopmill.audio import LoopPoints, info, load, load_region, save
+    from loopmill.loops.make import LoopPlan, plan_loop, render_loop
     from loopmill.storage.sidecar import sidecar_path, write_json_atomic
 
     source = Path(source)
-    y, sr = load(source, max_duration=opts.max_input_duration)
-    loop = make_loop(
-        y,
-        sr=sr,
-        bars=opts.bars,
-        min_duration=opts.min_duration,
-        max_duration=opts.max_duration,
-        bpm=opts.bpm,
-        beats_per_bar=opts.beats_per_bar,
-        target_lufs=opts.target_lufs,
+    # Two passes keep memory flat whatever the track's length: analyse a 22.05 kHz
+    # mono mixdown decoded block by block, then decode only the loop's region at
+    # full rate (a 7-minute track peaked at 368 MB in one pass).
+    meta = info(source)
+    mono, asr = load(source, sr=ANALYSIS_SR, mono=True, max_duration=opts.max_input_duration)
+    an = analyze(mono, sr=asr, beats_per_bar=opts.beats_per_bar, loudness=False)
+    n_source = round(mono.shape[1] * meta.sr / asr)
+    del mono
+    plan = plan_loop(
+        an, sr=meta.sr, n_samples=n_source, bars=opts.bars,
+        min_duration=opts.min_duration, max_duration=opts.max_duration,
     )
-    del y  # free the source before encoding: peak memory stays near one track
+    margin = round(LoopPlan.MARGIN_S * meta.sr)
+    offset = max(0, plan.start - margin)
+    region, sr = load_region(source, start=offset, stop=plan.end + margin)
+    loop = render_loop(
+        region, sr=sr, plan=plan, offset=offset, bpm=opts.bpm, target_lufs=opts.target_lufs
+    )
+    del region
     written = save(
         output,
         loop.audio,
