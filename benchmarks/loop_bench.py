@@ -92,6 +92,7 @@ class ToolResult:
     sr: int | None = None
     bars: float | None = None
     seam: float | None = None
+    seam_ratio: float | None = None
     seam_error: str | None = None
     error: str | None = None
     sidecar: dict[str, Any] = field(default_factory=dict)
@@ -260,13 +261,19 @@ def read_loop_tags(path: Path) -> tuple[int | None, int | None]:
     return found["LOOPSTART"], found["LOOPLENGTH"]
 
 
-def compute_seam(path: Path, start: int, length: int) -> float:
-    """loopmill's seam score of ``y[:, start:start+length]`` of the file at ``path``."""
-    from loopmill.loops.seam import seam_score
+def compute_seam(path: Path, start: int, length: int) -> tuple[float, float]:
+    """Seam score of ``y[:, start:start+length]`` of the file at ``path``, and its ratio.
+
+    The ratio is the worst of the seam report's spectral, step and rhythm ratios
+    (abruptness at the wrap over the loop's own maximum) before the log and the
+    clamp at 0, so two clean seams can still be told apart.
+    """
+    from loopmill.loops.seam import seam_report
 
     y, sr = load_audio(path)
     end = min(start + length, y.shape[1])
-    return float(seam_score(y, sr=sr, start=start, end=end))
+    rep = seam_report(y, sr=sr, start=start, end=end)
+    return float(rep.score), float(max(rep.spectral, rep.step, rep.rhythm))
 
 
 # --------------------------------------------------------------------------- the tools
@@ -324,7 +331,7 @@ def run_loopmill(
         res.seam_error = "no loop points"
         return res
     try:
-        res.seam = compute_seam(out, start, length)
+        res.seam, res.seam_ratio = compute_seam(out, start, length)
     except Exception as exc:
         res.seam_error = f"{type(exc).__name__}: {exc}"[:120]
     return res
@@ -381,7 +388,7 @@ def run_pml(
     info = audio_info(track)
     res.sr = info[1] if info else None
     try:
-        res.seam = compute_seam(track, start, length)
+        res.seam, res.seam_ratio = compute_seam(track, start, length)
     except Exception as exc:
         res.seam_error = f"{type(exc).__name__}: {exc}"[:120]
     return res
@@ -458,7 +465,8 @@ def _cell_seam(r: ToolResult) -> str:
         return "-"
     if r.seam is None:
         return f"failed: {r.seam_error}"
-    return f"{r.seam:.2f}"
+    ratio = "" if r.seam_ratio is None else f" ({r.seam_ratio:.2f})"
+    return f"{r.seam:.2f}{ratio}"
 
 
 def _speedup(t: TrackResult) -> float | None:
@@ -529,6 +537,13 @@ def render(results: list[TrackResult], header: list[str], beats_per_bar: int | N
     summary += f" over {len(speedups)} track(s); max loopmill peak RSS "
     summary += f"{max(lm_mb):.0f} MB" if lm_mb else "-"
     summary += f"; loopmill seam <= PyMusicLooper seam on {better}/{len(both)} track(s)"
+    ratios = [
+        (t.lm.seam_ratio, t.pml.seam_ratio)
+        for t in results
+        if t.lm.seam_ratio is not None and t.pml.seam_ratio is not None
+    ]
+    finer = sum(1 for lm_r, pml_r in ratios if lm_r <= pml_r)
+    summary += f" (seam ratio lower or equal on {finer}/{len(ratios)})"
     failed = sum(1 for t in results if t.lm.error or t.pml.error)
     if failed:
         summary += f"; {failed} track(s) with a failure"
@@ -613,7 +628,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "- times: wall clock of each child process, start-up included"
         + ("" if args.no_warmup else ", after one untimed warm-up run of each tool")
         + "; MB: that child's peak RSS",
-        "- seam: `loopmill.loops.seam.seam_score` for both (0 = seam no more abrupt than "
+        "- seam: `loopmill.loops.seam.seam_score` for both, with in brackets the worst "
+        "abruptness ratio at the wrap before the log and the clamp (lower = cleaner)"
+        " (0 = seam no more abrupt than "
         "the loop's own changes; higher = worse); PML's loop scored on the original track, "
         "loopmill's on its output file",
         "- pml bars: PML loop seconds x loopmill's source bpm / 60 / beats per bar "

@@ -7,16 +7,15 @@ CLI's start) stay fast.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-try:
-    __version__ = version("loopmill")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0"
+# The single source of the version (pyproject reads it): a literal, because
+# importlib.metadata costs ~50 ms of every CLI start.
+__version__ = "0.1.0"
 
 _LAZY = {
     "make_loop": "loopmill.loops.make",
+    "plan_loop": "loopmill.loops.make",
     "Loop": "loopmill.loops.types",
     "loop_files": "loopmill.pipeline.loop_files",
     "LoopOptions": "loopmill.pipeline.loop_files",

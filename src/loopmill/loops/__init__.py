@@ -1,6 +1,6 @@
 """Loop search, seam scoring, splicing and exact-tempo stretching."""
 
-from loopmill.loops.make import make_loop
+from loopmill.loops.make import LoopCut, LoopPlan, cut_planned, make_loop, measure_loop, plan_loop
 from loopmill.loops.seam import SeamReport, seam_report, seam_score
 from loopmill.loops.search import Candidate, find_candidates, search_features
 from loopmill.loops.splice import align_splice, crossfade_gains, cut_loop
@@ -10,13 +10,18 @@ from loopmill.loops.types import Loop
 __all__ = [
     "Candidate",
     "Loop",
+    "LoopCut",
+    "LoopPlan",
     "SeamReport",
     "align_splice",
     "crossfade_gains",
     "cut_loop",
+    "cut_planned",
     "find_candidates",
     "loop_length_samples",
     "make_loop",
+    "measure_loop",
+    "plan_loop",
     "seam_report",
     "seam_score",
     "search_features",

@@ -121,7 +121,19 @@ def plan_loop(
     )
 
 
-def render_loop(
+@dataclass(frozen=True)
+class LoopCut:
+    """A loop's audio, cut (and stretched, normalised) but not yet measured."""
+
+    audio: np.ndarray
+    start: int
+    end: int
+    bpm: float
+    stretched: bool
+    crossfade: int
+
+
+def cut_planned(
     y: np.ndarray,
     *,
     sr: int,
@@ -130,7 +142,7 @@ def render_loop(
     bpm: float | None = None,
     target_lufs: float | None = None,
     true_peak_db: float = -1.0,
-) -> Loop:
+) -> LoopCut:
     """Cut, stretch and normalise the loop a :class:`LoopPlan` describes.
 
     Parameters
@@ -149,9 +161,9 @@ def render_loop(
 
     Returns
     -------
-    Loop
+    LoopCut
     """
-    from loopmill.audio.loudness import integrated_loudness, normalize_loudness, true_peak
+    from loopmill.audio.loudness import normalize_loudness
 
     _check_options(min_duration=0.0, max_duration=1.0, bpm=bpm, bars=plan.bars)
     bpb = plan.beats_per_bar
@@ -160,7 +172,6 @@ def render_loop(
     crossfade = round(min(max(beat_seconds / 8.0, 0.01), 0.05) * sr)
     audio = cut_loop(y, start=start, end=end, crossfade=crossfade)
     loop_bpm = 60.0 / beat_seconds
-
     stretched = False
     if bpm is not None:
         # Match the nearest metrical level: asking 180 BPM of a 90 BPM loop doubles
@@ -173,26 +184,40 @@ def render_loop(
         audio = stretch_loop(audio, sr=sr, length=length)
         loop_bpm = float(bpm)
         stretched = True
-
     if target_lufs is not None:
         audio, _gain = normalize_loudness(
             audio, sr=sr, target_lufs=target_lufs, true_peak_db=true_peak_db
         )
+    return LoopCut(
+        audio=audio,
+        start=start + offset,
+        end=end + offset,
+        bpm=float(loop_bpm),
+        stretched=stretched,
+        crossfade=crossfade,
+    )
+
+
+def measure_loop(cut: LoopCut, *, sr: int, plan: LoopPlan) -> Loop:
+    """Measure a cut loop (seam score, loudness, true peak) into a :class:`Loop`."""
+    from loopmill.audio.loudness import integrated_loudness, true_peak
+
+    audio = cut.audio
     return Loop(
         audio=audio,
         sr=sr,
-        start=start + offset,
-        end=end + offset,
+        start=cut.start,
+        end=cut.end,
         bars=plan.bars,
-        beats_per_bar=bpb,
-        bpm=float(loop_bpm),
+        beats_per_bar=plan.beats_per_bar,
+        bpm=cut.bpm,
         source_bpm=plan.source_bpm,
         key=plan.key,
         seam_score=seam_score(audio, sr=sr, start=0, end=audio.shape[1]),
         loudness_lufs=integrated_loudness(audio, sr=sr),
         true_peak_db=true_peak(audio, sr=sr),
-        stretched=stretched,
-        extra={"candidate_distance": round(plan.distance, 4), "crossfade": crossfade},
+        stretched=cut.stretched,
+        extra={"candidate_distance": round(plan.distance, 4), "crossfade": cut.crossfade},
     )
 
 
@@ -256,6 +281,7 @@ def make_loop(
         an, sr=sr, n_samples=y.shape[1], bars=bars, min_duration=min_duration,
         max_duration=max_duration,
     )
-    return render_loop(
+    cut = cut_planned(
         y, sr=sr, plan=plan, bpm=bpm, target_lufs=target_lufs, true_peak_db=true_peak_db
     )
+    return measure_loop(cut, sr=sr, plan=plan)

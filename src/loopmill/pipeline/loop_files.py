@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loopmill.errors import BadInputError, LoopmillError, UnsupportedFormatError
+from loopmill.errors import (
+    BadInputError,
+    LoopmillError,
+    StorageError,
+    UnsupportedFormatError,
+)
 from loopmill.loops.make import DEFAULT_MAX_DURATION, DEFAULT_MIN_DURATION
 from loopmill.loops.types import Loop
 
@@ -16,6 +23,8 @@ from loopmill.loops.types import Loop
 AUDIO_SUFFIXES = frozenset(
     {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".m4a", ".aac", ".opus", ".wma"}
 )
+#: Tracks whose decoded audio fits in this many bytes are decoded once, in memory.
+IN_MEMORY_BYTES = 64 * 2**20
 #: Rate of the mono mixdown the analysis runs on.
 ANALYSIS_SR = 22050
 #: Inputs longer than this are refused before decoding (memory and time stay bounded).
@@ -139,38 +148,57 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
         The loop written.
     """
     from loopmill.analysis import analyze
-    from loopmill.audio import LoopPoints, info, load, load_region, save
-    from loopmill.loops.make import LoopPlan, plan_loop, render_loop
+    from loopmill.audio import LoopPoints, info, load, load_region, save, write_tags
+    from loopmill.loops.make import LoopPlan, cut_planned, measure_loop, plan_loop
     from loopmill.storage.sidecar import sidecar_path, write_json_atomic
 
-    source = Path(source)
-    # Two passes keep memory flat whatever the track's length: analyse a 22.05 kHz
-    # mono mixdown decoded block by block, then decode only the loop's region at
-    # full rate (a 7-minute track peaked at 368 MB in one pass).
+    source, output = Path(source), Path(output)
     meta = info(source)
-    mono, asr = load(source, sr=ANALYSIS_SR, mono=True, max_duration=opts.max_input_duration)
-    an = analyze(mono, sr=asr, beats_per_bar=opts.beats_per_bar, loudness=False)
-    n_source = round(mono.shape[1] * meta.sr / asr)
-    del mono
+    limit = opts.max_input_duration
+    if meta.frames * meta.channels * 4 <= IN_MEMORY_BYTES:
+        # Short tracks: one decode, analysed and cut in memory.
+        y, sr = load(source, max_duration=limit)
+        an = analyze(y, sr=sr, beats_per_bar=opts.beats_per_bar, loudness=False)
+        n_source, offset = y.shape[1], 0
+    else:
+        # Long tracks: two passes keep memory flat whatever the length. Analyse a
+        # 22.05 kHz mono mixdown decoded block by block, then decode only the loop's
+        # region at full rate (one pass peaked at 368 MB on a 7-minute track).
+        mono, asr = load(source, sr=ANALYSIS_SR, mono=True, max_duration=limit)
+        an = analyze(mono, sr=asr, beats_per_bar=opts.beats_per_bar, loudness=False)
+        n_source = round(mono.shape[1] * meta.sr / asr)
+        del mono
     plan = plan_loop(
         an, sr=meta.sr, n_samples=n_source, bars=opts.bars,
         min_duration=opts.min_duration, max_duration=opts.max_duration,
     )
-    margin = round(LoopPlan.MARGIN_S * meta.sr)
-    offset = max(0, plan.start - margin)
-    region, sr = load_region(source, start=offset, stop=plan.end + margin)
-    loop = render_loop(
-        region, sr=sr, plan=plan, offset=offset, bpm=opts.bpm, target_lufs=opts.target_lufs
+    if meta.frames * meta.channels * 4 > IN_MEMORY_BYTES:
+        margin = round(LoopPlan.MARGIN_S * meta.sr)
+        offset = max(0, plan.start - margin)
+        y, sr = load_region(source, start=offset, stop=plan.end + margin)
+    cut = cut_planned(
+        y, sr=sr, plan=plan, offset=offset, bpm=opts.bpm, target_lufs=opts.target_lufs
     )
-    del region
-    written = save(
-        output,
-        loop.audio,
-        sr=loop.sr,
-        format=opts.format,
-        loop=LoopPoints(start=0, length=loop.length),
-        tags=loop_tags(loop),
-    )
+    del y
+    # Encode on a second core while this one measures the seam and loudness (the
+    # codec and numpy both release the GIL); the tags that need the measurements go
+    # into the hidden encoded file before it is renamed into view.
+    hidden = output.with_name(f".{output.stem}.encoding{output.suffix}")
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            encoding = pool.submit(
+                save, hidden, cut.audio, sr=sr, format=opts.format,
+                loop=LoopPoints(start=0, length=cut.audio.shape[1]),
+            )
+            loop = measure_loop(cut, sr=sr, plan=plan)
+            encoding.result()
+        write_tags(hidden, loop_tags(loop))
+        os.replace(hidden, output)
+    except OSError as exc:
+        raise StorageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    finally:
+        hidden.unlink(missing_ok=True)
+    written = output
     if opts.keep_metadata:
         write_json_atomic(
             sidecar_path(written),
