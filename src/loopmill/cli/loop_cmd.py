@@ -19,26 +19,27 @@ from loopmill.pipeline.loop_files import (
 )
 
 
-def _table(report: BatchReport) -> Table:
-    table = Table(title="loops", title_justify="left")
-    for col in ("file", "bars", "bpm", "key", "length s", "seam", "time s", "output / error"):
+def _table(report: BatchReport, dest: Path) -> Table:
+    table = Table(title=f"loops in {dest}", title_justify="left")
+    for col in ("file", "bars", "bpm", "key", "length s", "seam", "time s", "output"):
         table.add_column(col, overflow="fold")
     for it in report.items:
         if it.ok and it.loop is not None:
             lp = it.loop
+            meter = "" if lp["beats_per_bar"] == 4 else f" ({lp['beats_per_bar']}/4)"
             table.add_row(
                 it.source.name,
-                str(lp["bars"]),
+                f"{lp['bars']}{meter}",
                 f"{lp['bpm']:.2f}",
                 str(lp["key"] or "-"),
                 f"{lp['duration']:.2f}",
                 f"{lp['seam_score']:.2f}" if lp["seam_score"] is not None else "-",
                 f"{it.seconds:.2f}",
-                str(it.output),
+                it.output.name if it.output else "-",
             )
         else:
-            table.add_row(it.source.name, "", "", "", "", "", f"{it.seconds:.2f}",
-                          f"[red]{it.error}[/]")
+            # The reason is printed in full, one line per file, under the table.
+            table.add_row(it.source.name, "", "", "", "", "", f"{it.seconds:.2f}", "[red]failed[/]")
     return table
 
 
@@ -68,8 +69,10 @@ def loop(
     ] = "wav",
     loudness: Annotated[
         float | None,
-        typer.Option(help="Normalise to this loudness in LUFS, true peak <= -1 dBTP "
-                     "(default: keep the level)."),
+        typer.Option(
+            help="Normalise to this loudness in LUFS, true peak <= -1 dBTP "
+            "(default: keep the level)."
+        ),
     ] = None,
     keep_metadata: Annotated[
         bool, typer.Option(help="Write a JSON sidecar with the loop's measurements.")
@@ -112,7 +115,7 @@ def loop(
             progress.update(task, advance=1, description=f"looping {item.source.name}")
 
         report = guarded(lambda: loop_files(inputs, dest=dest, options=opts, on_item=step))
-    out_console.print(_table(report))
+    out_console.print(_table(report, dest))
     failed = report.failures
     done = len(report.items) - len(failed)
     out_console.print(f"{done} loop(s) written to {dest}, {len(failed)} failed")
