@@ -84,3 +84,15 @@ def test_limits_that_cannot_be_met(track: tuple[np.ndarray, float]) -> None:
         make_loop(y, sr=SR, min_duration=20, max_duration=10)
     with pytest.raises(BadInputError, match="out of range"):
         make_loop(y, sr=SR, bpm=5)
+
+
+def test_a_clip_of_exactly_two_bars_still_loops() -> None:
+    # A file that is already a 2-bar loop (4 s at 120 BPM) has no bar after its end
+    # to compare: the end-of-file bar line is extrapolated and the lead-in decides.
+    y, bar = progression_track(bpm=120, repeats=2, noise=0.01, seed=8)
+    clip = np.ascontiguousarray(y[:, : round(2 * bar)])
+    loop = make_loop(clip, sr=SR)
+    assert loop.bars in (1, 2)
+    assert abs(loop.length - loop.bars * bar) / SR < 0.010
+    with pytest.raises(NoLoopFoundError, match="no whole-bar loop"):
+        make_loop(clip, sr=SR, min_duration=6.0)

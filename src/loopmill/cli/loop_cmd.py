@@ -52,8 +52,12 @@ def loop(
         int | None, typer.Option(min=1, help="Exact loop length in bars (default: best fit).")
     ] = None,
     min_duration: Annotated[
-        float, typer.Option(help="Shortest loop in seconds (before --bpm).")
-    ] = LoopOptions.min_duration,
+        float | None,
+        typer.Option(
+            help="Shortest loop in seconds (before --bpm). Default: 4, or what fits "
+            "in a shorter clip."
+        ),
+    ] = None,
     max_duration: Annotated[
         float, typer.Option(help="Longest loop in seconds (before --bpm).")
     ] = LoopOptions.max_duration,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from loopmill.errors import BadInputError
+from loopmill.errors import BadInputError, NoLoopFoundError
 from loopmill.loops.seam import seam_score
-from loopmill.loops.search import find_candidates, search_features
+from loopmill.loops.search import find_candidates, refine_end, search_features
 from loopmill.loops.splice import align_splice, cut_loop
 from loopmill.loops.stretch import loop_length_samples, stretch_loop
 from loopmill.loops.types import Loop
@@ -23,8 +24,10 @@ BPM_RANGE = (20.0, 300.0)
 
 
 def _check_options(
-    *, min_duration: float, max_duration: float, bpm: float | None, bars: int | None
+    *, min_duration: float | None, max_duration: float, bpm: float | None, bars: int | None
 ) -> None:
+    if min_duration is None:
+        min_duration = 0.0
     if min_duration < 0 or max_duration <= 0:
         raise BadInputError(
             f"durations must be positive (got --min-duration {min_duration:g}, "
@@ -65,7 +68,7 @@ def plan_loop(
     sr: int,
     n_samples: int,
     bars: int | None = None,
-    min_duration: float = DEFAULT_MIN_DURATION,
+    min_duration: float | None = None,
     max_duration: float = DEFAULT_MAX_DURATION,
 ) -> LoopPlan:
     """Choose the best whole-bar loop from an analysis of the track.
@@ -100,19 +103,36 @@ def plan_loop(
             f"audio is {n_samples / sr:.2f} s, shorter than one bar "
             f"({bar_seconds:.2f} s at {an.bpm:.1f} BPM); a loop needs at least one bar"
         )
-    best = find_candidates(
+    search = partial(
+        find_candidates,
         sfeats,
         beats=an.beats,
         downbeats=an.downbeats,
         beats_per_bar=bpb,
-        min_duration=min_duration,
         max_duration=max_duration,
         bars=bars,
         track_duration=n_samples / sr,
-    )[0]
+        beat_period=60.0 / an.bpm,
+    )
+    if min_duration is not None:
+        best = search(min_duration=min_duration)[0]
+    else:
+        try:
+            # A clip barely longer than the default still loops whole.
+            best = search(min_duration=min(DEFAULT_MIN_DURATION, 0.9 * n_samples / sr))[0]
+        except NoLoopFoundError:
+            best = search(min_duration=0.0)[0]  # a short clip: take what fits
+    t_start = best.start_time
+    t_end = refine_end(
+        sfeats,
+        start=t_start,
+        end=best.end_time,
+        beat=60.0 / an.bpm,
+        bar=bar_seconds,
+    )
     return LoopPlan(
-        start=round(float(an.beats[best.start_beat]) * sr),
-        end=round(float(an.beats[best.end_beat]) * sr),
+        start=round(t_start * sr),
+        end=round(t_end * sr),
         bars=best.bars,
         beats_per_bar=bpb,
         source_bpm=float(an.bpm),
@@ -226,7 +246,7 @@ def make_loop(
     *,
     sr: int,
     bars: int | None = None,
-    min_duration: float = DEFAULT_MIN_DURATION,
+    min_duration: float | None = None,
     max_duration: float = DEFAULT_MAX_DURATION,
     bpm: float | None = None,
     beats_per_bar: int | None = None,
@@ -245,7 +265,10 @@ def make_loop(
         Exact loop length in bars; otherwise any whole number of bars within
         ``min_duration``..``max_duration`` seconds, preferring 2^k-bar phrases.
     min_duration, max_duration : float
-        Limits on the loop length in seconds (before any tempo change).
+        Limits on the loop length in seconds (before any tempo change). With
+        ``min_duration=None`` loops are at least ``DEFAULT_MIN_DURATION`` (4 s, or
+        90 % of a shorter track) long when the track allows, else as long as fits
+        (one bar at least), so short clips still loop.
     bpm : float, optional
         Time-stretch the loop to exactly this tempo (pitch kept, Rubber Band). The
         loop then lasts exactly ``bars * beats_per_bar * 60 / bpm`` seconds, to the

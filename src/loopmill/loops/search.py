@@ -29,6 +29,9 @@ _GRID = 4  # grid points per beat (sixteenth notes in 4/4)
 _PHRASE_PENALTY = 0.15
 _OFF_DOWNBEAT_PENALTY = 0.25
 _LENGTH_BONUS = 0.04
+_NO_TAIL_PENALTY = 0.3  # the end has no bar after it to compare: trust the lead-in less
+_TEMPO_SLACK = 0.01  # a span may differ this much from bars at the global tempo for free
+_TEMPO_PENALTY = 4.0  # per further 1 %: a missed or doubled beat (~3 %) rules a span out
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,10 @@ class Candidate:
     Attributes
     ----------
     start_beat, end_beat : int
-        Indices into the beat array.
+        Indices into the beat array (extended to the track's end, see
+        ``_extend_to_end``).
+    start_time, end_time : float
+        The same positions in seconds.
     bars : int
         Whole bars between them.
     distance : float
@@ -49,6 +55,8 @@ class Candidate:
 
     start_beat: int
     end_beat: int
+    start_time: float
+    end_time: float
     bars: int
     distance: float
     cost: float
@@ -116,6 +124,34 @@ def _grid_descriptors(
     return feats.frames[np.clip(idx, 0, n_frames - 1)], valid
 
 
+def _extend_to_end(beats: np.ndarray, track_duration: float) -> np.ndarray:
+    """Add the beat positions the tracker cannot see before the first onset or after
+    the last one.
+
+    A clip that is exactly N bars long starts and ends on bar lines with no onset
+    before or after them; extrapolating the beat period to both ends of the track
+    makes those bar lines candidate loop points.
+    """
+    if len(beats) < 2:
+        return beats
+    if 0.0 < beats[0] < 0.06:
+        # An onset at the very first sample is located late (the onset envelope has
+        # no frame before it); music that starts on a beat starts at 0.
+        beats = np.concatenate([[0.0], beats[1:]])
+    head_period = float(np.median(np.diff(beats[:9])))
+    tail_period = float(np.median(np.diff(beats[-9:])))
+    head, tail = [], []
+    t = beats[0] - head_period
+    while t >= -0.02:
+        head.append(max(t, 0.0))
+        t -= head_period
+    t = beats[-1] + tail_period
+    while t <= track_duration + 0.02:
+        tail.append(min(t, track_duration))
+        t += tail_period
+    return np.concatenate([head[::-1], beats, tail])
+
+
 def _grid_weights(beats_per_window: int, *, before: bool) -> np.ndarray:
     """Weights over the grid: the first beat past the seam counts most."""
     beat_of_point = np.arange(beats_per_window * _GRID) // _GRID
@@ -135,6 +171,7 @@ def find_candidates(
     max_duration: float,
     bars: int | None = None,
     track_duration: float,
+    beat_period: float | None = None,
 ) -> list[Candidate]:
     """Score every whole-bar loop candidate; best first.
 
@@ -155,6 +192,11 @@ def find_candidates(
         Exact loop length in bars.
     track_duration : float
         Length of the track in seconds.
+    beat_period : float, optional
+        The global beat period in seconds. Spans whose length differs from their
+        bars at this tempo by more than 1 % are penalised steeply: on real
+        recordings the tracker sometimes inserts or drops a beat, and such a span
+        breaks the groove at the wrap.
 
     Returns
     -------
@@ -171,7 +213,7 @@ def find_candidates(
             f"--min-duration {min_duration:g} s is greater than --max-duration "
             f"{max_duration:g} s; make the minimum smaller than the maximum"
         )
-    beats = np.asarray(beats, dtype=np.float64)
+    beats = _extend_to_end(np.asarray(beats, dtype=np.float64), track_duration)
     k = len(beats)
     if k < beats_per_bar + 1:
         raise NoLoopFoundError(
@@ -184,7 +226,12 @@ def find_candidates(
     w_lead = _grid_weights(1, before=True)
 
     bar_counts = [bars] if bars else list(range(1, k // beats_per_bar + 1))
-    on_downbeat = np.isin(np.round(beats, 4), np.round(np.asarray(downbeats), 4))
+    # Downbeats come every beats_per_bar beats (the analysis counts bars by beat
+    # index), which also labels the beats extrapolated at the track's ends.
+    first = np.nonzero(np.isin(np.round(beats, 4), np.round(np.asarray(downbeats), 4)))[0]
+    on_downbeat = (
+        (np.arange(k) - first[0]) % beats_per_bar == 0 if len(first) else np.zeros(k, bool)
+    )
 
     starts_all, ends_all, nbars_all = [], [], []
     for n in bar_counts:
@@ -192,7 +239,9 @@ def find_candidates(
         s = np.arange(0, k - span)
         e = s + span
         dur = beats[e] - beats[s]
-        keep = ok_after[e] & ok_after[s]
+        # The end needs the bar after it only for comparing; without it the lead-in
+        # alone decides (with a penalty), so a clip that is already one loop works.
+        keep = ok_after[s] & (ok_after[e] | ok_lead[e])
         if not bars:
             keep &= (dur >= min_duration) & (dur <= max_duration)
         starts_all.append(s[keep])
@@ -218,12 +267,20 @@ def find_candidates(
         d_after = np.einsum("ngd,g->n", np.abs(after[e_] - after[s_]), w_after)
         d_lead = np.einsum("ngd,g->n", np.abs(lead[e_] - lead[s_]), w_lead)
         d_lead = np.where(lead_ok[a : a + 1024], d_lead, d_after)
+        d_after = np.where(ok_after[e_], d_after, d_lead)
         d[a : a + 1024] = (d_after + 0.5 * d_lead) / (1.5 * after.shape[2])
     scale = max(float(np.median(d)), 1e-9)
     dist = d / scale
     is_phrase = (nbars & (nbars - 1)) == 0
+    tempo_cost = np.zeros(len(starts))
+    if beat_period:
+        expected = nbars * beats_per_bar * beat_period
+        deviation = np.abs((beats[ends] - beats[starts]) / expected - 1.0)
+        tempo_cost = _TEMPO_PENALTY * np.maximum(0.0, deviation - _TEMPO_SLACK) / 0.01
     cost = (
         dist
+        + tempo_cost
+        + _NO_TAIL_PENALTY * (~ok_after[ends])
         + _PHRASE_PENALTY * (~is_phrase)
         + _OFF_DOWNBEAT_PENALTY * (~on_downbeat[starts])
         - _LENGTH_BONUS * np.log2(nbars)
@@ -233,9 +290,63 @@ def find_candidates(
         Candidate(
             start_beat=int(starts[i]),
             end_beat=int(ends[i]),
+            start_time=float(beats[starts[i]]),
+            end_time=float(beats[ends[i]]),
             bars=int(nbars[i]),
             distance=float(dist[i]),
             cost=float(cost[i]),
         )
         for i in order
     ]
+
+
+def refine_end(
+    feats: SearchFeatures, *, start: float, end: float, beat: float, bar: float
+) -> float:
+    """Move a loop end (seconds) to where the bar after it best matches the loop start.
+
+    Beat trackers drift on real recordings, so the tracked beat that ends a span can
+    be tens of milliseconds off the true period; this searches a quarter beat either
+    side on the feature frames for the lag where the bar after ``end`` is most like
+    the bar after ``start``. Sample-level phase alignment happens later, at the
+    splice.
+
+    Parameters
+    ----------
+    feats : SearchFeatures
+        From :func:`search_features`.
+    start, end : float
+        Loop start and proposed end in seconds.
+    beat, bar : float
+        Beat and bar length in seconds.
+
+    Returns
+    -------
+    float
+        The refined end in seconds (``end`` when the window does not fit).
+    """
+    fps = feats.frames_per_second
+    frames = feats.frames
+    w = max(4, round(bar * fps))
+    reach = max(1, round(0.25 * beat * fps))
+    s0, e0 = round(start * fps), round(end * fps)
+    if s0 < 0 or s0 + w > len(frames) or e0 - reach < 0 or e0 + reach + w > len(frames):
+        return end
+    ref = frames[s0 : s0 + w]
+    lags = np.arange(-reach, reach + 1)
+    dist = np.array([np.mean(np.abs(frames[e0 + k : e0 + k + w] - ref)) for k in lags])
+    best = int(np.argmin(dist))
+    if dist[best] > 0.97 * dist[reach]:
+        return end  # no lag is clearly better: the features are noisy
+    frac = 0.0
+    if 0 < best < len(dist) - 1:  # sub-frame minimum by a parabola through 3 points
+        a, b, c = dist[best - 1], dist[best], dist[best + 1]
+        den = a - 2.0 * b + c
+        frac = float(np.clip(0.5 * (a - c) / den, -0.5, 0.5)) if den > 0 else 0.0
+    # The frames matched say the loop's period is (e0 + lag - s0) frames; positions
+    # are only known to half a frame, so move the end only when the period it implies
+    # is clearly off (the splice aligns the waveforms to the sample afterwards).
+    period = (e0 + int(lags[best]) + frac - s0) / fps
+    if abs(period - (end - start)) < 0.4 / fps:
+        return end
+    return start + period

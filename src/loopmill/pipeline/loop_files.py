@@ -16,7 +16,7 @@ from loopmill.errors import (
     StorageError,
     UnsupportedFormatError,
 )
-from loopmill.loops.make import DEFAULT_MAX_DURATION, DEFAULT_MIN_DURATION
+from loopmill.loops.make import DEFAULT_MAX_DURATION
 from loopmill.loops.types import Loop
 
 #: Suffixes picked up when a folder is given (files named directly are always tried).
@@ -37,7 +37,7 @@ class LoopOptions:
 
     format: str = "wav"
     bars: int | None = None
-    min_duration: float = DEFAULT_MIN_DURATION
+    min_duration: float | None = None
     max_duration: float = DEFAULT_MAX_DURATION
     bpm: float | None = None
     beats_per_bar: int | None = None
