@@ -10,7 +10,7 @@ import numpy as np
 
 from loopmill.errors import BadInputError, NoLoopFoundError
 from loopmill.loops.seam import seam_score
-from loopmill.loops.search import find_candidates, refine_end, search_features
+from loopmill.loops.search import Candidate, find_candidates, refine_end, search_features
 from loopmill.loops.splice import align_splice, cut_loop
 from loopmill.loops.stretch import loop_length_samples, stretch_loop
 from loopmill.loops.types import Loop
@@ -70,8 +70,16 @@ def plan_loop(
     bars: int | None = None,
     min_duration: float | None = None,
     max_duration: float = DEFAULT_MAX_DURATION,
+    preview: tuple[np.ndarray, int] | None = None,
+    audition: int = 4,
 ) -> LoopPlan:
     """Choose the best whole-bar loop from an analysis of the track.
+
+    The candidates are ranked by how alike the audio is on both sides of the wrap
+    (see :mod:`loopmill.loops.search`). With ``preview`` audio, the best ones are
+    then cut for real and the one whose seam *scores* best wins: the best-ranked
+    candidate is cut first and kept at once when its seam scores 0, so usually this
+    costs one seam measurement.
 
     Parameters
     ----------
@@ -83,6 +91,11 @@ def plan_loop(
         Length of the source in samples at ``sr``.
     bars, min_duration, max_duration
         As in :func:`make_loop`.
+    preview : tuple of (np.ndarray, int), optional
+        The track ``[C, T]`` and its rate (any rate: the full-rate audio or the
+        analysis mixdown) for auditioning candidate seams.
+    audition : int
+        How many of the best-ranked candidates may be auditioned.
 
     Returns
     -------
@@ -115,30 +128,68 @@ def plan_loop(
         beat_period=60.0 / an.bpm,
     )
     if min_duration is not None:
-        best = search(min_duration=min_duration)[0]
+        candidates = search(min_duration=min_duration)
     else:
         try:
             # A clip barely longer than the default still loops whole.
-            best = search(min_duration=min(DEFAULT_MIN_DURATION, 0.9 * n_samples / sr))[0]
+            candidates = search(min_duration=min(DEFAULT_MIN_DURATION, 0.9 * n_samples / sr))
         except NoLoopFoundError:
-            best = search(min_duration=0.0)[0]  # a short clip: take what fits
-    t_start = best.start_time
-    t_end = refine_end(
-        sfeats,
-        start=t_start,
-        end=best.end_time,
-        beat=60.0 / an.bpm,
-        bar=bar_seconds,
-    )
-    return LoopPlan(
-        start=round(t_start * sr),
-        end=round(t_end * sr),
-        bars=best.bars,
-        beats_per_bar=bpb,
-        source_bpm=float(an.bpm),
-        key=str(an.key) if an.key is not None else None,
-        distance=best.distance,
-    )
+            candidates = search(min_duration=0.0)  # a short clip: take what fits
+
+    def to_plan(c: Candidate) -> LoopPlan:
+        t_end = refine_end(
+            sfeats, start=c.start_time, end=c.end_time, beat=60.0 / an.bpm, bar=bar_seconds
+        )
+        return LoopPlan(
+            start=round(c.start_time * sr),
+            end=round(t_end * sr),
+            bars=c.bars,
+            beats_per_bar=bpb,
+            source_bpm=float(an.bpm),
+            key=str(an.key) if an.key is not None else None,
+            distance=c.distance,
+        )
+
+    best = to_plan(candidates[0])
+    if preview is None:
+        return best
+    best_score = _audition(best, preview=preview, sr=sr)
+    for c in candidates[1:audition]:
+        if best_score == 0.0 or c.cost > candidates[0].cost + _AUDITION_MARGIN:
+            break
+        plan = to_plan(c)
+        score = _audition(plan, preview=preview, sr=sr)
+        if score < best_score:
+            best, best_score = plan, score
+    return best
+
+
+#: Candidates ranked worse than the best by more than this are not auditioned: a
+#: cleaner seam does not make up for audio that matches much worse.
+_AUDITION_MARGIN = 0.5
+
+
+def _crossfade(*, start: int, end: int, bars: int, beats_per_bar: int, sr: int) -> int:
+    """Crossfade length: an eighth of a beat, within 10-50 ms."""
+    beat_seconds = (end - start) / sr / (bars * beats_per_bar)
+    return round(min(max(beat_seconds / 8.0, 0.01), 0.05) * sr)
+
+
+def _audition(plan: LoopPlan, *, preview: tuple[np.ndarray, int], sr: int) -> float:
+    """Seam score of ``plan`` cut from the preview audio (inf when it cannot be cut)."""
+    y, psr = preview
+    scale = psr / sr
+    try:
+        start, end = align_splice(
+            y, sr=psr, start=round(plan.start * scale), end=round(plan.end * scale)
+        )
+        xfade = _crossfade(
+            start=start, end=end, bars=plan.bars, beats_per_bar=plan.beats_per_bar, sr=psr
+        )
+        loop = cut_loop(y, start=start, end=end, crossfade=xfade)
+        return seam_score(loop, sr=psr, start=0, end=loop.shape[1])
+    except BadInputError:
+        return float("inf")
 
 
 @dataclass(frozen=True)
@@ -189,7 +240,7 @@ def cut_planned(
     bpb = plan.beats_per_bar
     start, end = align_splice(y, sr=sr, start=plan.start - offset, end=plan.end - offset)
     beat_seconds = (end - start) / sr / (plan.bars * bpb)
-    crossfade = round(min(max(beat_seconds / 8.0, 0.01), 0.05) * sr)
+    crossfade = _crossfade(start=start, end=end, bars=plan.bars, beats_per_bar=bpb, sr=sr)
     audio = cut_loop(y, start=start, end=end, crossfade=crossfade)
     loop_bpm = 60.0 / beat_seconds
     stretched = False
@@ -301,8 +352,13 @@ def make_loop(
     y = np.asarray(y, dtype=np.float32)
     an = analyze(y, sr=sr, beats_per_bar=beats_per_bar, loudness=False)
     plan = plan_loop(
-        an, sr=sr, n_samples=y.shape[1], bars=bars, min_duration=min_duration,
+        an,
+        sr=sr,
+        n_samples=y.shape[1],
+        bars=bars,
+        min_duration=min_duration,
         max_duration=max_duration,
+        preview=(y, sr),
     )
     cut = cut_planned(
         y, sr=sr, plan=plan, bpm=bpm, target_lufs=target_lufs, true_peak_db=true_peak_db

@@ -87,7 +87,8 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
                 sorted(
                     f
                     for f in p.rglob("*")
-                    if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES
+                    if f.is_file()
+                    and f.suffix.lower() in AUDIO_SUFFIXES
                     and not f.name.startswith(".")
                 )
             )
@@ -167,14 +168,20 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
         mono, asr = load(source, sr=ANALYSIS_SR, mono=True, max_duration=limit)
         an = analyze(mono, sr=asr, beats_per_bar=opts.beats_per_bar, loudness=False)
         n_source = round(mono.shape[1] * meta.sr / asr)
-        del mono
+        y, sr = mono, asr  # auditions candidate seams on the mixdown
     plan = plan_loop(
-        an, sr=meta.sr, n_samples=n_source, bars=opts.bars,
-        min_duration=opts.min_duration, max_duration=opts.max_duration,
+        an,
+        sr=meta.sr,
+        n_samples=n_source,
+        bars=opts.bars,
+        min_duration=opts.min_duration,
+        max_duration=opts.max_duration,
+        preview=(y, sr),
     )
     if meta.frames * meta.channels * 4 > IN_MEMORY_BYTES:
         margin = round(LoopPlan.MARGIN_S * meta.sr)
         offset = max(0, plan.start - margin)
+        del y
         y, sr = load_region(source, start=offset, stop=plan.end + margin)
     cut = cut_planned(
         y, sr=sr, plan=plan, offset=offset, bpm=opts.bpm, target_lufs=opts.target_lufs
@@ -187,7 +194,11 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             encoding = pool.submit(
-                save, hidden, cut.audio, sr=sr, format=opts.format,
+                save,
+                hidden,
+                cut.audio,
+                sr=sr,
+                format=opts.format,
                 loop=LoopPoints(start=0, length=cut.audio.shape[1]),
             )
             loop = measure_loop(cut, sr=sr, plan=plan)
