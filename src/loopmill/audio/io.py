@@ -444,6 +444,9 @@ def _write_audio(
     tmp: Path, y: np.ndarray, *, sr: int, fmt: str, subtype: str, level: float | None
 ) -> None:
     """Encode block-wise so the [T, C] copy libsndfile needs stays one block long."""
+    if fmt == "mp3":
+        _write_mp3(tmp, y, sr=sr, level=level)
+        return
     extra: dict[str, object] = {}
     if level is not None:
         extra["compression_level"] = level
@@ -459,6 +462,22 @@ def _write_audio(
             if clip:
                 np.clip(block, -1.0, 1.0, out=block)
             f.write(block)
+
+
+def _write_mp3(tmp: Path, y: np.ndarray, *, sr: int, level: float | None) -> None:
+    """MP3 through pedalboard's LAME, VBR ``V0`` (best) to ``V9`` from the level.
+
+    libsndfile's own MP3 encoder took 2.6 s for 70 s of stereo here, LAME through
+    pedalboard 0.66 s; both write the encoder-delay header, so decoding is gapless
+    (tested: same length, impulse at the same sample).
+    """
+    from pedalboard.io import AudioFile
+
+    vbr = round(9 * (level if level is not None else 0.3))
+    # The temporary name ends in .mp3, which is how pedalboard picks the encoder.
+    with AudioFile(str(tmp), "w", float(sr), int(y.shape[0]), quality=f"V{vbr}") as f:
+        for a in range(0, y.shape[1], _BLOCK):
+            f.write(np.ascontiguousarray(y[:, a : a + _BLOCK], dtype=np.float32))
 
 
 __all__ = ["WRITE_FORMATS", "AudioInfo", "info", "load", "load_region", "save"]
