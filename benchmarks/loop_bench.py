@@ -279,6 +279,16 @@ def compute_seam(path: Path, start: int, length: int) -> tuple[float, float]:
 # --------------------------------------------------------------------------- the tools
 
 
+def _start(cmd: Sequence[str], timeout_s: float) -> ToolResult:
+    """Run one tool; a result whose ``run`` is None when it could not even start."""
+    res = ToolResult()
+    try:
+        res.run = run_child(cmd, timeout_s)
+    except OSError as exc:
+        res.error = f"cannot start: {exc}"
+    return res
+
+
 def run_loopmill(
     exe: Path, track: Path, work: Path, timeout_s: float, extra: Sequence[str]
 ) -> ToolResult:
@@ -295,11 +305,8 @@ def run_loopmill(
         "--keep-metadata",
         *extra,
     ]
-    res = ToolResult()
-    try:
-        res.run = run_child(cmd, timeout_s)
-    except OSError as exc:
-        res.error = f"cannot start: {exc}"
+    res = _start(cmd, timeout_s)
+    if res.run is None:
         return res
     outs = sorted(dest.glob(f"{track.stem}_loop*.ogg")) if dest.is_dir() else []
     if not outs and dest.is_dir():
@@ -359,11 +366,8 @@ def run_pml(
         str(dest),
         *extra,
     ]
-    res = ToolResult()
-    try:
-        res.run = run_child(cmd, timeout_s)
-    except OSError as exc:
-        res.error = f"cannot start: {exc}"
+    res = _start(cmd, timeout_s)
+    if res.run is None:
         return res
     if res.run.rc != 0:
         res.error = _why(res.run, timeout_s)
