@@ -106,6 +106,7 @@ class TrackResult:
     duration_s: float | None
     lm: ToolResult
     pml: ToolResult
+    lm_tag: ToolResult | None = None
 
 
 # --------------------------------------------------------------------------- processes
@@ -473,10 +474,11 @@ def _cell_seam(r: ToolResult) -> str:
     return f"{r.seam:.2f}{ratio}"
 
 
-def _speedup(t: TrackResult) -> float | None:
-    if t.lm.error or t.pml.error or t.lm.run is None or t.pml.run is None:
+def _speedup(t: TrackResult, *, tag: bool = False) -> float | None:
+    lm = t.lm_tag if tag else t.lm
+    if lm is None or lm.error or t.pml.error or lm.run is None or t.pml.run is None:
         return None
-    return t.pml.run.wall_s / max(t.lm.run.wall_s, 1e-9)
+    return t.pml.run.wall_s / max(lm.run.wall_s, 1e-9)
 
 
 def pml_bars(t: TrackResult, beats_per_bar: int | None) -> tuple[float | None, int | None]:
@@ -504,6 +506,9 @@ def render(results: list[TrackResult], header: list[str], beats_per_bar: int | N
         "pml bars",
         "lm seam",
         "pml seam",
+        "lm tag-only s",
+        "speedup tag-only",
+        "lm tag-only seam",
     ]
     lines = [
         *header,
@@ -529,6 +534,12 @@ def render(results: list[TrackResult], header: list[str], beats_per_bar: int | N
             _cell_seam(t.lm),
             _cell_seam(t.pml),
         ]
+        sp_tag = _speedup(t, tag=True)
+        row += (
+            [_cell_seconds(t.lm_tag), _fmt(sp_tag, ".1f") + "x", _cell_seam(t.lm_tag)]
+            if t.lm_tag is not None and sp_tag is not None
+            else ["-", "-", "-"]
+        )
         lines.append("| " + " | ".join(c.replace("|", "/") for c in row) + " |")
     speedups = [s for s in (_speedup(t) for t in results) if s is not None]
     lm_mb = [t.lm.run.peak_mb for t in results if t.lm.run is not None]
@@ -548,6 +559,12 @@ def render(results: list[TrackResult], header: list[str], beats_per_bar: int | N
     ]
     finer = sum(1 for lm_r, pml_r in ratios if lm_r <= pml_r)
     summary += f" (seam ratio lower or equal on {finer}/{len(ratios)})"
+    tag_speedups = [x for x in (_speedup(t, tag=True) for t in results) if x is not None]
+    if tag_speedups:
+        summary += (
+            f"; with --tag-only (no re-encoding, like PyMusicLooper) median speedup "
+            f"{statistics.median(tag_speedups):.1f}x"
+        )
     failed = sum(1 for t in results if t.lm.error or t.pml.error)
     if failed:
         summary += f"; {failed} track(s) with a failure"
@@ -600,6 +617,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--no-warmup",
         action="store_true",
         help="skip the untimed first run of each tool (numba/JIT caches)",
+    )
+    ap.add_argument(
+        "--no-tag-only",
+        action="store_true",
+        help="skip the third run, loopmill loop --tag-only (no re-encoding, like PML)",
     )
     ap.add_argument("--lm-args", default="", help="extra arguments for loopmill loop")
     ap.add_argument("--pml-args", default="", help="extra arguments for pymusiclooper tag")
@@ -656,7 +678,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"[{i}/{len(tracks)}] {track.name}: pymusiclooper ...", file=sys.stderr, flush=True
             )
             pml = run_pml(args.pml, track, work, args.timeout, pml_extra)
-            results.append(TrackResult(track, durations[track], lm, pml))
+            tag = None
+            if not args.no_tag_only:
+                print(f"[{i}/{len(tracks)}] {track.name}: loopmill --tag-only ...",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                tag = run_loopmill(
+                    lm_exe, track, work / "tag", args.timeout, [*lm_extra, "--tag-only"]
+                )
+            results.append(TrackResult(track, durations[track], lm, pml, tag))
     report = render(results, header, args.beats_per_bar)
     print(report)
     if args.out:

@@ -54,3 +54,33 @@ def test_same_stems_in_one_batch_get_distinct_names(track: Path, tmp_path: Path)
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["track_loop.wav", "track_loop_2.wav"]
     assert not report.failures
+
+
+def test_tag_only_keeps_the_audio_and_marks_the_loop_in_source_samples(
+    track: Path, tmp_path: Path
+) -> None:
+    opts = lf.LoopOptions(tag_only=True, bars=4, keep_metadata=True)
+    report = lf.loop_files([track], dest=tmp_path, options=opts)
+    assert not report.failures
+    out = tmp_path / "track_loop.flac"  # same format as the source
+    original, _ = load(track)
+    tagged, _ = load(out)
+    np.testing.assert_array_equal(tagged, original)  # not re-encoded: bit-identical audio
+    pts = read_loop_points(out)
+    meta = report.items[0].loop
+    assert pts is not None and meta is not None
+    assert pts.start == meta["loop_start"] > 0  # the intro before the loop is kept
+    bar = 2.0 * SR  # 120 BPM, 4/4
+    assert abs(pts.length - 4 * bar) < 0.01 * SR
+    # The first bar line is at 0.21 s (the lead-in); the loop starts on a bar line.
+    offset = (pts.start - 0.21 * SR) / bar
+    assert abs(offset - round(offset)) * bar < 0.012 * SR
+    assert meta["seam_score"] == 0.0
+    assert (tmp_path / "track_loop.json").stat().st_mode & 0o044  # readable sidecar
+
+
+def test_tag_only_refuses_options_that_change_the_audio(track: Path, tmp_path: Path) -> None:
+    from loopmill.errors import BadInputError
+
+    with pytest.raises(BadInputError, match="--bpm changes the audio"):
+        lf.loop_files([track], dest=tmp_path, options=lf.LoopOptions(tag_only=True, bpm=90.0))

@@ -81,6 +81,13 @@ def loop(
     keep_metadata: Annotated[
         bool, typer.Option(help="Write a JSON sidecar with the loop's measurements.")
     ] = False,
+    tag_only: Annotated[
+        bool,
+        typer.Option(
+            help="Write the loop points into a copy of the original file instead: no "
+            "re-encoding, the intro kept, a hard (phase-aligned) wrap, same format."
+        ),
+    ] = False,
     max_input_duration: Annotated[
         float, typer.Option(help="Refuse inputs longer than this many seconds.")
     ] = LoopOptions.max_input_duration,
@@ -103,6 +110,7 @@ def loop(
         target_lufs=loudness,
         keep_metadata=keep_metadata,
         max_input_duration=max_input_duration,
+        tag_only=tag_only,
     )
     total = len(expand_inputs(inputs))
     with Progress(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -10,13 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from loopmill.errors import (
     BadInputError,
     LoopmillError,
     StorageError,
     UnsupportedFormatError,
 )
-from loopmill.loops.make import DEFAULT_MAX_DURATION
+from loopmill.loops.make import DEFAULT_MAX_DURATION, LoopPlan
 from loopmill.loops.types import Loop
 
 #: Suffixes picked up when a folder is given (files named directly are always tried).
@@ -44,6 +47,7 @@ class LoopOptions:
     target_lufs: float | None = None
     keep_metadata: bool = False
     max_input_duration: float = DEFAULT_MAX_INPUT_DURATION
+    tag_only: bool = False
 
 
 @dataclass
@@ -106,6 +110,11 @@ def validate_options(opts: LoopOptions) -> None:
         raise UnsupportedFormatError(
             f"unknown --format {opts.format!r}; choose one of {', '.join(WRITE_FORMATS)}"
         )
+    if opts.tag_only and (opts.bpm is not None or opts.target_lufs is not None):
+        flag = "--bpm" if opts.bpm is not None else "--loudness"
+        raise BadInputError(
+            f"{flag} changes the audio, --tag-only keeps it as it is; drop one of them"
+        )
     if opts.beats_per_bar is not None and opts.beats_per_bar not in (3, 4):
         raise BadInputError(f"--beats-per-bar {opts.beats_per_bar} must be 3 or 4")
     _check_options(
@@ -150,7 +159,7 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
     """
     from loopmill.analysis import analyze
     from loopmill.audio import LoopPoints, info, load, load_region, save, write_tags
-    from loopmill.loops.make import LoopPlan, cut_planned, measure_loop, plan_loop
+    from loopmill.loops.make import cut_planned, measure_loop, plan_loop
     from loopmill.storage.sidecar import sidecar_path, write_json_atomic
 
     source, output = Path(source), Path(output)
@@ -183,6 +192,8 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
         offset = max(0, plan.start - margin)
         del y
         y, sr = load_region(source, start=offset, stop=plan.end + margin)
+    if opts.tag_only:
+        return _tag_copy(source, output, y=y, sr=sr, plan=plan, offset=offset, opts=opts)
     cut = cut_planned(
         y, sr=sr, plan=plan, offset=offset, bpm=opts.bpm, target_lufs=opts.target_lufs
     )
@@ -214,6 +225,68 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
         write_json_atomic(
             sidecar_path(written),
             {"source": str(source), "output": str(written), "tool": "loopmill", **loop.to_dict()},
+        )
+    return loop
+
+
+def _tag_copy(
+    source: Path,
+    output: Path,
+    *,
+    y: np.ndarray,
+    sr: int,
+    plan: LoopPlan,
+    offset: int,
+    opts: LoopOptions,
+) -> Loop:
+    """Write the planned loop points into a byte copy of ``source`` (no re-encoding).
+
+    The intro before the loop is kept, as games that read ``LOOPSTART`` expect; the
+    wrap is a hard cut, so the splice is phase-aligned and moved to a zero crossing
+    but not cross-faded.
+    """
+    from loopmill.audio import LoopPoints, integrated_loudness, true_peak, write_tags
+    from loopmill.audio.looptags import file_kind, write_loop_points
+    from loopmill.loops.seam import seam_score
+    from loopmill.loops.splice import align_splice
+    from loopmill.storage.sidecar import sidecar_path, write_json_atomic
+
+    file_kind(source)  # loop points need wav, flac, ogg or mp3: fail before copying
+    start, end = align_splice(y, sr=sr, start=plan.start - offset, end=plan.end - offset)
+    body = y[:, start:end]
+    loop = Loop(
+        audio=body,
+        sr=sr,
+        start=start + offset,
+        end=end + offset,
+        bars=plan.bars,
+        beats_per_bar=plan.beats_per_bar,
+        bpm=60.0 * plan.bars * plan.beats_per_bar * sr / (end - start),
+        source_bpm=plan.source_bpm,
+        key=plan.key,
+        seam_score=seam_score(y, sr=sr, start=start, end=end),
+        loudness_lufs=integrated_loudness(body, sr=sr),
+        true_peak_db=true_peak(body, sr=sr),
+        extra={
+            "tag_only": True,
+            "loop_start": start + offset,
+            "candidate_distance": round(plan.distance, 4),
+        },
+    )
+    hidden = output.with_name(f".{output.stem}.tagging{output.suffix}")
+    try:
+        shutil.copyfile(source, hidden)
+        write_loop_points(hidden, LoopPoints(start=loop.start, length=end - start), sr=sr)
+        write_tags(hidden, loop_tags(loop))
+        os.replace(hidden, output)
+    except OSError as exc:
+        raise StorageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    finally:
+        hidden.unlink(missing_ok=True)
+    if opts.keep_metadata:
+        write_json_atomic(
+            sidecar_path(output),
+            {"source": str(source), "output": str(output), "tool": "loopmill", **loop.to_dict()},
         )
     return loop
 
@@ -260,7 +333,8 @@ def loop_files(
         t0 = time.perf_counter()
         item = ItemResult(source=src)
         try:
-            out = _unique_output(dest_dir, src.stem, opts.format, taken)
+            fmt = src.suffix.lower().lstrip(".") if opts.tag_only else opts.format
+            out = _unique_output(dest_dir, src.stem, fmt, taken)
             loop = loop_file(src, out, opts)
             item.output, item.loop = out, loop.to_dict()
         except LoopmillError as exc:

@@ -36,6 +36,10 @@ def write_json_atomic(path: str | Path, data: Mapping[str, Any]) -> Path:
             f"cannot write {path}: {exc.strerror or exc}; choose another --dest"
         ) from exc
     try:
+        # mkstemp makes the file 0600; a sidecar is as readable as any other output.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2, sort_keys=False, default=str)
             fh.write("\n")
