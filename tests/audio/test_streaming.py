@@ -72,3 +72,43 @@ def test_long_ogg_is_written_without_crashing(tmp_path: Path) -> None:
     path = save(tmp_path / "long.ogg", y, sr=SR)
     back, _ = load(path)
     assert back.shape == (2, 90 * SR)
+
+
+@pytest.fixture(scope="module")
+def long_signal() -> np.ndarray:
+    rng = np.random.default_rng(32)
+    t = np.arange(30 * SR) / SR  # over 2^20 frames: the two-thread decoder takes it
+    tone = 0.3 * np.sin(2 * np.pi * 330 * t) + 0.05 * rng.standard_normal(t.size)
+    return np.stack([tone, -0.7 * tone]).astype(np.float32)
+
+
+@pytest.mark.parametrize("fmt", ["flac", "ogg"])
+def test_two_thread_decode_equals_one_thread(
+    long_signal: np.ndarray, tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loopmill.audio import _parallel
+
+    path = save(tmp_path / f"long.{fmt}", long_signal, sr=SR)
+    import soundfile as sf
+
+    with sf.SoundFile(str(path)) as f:
+        assert _parallel.eligible(f)
+    both, _ = load(path)
+    mono2, _ = load(path, sr=22050, mono=True)
+    monkeypatch.setattr(_parallel, "eligible", lambda f: False)
+    one, _ = load(path)
+    mono1, _ = load(path, sr=22050, mono=True)
+    np.testing.assert_array_equal(both, one)
+    assert mono2.shape == mono1.shape
+    np.testing.assert_allclose(mono2, mono1, atol=1e-5)
+
+
+def test_two_thread_decode_reports_a_truncated_flac(
+    long_signal: np.ndarray, tmp_path: Path
+) -> None:
+    path = save(tmp_path / "long.flac", long_signal, sr=SR)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(BadInputError, match="truncated"):
+        load(cut)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from loopmill.audio import _ffmpeg, _riff
+from loopmill.audio import _ffmpeg, _parallel, _riff
 from loopmill.audio.looptags import (
     LoopPoints,
     check_file,
@@ -153,7 +153,18 @@ def load(
         _check_finite(path, y)
     else:
         with f:
-            if mono and sr is not None and f.samplerate != sr:
+            if max_duration is not None and f.frames / f.samplerate > max_duration:
+                raise BadInputError(
+                    _ffmpeg.too_long(path, f.frames / f.samplerate, max_duration)
+                )
+            resample_mono = mono and sr is not None and f.samplerate != sr
+            if _parallel.eligible(f):  # long Ogg/FLAC: decode two halves at once
+                file_sr = f.samplerate
+                if resample_mono and sr is not None:
+                    y, file_sr = _parallel.read_mono_resampled(path, f, sr), sr
+                else:
+                    y = _parallel.read_full(path, f)
+            elif resample_mono and sr is not None:
                 y, file_sr = _read_mono_resampled(path, f, max_duration, sr)
             else:
                 y, file_sr = _read_soundfile(path, f, max_duration)
