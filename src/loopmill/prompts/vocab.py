@@ -21,6 +21,7 @@ __all__ = [
     "SECTION_ALIASES",
     "TEMPO_WORDS",
     "TONICS",
+    "WEAK_GENRE_ALIASES",
 ]
 
 GENRE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -36,6 +37,11 @@ GENRE_ALIASES: dict[str, tuple[str, ...]] = {
     "jazz": ("jazz", "lounge", "swing", "bossa nova", "smooth jazz"),
 }
 GENRES: tuple[str, ...] = tuple(GENRE_ALIASES)
+# Adjective-like aliases: a genre named otherwise in the prompt wins over them
+# ("atmospheric synthwave" is synthwave).
+WEAK_GENRE_ALIASES: frozenset[str] = frozenset(
+    {"atmospheric", "cinematic", "drone", "swing", "lounge", "nes"}
+)
 
 MOOD_ALIASES: dict[str, tuple[str, ...]] = {
     "calm": ("calm", "calming", "relaxed", "relaxing", "chill", "chilled", "laid back",
@@ -44,7 +50,7 @@ MOOD_ALIASES: dict[str, tuple[str, ...]] = {
     "sad": ("sad", "sorrowful", "mournful", "somber", "sombre", "tearful", "heartbroken"),
     "tense": ("tense", "tension", "suspense", "suspenseful", "anxious", "nervous", "urgent"),
     "dark": ("dark", "ominous", "sinister", "gloomy", "brooding", "menacing", "spooky"),
-    "epic": ("epic", "heroic", "grand", "majestic"),
+    "epic": ("epic", "heroic", "majestic"),
     "mysterious": ("mysterious", "mystery", "enigmatic", "eerie", "mystical"),
     "playful": ("playful", "whimsical", "quirky", "fun", "bouncy", "silly", "cute"),
     "dreamy": ("dreamy", "dreamlike", "ethereal", "hazy", "floaty"),
@@ -104,7 +110,7 @@ SECTION_ALIASES: dict[str, tuple[str, ...]] = {
     "build": ("build", "build up", "buildup", "riser"),
     "drop": ("drop",),
     "breakdown": ("breakdown", "break down"),
-    "outro": ("outro", "ending"),
+    "outro": ("outro",),
     "loop": ("loop", "loopable", "looping", "seamless loop"),
     "verse": ("verse",),
     "chorus": ("chorus", "refrain"),
