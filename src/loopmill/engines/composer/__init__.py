@@ -1,0 +1,1 @@
+"""The built-in offline composer engine: music theory, synthesis and drums."""

@@ -1,0 +1,453 @@
+"""Music theory for the composer: pitches, scales, chords, progressions, voice leading.
+
+Pure functions, no audio. Pitches are MIDI note numbers (C4 = 60, A4 = 69 = 440 Hz);
+pitch classes are 0..11 with C = 0. Scale degrees are 1-based (1 = tonic).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from loopmill.errors import BadInputError
+
+__all__ = [
+    "GENRES",
+    "MODES",
+    "PROGRESSIONS",
+    "Scale",
+    "choose_progression",
+    "chord",
+    "midi_to_hz",
+    "mode_intervals",
+    "mode_quality",
+    "note_to_midi",
+    "parse_tonic",
+    "suggest_mode",
+    "uses_sevenths",
+    "voice_lead",
+    "voicing_movement",
+]
+
+_LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_ACCIDENTALS = {"#": 1, "♯": 1, "b": -1, "♭": -1, "": 0}
+_NOTE_RE = re.compile(r"^\s*([A-Ga-g])([#♯b♭]*)\s*(-?\d+)?\s*$")
+
+MODES: dict[str, tuple[int, ...]] = {
+    "major": (0, 2, 4, 5, 7, 9, 11),
+    "minor": (0, 2, 3, 5, 7, 8, 10),
+    "harmonic_minor": (0, 2, 3, 5, 7, 8, 11),
+    "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "phrygian": (0, 1, 3, 5, 7, 8, 10),
+    "lydian": (0, 2, 4, 6, 7, 9, 11),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10),
+    "locrian": (0, 1, 3, 5, 6, 8, 10),
+    "major_pentatonic": (0, 2, 4, 7, 9),
+    "minor_pentatonic": (0, 3, 5, 7, 10),
+    "blues": (0, 3, 5, 6, 7, 10),
+}
+_MODE_ALIASES = {
+    "ionian": "major",
+    "aeolian": "minor",
+    "natural_minor": "minor",
+    "harmonic": "harmonic_minor",
+    "pentatonic": "major_pentatonic",
+}
+# Chords on a pentatonic or blues scale are built from its parent heptatonic mode.
+_CHORD_PARENT = {"major_pentatonic": "major", "minor_pentatonic": "minor", "blues": "minor"}
+_MINOR_LIKE = {"minor", "harmonic_minor", "dorian", "phrygian", "locrian", "minor_pentatonic",
+               "blues"}
+
+
+def _canon_mode(mode: str) -> str:
+    key = mode.strip().lower().replace(" ", "_").replace("-", "_")
+    key = _MODE_ALIASES.get(key, key)
+    if key not in MODES:
+        raise BadInputError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    return key
+
+
+def mode_intervals(mode: str) -> tuple[int, ...]:
+    """Semitone offsets from the tonic of each step of ``mode`` (e.g. major: 0 2 4 5 7 9 11)."""
+    return MODES[_canon_mode(mode)]
+
+
+def mode_quality(mode: str) -> str:
+    """``"minor"`` for modes with a minor third (minor, dorian, blues, ...), else ``"major"``."""
+    return "minor" if _canon_mode(mode) in _MINOR_LIKE else "major"
+
+
+def parse_tonic(name: str) -> int:
+    """Pitch class (0..11, C = 0) of a tonic name: "D", "F#", "Bb", "Db", "F♯", "e♭"."""
+    m = _NOTE_RE.match(name) if isinstance(name, str) else None
+    if m is None or m.group(3) is not None:
+        raise BadInputError(f"cannot read tonic {name!r}; write a note name like 'D', 'F#', 'Bb'")
+    return (_LETTERS[m.group(1).upper()] + sum(_ACCIDENTALS[a] for a in m.group(2))) % 12
+
+
+def note_to_midi(name: str) -> int:
+    """MIDI number of a note with octave, scientific pitch: "C4" -> 60, "C#4" -> 61, "A-1" -> 9."""
+    m = _NOTE_RE.match(name) if isinstance(name, str) else None
+    if m is None or m.group(3) is None:
+        raise BadInputError(f"cannot read note {name!r}; write a note and octave like 'C#4'")
+    pc = _LETTERS[m.group(1).upper()] + sum(_ACCIDENTALS[a] for a in m.group(2))
+    midi = (int(m.group(3)) + 1) * 12 + pc
+    if not 0 <= midi <= 127:
+        raise BadInputError(f"note {name!r} is outside the MIDI range 0..127")
+    return midi
+
+
+def midi_to_hz(midi: float) -> float:
+    """Frequency in Hz of a (possibly fractional) MIDI note, A4 = 69 = 440 Hz."""
+    return float(440.0 * 2.0 ** ((float(midi) - 69.0) / 12.0))
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A key: tonic pitch class plus mode.
+
+    Attributes
+    ----------
+    tonic_pc : int
+        Pitch class of the tonic, 0..11.
+    mode : str
+        A name from ``MODES``.
+    """
+
+    tonic_pc: int
+    mode: str
+
+    @classmethod
+    def parse(cls, tonic: str, mode: str = "major") -> Scale:
+        """Scale from a tonic name and a mode name, e.g. ``Scale.parse("F#", "dorian")``."""
+        return cls(parse_tonic(tonic), _canon_mode(mode))
+
+    @property
+    def intervals(self) -> tuple[int, ...]:
+        """Semitone offsets of the steps from the tonic."""
+        return mode_intervals(self.mode)
+
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        """The pitch classes in the scale."""
+        return frozenset((self.tonic_pc + i) % 12 for i in self.intervals)
+
+    def contains(self, midi: int) -> bool:
+        """Whether a MIDI note belongs to the scale."""
+        return midi % 12 in self.pitch_classes
+
+    def note(self, degree: int, *, octave: int = 4) -> int:
+        """MIDI note of scale step ``degree`` (1-based; above the step count climbs octaves)
+        counted from the tonic in ``octave``."""
+        steps = self.intervals
+        if degree < 1:
+            raise BadInputError(f"scale degree {degree} must be 1 or more")
+        q, r = divmod(degree - 1, len(steps))
+        return (octave + 1) * 12 + self.tonic_pc + 12 * q + steps[r]
+
+    def notes(self, low: int, high: int) -> list[int]:
+        """All MIDI notes of the scale in ``[low, high]``, ascending."""
+        return [m for m in range(low, high + 1) if self.contains(m)]
+
+
+def chord(
+    degree: int,
+    *,
+    key_pc: int,
+    mode: str,
+    octave: int = 4,
+    sevenths: bool = False,
+    harmonic_dominant: bool = False,
+) -> list[int]:
+    """Diatonic triad (or seventh chord) built in thirds on a scale degree.
+
+    Parameters
+    ----------
+    degree : int
+        1..7 (1 = tonic). Pentatonic and blues modes use their parent mode's chords.
+    key_pc : int
+        Pitch class of the tonic, 0..11.
+    mode : str
+        A name from ``MODES``.
+    octave : int
+        The octave of the key's tonic; the root is the degree's note above it.
+    sevenths : bool
+        Add the diatonic seventh.
+    harmonic_dominant : bool
+        When the mode has a minor seventh step (minor, dorian, ...), raise it to the
+        leading tone in chords on degrees 5 and 7: the harmonic-minor V (V7) and vii°.
+
+    Returns
+    -------
+    list[int]
+        MIDI notes, root first, ascending (3 or 4 notes).
+    """
+    name = _canon_mode(mode)
+    steps = list(MODES[_CHORD_PARENT.get(name, name)])
+    if not 1 <= degree <= 7:
+        raise BadInputError(f"chord degree {degree} must be between 1 and 7")
+    if not 0 <= key_pc <= 11:
+        raise BadInputError(f"key pitch class {key_pc} must be between 0 and 11")
+    if harmonic_dominant and degree in (5, 7) and steps[6] == 10:
+        steps[6] = 11
+    tonic = (octave + 1) * 12 + key_pc
+    idx = [degree - 1 + 2 * k for k in range(4 if sevenths else 3)]
+    return [tonic + 12 * (i // 7) + steps[i % 7] for i in idx]
+
+
+# ---------------------------------------------------------------------------
+# Progressions. Each entry: degrees (one chord per bar), the mode quality it is
+# written for, and mood tags it suits. Every one starts on 1 and ends on a chord
+# that leads back to 1 (2, 4, 5 or 7).
+# ---------------------------------------------------------------------------
+
+_Prog = tuple[tuple[int, ...], str, frozenset[str]]
+
+
+def _p(degrees: str, quality: str, tags: str = "") -> _Prog:
+    return tuple(int(c) for c in degrees), quality, frozenset(tags.split())
+
+
+PROGRESSIONS: dict[str, tuple[_Prog, ...]] = {
+    "synthwave": (
+        _p("1675", "minor", "dark tense"), _p("1647", "minor", "dark"),
+        _p("1367", "minor", "calm"), _p("1564", "major", "happy"),
+        _p("1465", "minor", "dark tense"), _p("1645", "major", "happy"),
+    ),
+    "lofi": (
+        _p("1625", "major", "calm happy"), _p("1465", "major", "calm"),
+        _p("1345", "major", "calm"), _p("1472", "minor", "dark calm"),
+        _p("1647", "minor", "dark"), _p("1362", "major", "calm"),
+    ),
+    "ambient": (
+        _p("1464", "major", "calm"), _p("1614", "major", "calm happy"),
+        _p("1367", "minor", "calm dark"), _p("1647", "minor", "dark"),
+        _p("1364", "major", "calm"), _p("1617", "minor", "dark tense"),
+    ),
+    "chiptune": (
+        _p("1645", "major", "happy"), _p("1564", "major", "happy"),
+        _p("1145", "major", "happy"), _p("1677", "minor", "dark tense"),
+        _p("1465", "minor", "tense"), _p("1365", "major", "calm"),
+    ),
+    "orchestral": (
+        _p("1465", "major", "happy"), _p("1645", "major", "happy"),
+        _p("1647", "minor", "dark"), _p("1465", "minor", "dark tense"),
+        _p("1367", "minor", "dark"), _p("1245", "major", "calm"),
+    ),
+    "house": (
+        _p("1647", "minor", "dark"), _p("1465", "minor", "tense"),
+        _p("1564", "major", "happy"), _p("1625", "major", "calm happy"),
+        _p("1417", "minor", "dark"),
+    ),
+    "rock": (
+        _p("1454", "major", "happy"), _p("1745", "major", "happy"),
+        _p("1564", "major", "happy"), _p("1677", "minor", "dark"),
+        _p("1465", "minor", "tense dark"), _p("1147", "major", "calm"),
+    ),
+    "jazz": (
+        _p("1625", "major", "calm happy"), _p("1362", "major", "calm"),
+        _p("1425", "major", "calm"), _p("1465", "minor", "dark tense"),
+        _p("1625", "minor", "dark"), _p("1325", "major", "happy"),
+    ),
+}
+GENRES: tuple[str, ...] = tuple(PROGRESSIONS)
+_LEADING = (2, 4, 5, 7)
+
+_MOOD_GROUPS = {
+    "dark": {"dark", "sad", "melancholic", "melancholy", "mysterious", "ominous", "eerie",
+             "gloomy", "somber", "sombre", "haunting", "moody", "night"},
+    "tense": {"tense", "suspense", "suspenseful", "aggressive", "intense", "action", "epic",
+              "urgent", "angry", "danger", "battle", "boss"},
+    "happy": {"happy", "triumphant", "uplifting", "upbeat", "joyful", "heroic", "cheerful",
+              "playful", "bright", "energetic", "victory", "fun", "hopeful"},
+    "calm": {"calm", "chill", "relaxed", "relaxing", "dreamy", "peaceful", "mellow", "soft",
+             "ambient", "nostalgic", "warm", "lazy", "serene"},
+}
+
+
+def _mood_tags(moods: Iterable[str]) -> set[str]:
+    words = {w.strip().lower() for m in moods for w in re.split(r"[\s,/]+", m) if w.strip()}
+    return {group for group, members in _MOOD_GROUPS.items() if words & members}
+
+
+def _genre(genre: str) -> str:
+    g = genre.strip().lower().replace("-", "").replace(" ", "").replace("_", "")
+    aliases = {"lofihiphop": "lofi", "chip": "chiptune", "8bit": "chiptune",
+               "cinematic": "orchestral", "edm": "house", "techno": "house",
+               "retrowave": "synthwave", "outrun": "synthwave"}
+    g = aliases.get(g, g)
+    if g not in PROGRESSIONS:
+        raise BadInputError(f"unknown genre {genre!r}; use one of {', '.join(GENRES)}")
+    return g
+
+
+def suggest_mode(*, genre: str, moods: Sequence[str]) -> str:
+    """A mode that suits the genre and moods: dark/tense lean minor, happy major.
+
+    ``dorian`` for calm or dark lofi/jazz, ``harmonic_minor`` for tense orchestral,
+    otherwise ``minor`` or ``major``.
+    """
+    g, tags = _genre(genre), _mood_tags(moods)
+    if "tense" in tags and g == "orchestral":
+        return "harmonic_minor"
+    if tags & {"dark", "tense"} and not tags & {"happy"}:
+        return "dorian" if g in ("lofi", "jazz") else "minor"
+    if "happy" in tags:
+        return "major"
+    return "minor" if g in ("synthwave", "house", "ambient") else "major"
+
+
+def uses_sevenths(genre: str) -> bool:
+    """Whether the genre voices its chords as sevenths (jazz, lofi: maj7/min7/dom7)."""
+    return _genre(genre) in ("jazz", "lofi")
+
+
+def choose_progression(
+    *,
+    genre: str,
+    moods: Sequence[str],
+    mode: str,
+    rng: np.random.Generator,
+    bars: int = 4,
+) -> list[int]:
+    """Pick a chord progression, one scale degree per bar.
+
+    Entries written for the mode's quality (major/minor) weigh 4x; entries whose mood
+    tags match the requested moods weigh 3x per matching tag. Loops longer than one
+    table entry chain several entries; shorter ones keep the first and last chords.
+
+    Returns
+    -------
+    list[int]
+        ``bars`` degrees 1..7; the first is 1, the last (when ``bars > 1``) is one of
+        2, 4, 5, 7, so the loop leads back to its tonic.
+    """
+    if bars < 1:
+        raise BadInputError(f"bars={bars} must be at least 1")
+    table = PROGRESSIONS[_genre(genre)]
+    quality, tags = mode_quality(mode), _mood_tags(moods)
+    weights = np.array(
+        [(4.0 if q == quality else 1.0) * 3.0 ** len(t & tags) for _, q, t in table]
+    )
+    weights /= weights.sum()
+    entries: list[tuple[int, ...]] = []
+    while 4 * len(entries) < bars:
+        entries.append(table[int(rng.choice(len(table), p=weights))][0])
+    if bars == 1:
+        return [1]
+    result = [d for e in entries for d in e][:bars]
+    if result[-1] not in _LEADING:
+        result[-1] = entries[(bars - 1) // 4][-1]
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Voice leading
+# ---------------------------------------------------------------------------
+
+
+def voicing_movement(a: Sequence[int], b: Sequence[int]) -> int:
+    """Semitones moved from voicing ``a`` to ``b``.
+
+    Equal sizes: voices paired low to high. Different sizes: each note's distance to the
+    nearest note of the other chord, summed both ways and halved (rounded up).
+    """
+    sa, sb = sorted(a), sorted(b)
+    if len(sa) == len(sb):
+        return sum(abs(x - y) for x, y in zip(sa, sb, strict=True))
+    there = sum(min(abs(x - y) for y in sb) for x in sa)
+    back = sum(min(abs(x - y) for y in sa) for x in sb)
+    return (there + back + 1) // 2
+
+
+def _candidates(notes: Sequence[int], low: int, high: int) -> list[tuple[int, ...]]:
+    """Close-position voicings (every inversion, every octave) with all notes in range."""
+    pcs = sorted({n % 12 for n in notes}, key=lambda p: (p - notes[0]) % 12)
+    if not pcs:
+        raise BadInputError("voice_lead got an empty chord")
+    out: list[tuple[int, ...]] = []
+    for inv in range(len(pcs)):
+        order = pcs[inv:] + pcs[:inv]
+        for base in range(low - low % 12 - 12, high + 1, 12):
+            first = base + order[0]
+            v = [first]
+            for pc in order[1:]:
+                v.append(v[-1] + (pc - v[-1]) % 12)
+            if v[0] >= low and v[-1] <= high:
+                out.append(tuple(v))
+    # wider voicings: drop the second-from-top voice an octave (drop-2) when it fits
+    for close in list(out):
+        if len(close) >= 4:
+            dropped = sorted([*close[:-2], close[-2] - 12, close[-1]])
+            if dropped[0] >= low:
+                out.append(tuple(dropped))
+    if not out:
+        raise BadInputError(
+            f"chord {list(notes)} cannot be voiced in range {low}..{high}; widen the range"
+        )
+    return out
+
+
+def voice_lead(chords: list[list[int]], *, low: int = 48, high: int = 72) -> list[list[int]]:
+    """Re-voice chords (inversions, octaves) to minimise total movement, loop included.
+
+    Parameters
+    ----------
+    chords : list of list of int
+        MIDI chords in any voicing; their pitch classes are kept.
+    low, high : int
+        Inclusive MIDI range every output note must lie in.
+
+    Returns
+    -------
+    list of list of int
+        One ascending voicing per chord, same pitch classes, minimising the sum of
+        ``voicing_movement`` between consecutive chords and from the last back to the
+        first (exact dynamic programme over all close-position voicings). Ties prefer
+        voicings centred in the range.
+    """
+    if not chords:
+        return []
+    if high - low < 11:
+        raise BadInputError(f"voice range {low}..{high} must span at least an octave")
+    cands = [_candidates(c, low, high) for c in chords]
+    centre = (low + high) / 2
+
+    def spread(v: tuple[int, ...]) -> float:
+        return abs(sum(v) / len(v) - centre) / 100.0
+
+    best_cost, best_path = float("inf"), [0] * len(chords)
+    for start in range(len(cands[0])):
+        cost = [spread(cands[0][start])]
+        back: list[list[int]] = []
+        allowed = [start]
+        for i in range(1, len(cands)):
+            new_cost, ptr = [], []
+            for v in cands[i]:
+                options = [
+                    (cost[k] + voicing_movement(cands[i - 1][p], v), p)
+                    for k, p in enumerate(allowed)
+                ]
+                c, p = min(options)
+                new_cost.append(c + spread(v))
+                ptr.append(p)
+            back.append(ptr)
+            cost, allowed = new_cost, list(range(len(cands[i])))
+        closing = [
+            cost[k] + (voicing_movement(cands[-1][p], cands[0][start]) if len(cands) > 1 else 0)
+            for k, p in enumerate(allowed)
+        ]
+        k_end = int(np.argmin(closing))
+        if closing[k_end] < best_cost:
+            path = [allowed[k_end]]
+            for ptr in reversed(back):
+                path.append(ptr[path[-1]])
+            path.reverse()
+            if len(cands) == 1:
+                path = [start]
+            best_cost, best_path = closing[k_end], path
+    return [list(cands[i][j]) for i, j in enumerate(best_path)]
+
