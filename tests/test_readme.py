@@ -31,7 +31,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_readme_top_shows_install_loop_and_tests() -> None:
     first = _blocks("bash")[0]
     assert "pip install" in first
-    assert "loopmill loop" in first
+    assert "loopmill generate" in first
     assert "python -m pytest" in first
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "\npython -m pytest\n" in ci, "CI must run exactly the README's test command"
@@ -53,6 +53,7 @@ def test_readme_shell_examples_run(workdir: Path) -> None:
         )
         assert proc.returncode == 0, f"{cmd}\n{proc.stdout}\n{proc.stderr}"
     assert (workdir / "loops" / "demo_loop.wav").is_file()
+    assert len(list((workdir / "loops").glob("loop_*_42.ogg"))) == 1  # --seed 42, first
     assert (workdir / "loops" / "demo_loop.json").is_file()
 
 

@@ -14,6 +14,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
+    "generate": "loopmill.pipeline.generate",
     "make_loop": "loopmill.loops.make",
     "plan_loop": "loopmill.loops.make",
     "Loop": "loopmill.loops.types",

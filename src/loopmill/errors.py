@@ -37,3 +37,5 @@ class MissingModelError(LoopmillError):
 
 class StorageError(LoopmillError):
     """A destination cannot be written (permissions, disk full, unreachable server)."""
+
+    exit_code = 2  # the user can fix it: another --dest, free space, start the server

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from loopmill import __version__
+from loopmill.cli.generate_cmd import generate
 from loopmill.cli.inspect_cmd import inspect
 from loopmill.cli.loop_cmd import loop
 
@@ -17,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command()(generate)
 app.command()(loop)
 app.command()(inspect)
 

@@ -1,0 +1,99 @@
+"""``loopmill generate``: a text prompt in, seamless loop files out."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from loopmill.cli._common import err_console, guarded, out_console
+from loopmill.pipeline.generate import generate_files
+
+
+def generate(
+    prompt: Annotated[
+        str, typer.Argument(help='What to make, e.g. "calm lofi hip hop, F major, 80 BPM".')
+    ] = "",
+    engine: Annotated[str, typer.Option(help="composer (built-in, offline).")] = "composer",
+    bpm: Annotated[
+        float | None, typer.Option(help="Tempo, 24 to 240 (wins over the text).")
+    ] = None,
+    key: Annotated[str | None, typer.Option(help='Key, e.g. "D minor" or "F#".')] = None,
+    genre: Annotated[str | None, typer.Option(help="Genre, e.g. synthwave, lofi, jazz.")] = None,
+    min_duration: Annotated[
+        float | None, typer.Option(help="Shortest loop, 8 to 128 s (default 8).")
+    ] = None,
+    max_duration: Annotated[
+        float | None, typer.Option(help="Longest loop, 8 to 128 s (default 30).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")] = -1,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="ogg, mp3, flac or wav.")] = "ogg",
+    dest: Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")] = Path("loops"),
+    file_prefix: Annotated[str, typer.Option(help="Start of every file name.")] = "loop",
+    keep_metadata: Annotated[
+        bool, typer.Option(help="Write a JSON sidecar with the spec, params and seed used.")
+    ] = False,
+    count: Annotated[int, typer.Option(min=1, help="How many loops to make.")] = 1,
+    sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
+) -> None:
+    """Make seamless loops from a text prompt, in the asked key and tempo.
+
+    Each file carries its loop points and is normalised to -14 LUFS with the true
+    peak at or under -1 dBTP. Names are <prefix>_<date-time>_<seed>.<format>.
+
+    Example: loopmill generate "mysterious synthwave, D minor, 90 BPM" --count 3
+    """
+    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.WARNING))
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("generating", total=count)
+        report = guarded(
+            lambda: generate_files(
+                prompt,
+                dest=dest,
+                format=fmt.lower(),
+                count=count,
+                file_prefix=file_prefix,
+                keep_metadata=keep_metadata,
+                seed=seed,
+                engine=engine,
+                bpm=bpm,
+                key=key,
+                genre=genre,
+                min_duration=min_duration,
+                max_duration=max_duration,
+                sample_rate=sample_rate,
+                on_item=lambda i, p: progress.advance(task),
+            )
+        )
+    table = Table(title=f"loops in {dest}", title_justify="left")
+    for col in ("file", "genre", "bpm", "key", "bars", "length s", "LUFS", "seam", "seed"):
+        table.add_column(col, overflow="fold")
+    for path, loop in report.written:
+        table.add_row(
+            path.name,
+            str(loop.extra.get("genre", "-")),
+            f"{loop.bpm:g}",
+            str(loop.key),
+            str(loop.bars),
+            f"{loop.duration:.2f}",
+            f"{loop.loudness_lufs:.1f}",
+            f"{loop.seam_score:.2f}",
+            str(loop.extra["seed"]),
+        )
+    out_console.print(table)
+    for msg in report.failures:
+        err_console.print(f"[bold red]error:[/] {msg}")
+    if report.failures:
+        raise typer.Exit(1)

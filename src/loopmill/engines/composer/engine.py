@@ -1,0 +1,153 @@
+"""The built-in composer engine: a spec becomes a seamless loop, offline, in seconds."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from loopmill.engines.base import EngineOutput
+from loopmill.engines.composer import theory
+from loopmill.engines.composer.arrange import STYLES, Arrangement, arrange
+from loopmill.engines.composer.drums import make_kit, render_pattern
+from loopmill.engines.composer.synth import NoteEvent, render_notes
+from loopmill.engines.params import GenerationParams
+from loopmill.errors import BadInputError
+from loopmill.prompts.spec import MusicSpec
+
+#: role -> (gain, pan -1..1)
+_MIX = {
+    "drums": (0.9, 0.0),
+    "bass": (0.8, 0.0),
+    "chords": (0.55, 0.0),
+    "arp": (0.4, 0.3),
+    "lead": (0.5, -0.12),
+}
+_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_ENERGY = {
+    "calm": 0.35,
+    "peaceful": 0.3,
+    "dreamy": 0.4,
+    "sad": 0.4,
+    "melancholic": 0.4,
+    "energetic": 0.85,
+    "aggressive": 0.9,
+    "epic": 0.8,
+    "triumphant": 0.8,
+    "tense": 0.7,
+    "happy": 0.65,
+}
+
+
+def choose_bars(
+    *, bpm: float, min_duration: float, max_duration: float, beats_per_bar: int = 4
+) -> int:
+    """The loop length in bars: the longest 2^k bars within the limits, else any.
+
+    Raises
+    ------
+    BadInputError
+        When no whole number of bars at ``bpm`` fits between the limits.
+    """
+    bar_s = beats_per_bar * 60.0 / bpm
+    lo, hi = math.ceil(min_duration / bar_s - 1e-9), math.floor(max_duration / bar_s + 1e-9)
+    if hi < max(lo, 1):
+        raise BadInputError(
+            f"no whole number of bars at {bpm:g} BPM ({bar_s:.2f} s each) lasts between "
+            f"{min_duration:g} and {max_duration:g} s; widen the durations or change --bpm"
+        )
+    lo = max(lo, 1)
+    powers = [2**k for k in range(10) if lo <= 2**k <= hi]
+    return powers[-1] if powers else hi
+
+
+def _stereo(mono: np.ndarray, pan: float, gain: float) -> np.ndarray:
+    # Constant-power pan.
+    angle = (pan + 1.0) * math.pi / 4.0
+    return np.stack([mono * (gain * math.cos(angle)), mono * (gain * math.sin(angle))])
+
+
+class ComposerEngine:
+    """Procedural arranger + synthesizer (no weights, no network)."""
+
+    name = "composer"
+
+    def plan(self, spec: MusicSpec, *, seed: int) -> Arrangement:
+        """Choose genre, tempo, key, length and write the arrangement for ``spec``."""
+        rng = np.random.default_rng(seed)
+        genre = spec.genre if spec.genre in STYLES else None
+        if genre is None:
+            genre = str(rng.choice(sorted(STYLES))) if spec.genre is None else "synthwave"
+        style = STYLES[genre]
+        bpm = float(spec.bpm) if spec.bpm else float(rng.integers(*style.bpm_range))
+        mode = spec.mode or theory.suggest_mode(genre=genre, moods=spec.moods)
+        if mode not in ("major", "minor"):
+            mode = theory.mode_quality(mode)  # modal flavours are rendered major/minor
+        tonic = spec.key or str(rng.choice(_TONICS))
+        energy = spec.energy
+        if energy is None:
+            known = [_ENERGY[m] for m in spec.moods if m in _ENERGY]
+            energy = float(np.mean(known)) if known else 0.6
+        bars = choose_bars(bpm=bpm, min_duration=spec.min_duration, max_duration=spec.max_duration)
+        return arrange(
+            genre=genre,
+            moods=spec.moods,
+            bpm=bpm,
+            bars=bars,
+            tonic=tonic,
+            mode=mode,
+            energy=energy,
+            rng=rng,
+        )
+
+    def render(self, arr: Arrangement, *, sr: int, seed: int) -> np.ndarray:
+        """Render an arrangement to a seamless stereo loop ``[2, T]``."""
+        rng = np.random.default_rng(seed + 1)
+        beat = 60.0 / arr.bpm
+        n = round(arr.beats * beat * sr)
+        mix = np.zeros((2, n), dtype=np.float32)
+        for role, notes in arr.parts.items():
+            events = [
+                NoteEvent(midi=m, start=s * beat, duration=d * beat, velocity=v)
+                for m, s, d, v in notes
+            ]
+            stem = render_notes(events, n=n, sr=sr, patch=arr.patches[role], rng=rng)
+            gain, pan = _MIX.get(role, (0.5, 0.0))
+            mix += _stereo(stem, pan, gain)
+        if arr.drums:
+            kit = make_kit(sr, style=arr.style.kit, rng=rng)
+            drums = render_pattern(
+                arr.drums,
+                bpm=arr.bpm,
+                bars=arr.bars,
+                sr=sr,
+                kit=kit,
+                rng=rng,
+                swing=arr.style.swing,
+            )
+            gain, pan = _MIX["drums"]
+            mix += _stereo(drums[:n], pan, gain)
+        return mix
+
+    def generate(self, spec: MusicSpec, params: GenerationParams, *, sr: int) -> EngineOutput:
+        """Compose and render a seamless loop for ``spec`` (``params`` are not used)."""
+        seed = spec.seed if spec.seed is not None else int(np.random.default_rng().integers(2**31))
+        arr = self.plan(spec, seed=seed)
+        audio = self.render(arr, sr=sr, seed=seed)
+        info: dict[str, Any] = {
+            "genre": arr.genre,
+            "progression": arr.progression,
+            "parts": sorted(arr.parts) + (["drums"] if arr.drums else []),
+        }
+        return EngineOutput(
+            audio=audio,
+            sr=sr,
+            seamless=True,
+            bpm=arr.bpm,
+            bars=arr.bars,
+            beats_per_bar=arr.beats_per_bar,
+            key=f"{arr.tonic} {arr.mode}",
+            seed=seed,
+            info=info,
+        )

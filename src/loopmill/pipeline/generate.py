@@ -1,0 +1,241 @@
+"""``generate``: a text prompt in, a finished seamless loop (and files) out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loopmill.engines.base import Engine, EngineOutput
+from loopmill.engines.params import GenerationParams
+from loopmill.errors import BadInputError, LoopmillError, UnsupportedFormatError
+from loopmill.loops.types import Loop
+from loopmill.prompts.spec import MusicSpec
+
+ENGINES = ("composer",)
+SAMPLE_RATES = (44100, 48000)
+DURATION_RANGE = (8.0, 128.0)
+
+
+def get_engine(name: str) -> Engine:
+    """The engine called ``name``."""
+    if name == "composer":
+        from loopmill.engines.composer.engine import ComposerEngine
+
+        return ComposerEngine()
+    raise BadInputError(f"unknown --engine {name!r}; choose one of {', '.join(ENGINES)}")
+
+
+def make_spec(
+    prompt: str,
+    *,
+    bpm: float | None = None,
+    key: str | None = None,
+    genre: str | None = None,
+    min_duration: float | None = None,
+    max_duration: float | None = None,
+    seed: int | None = None,
+) -> MusicSpec:
+    """Parse ``prompt`` and apply the flags (they win over the text)."""
+    from loopmill.prompts import parse_prompt
+
+    for name, value in (("--min-duration", min_duration), ("--max-duration", max_duration)):
+        if value is not None and not DURATION_RANGE[0] <= value <= DURATION_RANGE[1]:
+            raise BadInputError(
+                f"{name} {value:g} is out of range; use {DURATION_RANGE[0]:g} to "
+                f"{DURATION_RANGE[1]:g} seconds"
+            )
+    if seed is not None and seed < 0:
+        seed = None  # -1: a fresh random seed, recorded in the output
+    return parse_prompt(
+        prompt,
+        bpm=bpm,
+        key=key,
+        genre=genre,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        seed=seed,
+    )
+
+
+def finish(
+    out: EngineOutput,
+    *,
+    spec: MusicSpec,
+    params: GenerationParams,
+    engine: str,
+    target_lufs: float = -14.0,
+    true_peak_db: float = -1.0,
+) -> Loop:
+    """Turn an engine's seamless output into a measured, loudness-normalised Loop."""
+    from loopmill.audio.loudness import integrated_loudness, normalize_loudness, true_peak
+    from loopmill.loops.seam import seam_score
+
+    if not out.seamless:
+        raise BadInputError(f"engine {engine!r} made audio that still needs loop cutting")
+    audio, _gain = normalize_loudness(
+        out.audio, sr=out.sr, target_lufs=target_lufs, true_peak_db=true_peak_db
+    )
+    audio = np.asarray(audio, dtype=np.float32)
+    return Loop(
+        audio=audio,
+        sr=out.sr,
+        start=0,
+        end=audio.shape[1],
+        bars=out.bars or 0,
+        beats_per_bar=out.beats_per_bar,
+        bpm=out.bpm,
+        source_bpm=out.bpm,
+        key=out.key,
+        seam_score=seam_score(audio, sr=out.sr, start=0, end=audio.shape[1]),
+        loudness_lufs=integrated_loudness(audio, sr=out.sr),
+        true_peak_db=true_peak(audio, sr=out.sr),
+        extra={
+            "engine": engine,
+            "seed": out.seed,
+            "spec": spec.to_dict(),
+            "params": params.to_dict(),
+            **out.info,
+        },
+    )
+
+
+def generate(
+    prompt: str = "",
+    *,
+    engine: str = "composer",
+    bpm: float | None = None,
+    key: str | None = None,
+    genre: str | None = None,
+    min_duration: float | None = None,
+    max_duration: float | None = None,
+    seed: int | None = None,
+    sample_rate: int = 44100,
+    params: GenerationParams | None = None,
+) -> Loop:
+    """Make one seamless loop from a text prompt.
+
+    Parameters
+    ----------
+    prompt : str
+        Free text, e.g. ``"calm lofi, F major, 80 BPM"``; words it does not know are kept.
+    engine : str
+        ``"composer"`` (built-in, offline).
+    bpm, key, genre, min_duration, max_duration : optional
+        Flags that win over the text (``key`` like ``"D minor"``).
+    seed : int, optional
+        Same seed, same audio; None or -1 draws one (recorded in ``loop.extra["seed"]``).
+    sample_rate : int
+        44100 or 48000.
+    params : GenerationParams, optional
+        Sampling parameters for model engines.
+
+    Returns
+    -------
+    Loop
+        At -14 LUFS integrated (true peak <= -1 dBTP), with ``extra`` holding the spec,
+        the params, the engine and the seed used.
+    """
+    if sample_rate not in SAMPLE_RATES:
+        raise BadInputError(
+            f"--sample-rate {sample_rate} is not supported; use "
+            f"{' or '.join(str(r) for r in SAMPLE_RATES)}"
+        )
+    eng = get_engine(engine)
+    spec = make_spec(
+        prompt,
+        bpm=bpm,
+        key=key,
+        genre=genre,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        seed=seed,
+    )
+    params = params or GenerationParams()
+    out = eng.generate(spec, params, sr=sample_rate)
+    return finish(out, spec=spec, params=params, engine=engine)
+
+
+@dataclass
+class GenerateReport:
+    """The files a ``generate`` run wrote, and the failures."""
+
+    written: list[tuple[Path, Loop]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def generate_files(
+    prompt: str = "",
+    *,
+    dest: str | Path = "loops",
+    format: str = "ogg",
+    count: int = 1,
+    file_prefix: str = "loop",
+    keep_metadata: bool = False,
+    seed: int | None = None,
+    on_item: Callable[[int, Path | None], None] | None = None,
+    **options: Any,
+) -> GenerateReport:
+    """Generate ``count`` loops and write them with loop points (and sidecars).
+
+    With a fixed ``seed`` the i-th loop uses ``seed + i``. Names are
+    ``<prefix>_<YYYYmmdd-HHMMSS>_<seed>.<format>``: unique, and sorted by time.
+    """
+    from loopmill.audio import WRITE_FORMATS, LoopPoints, save
+    from loopmill.pipeline.loop_files import loop_tags
+    from loopmill.storage.sidecar import ensure_writable_dir, sidecar_path, write_json_atomic
+
+    if format not in WRITE_FORMATS:
+        raise UnsupportedFormatError(
+            f"unknown --format {format!r}; choose one of {', '.join(WRITE_FORMATS)}"
+        )
+    if count < 1:
+        raise BadInputError(f"--count {count} must be at least 1")
+    if not file_prefix or "/" in file_prefix:
+        raise BadInputError(f"--file-prefix {file_prefix!r} must be a plain, non-empty name")
+    make_spec(
+        prompt,
+        seed=seed,
+        **{
+            k: options[k]
+            for k in ("bpm", "key", "genre", "min_duration", "max_duration")
+            if k in options
+        },
+    )
+    dest_dir = ensure_writable_dir(dest)
+    report = GenerateReport()
+    for i in range(count):
+        item_seed = None if seed is None or seed < 0 else seed + i
+        try:
+            loop = generate(prompt, seed=item_seed, **options)
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            path = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}.{format}"
+            n = 2
+            while path.exists():
+                path = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}_{n}.{format}"
+                n += 1
+            save(
+                path,
+                loop.audio,
+                sr=loop.sr,
+                format=format,
+                loop=LoopPoints(start=0, length=loop.length),
+                tags=loop_tags(loop),
+            )
+            if keep_metadata:
+                write_json_atomic(
+                    sidecar_path(path),
+                    {"output": str(path), "tool": "loopmill", "prompt": prompt, **loop.to_dict()},
+                )
+            report.written.append((path, loop))
+            if on_item:
+                on_item(i, path)
+        except LoopmillError as exc:
+            report.failures.append(f"loop {i + 1}: {exc}")
+            if on_item:
+                on_item(i, None)
+    return report

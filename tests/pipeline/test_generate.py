@@ -1,0 +1,90 @@
+"""generate() with the composer: determinism, seams, tempo, lengths, genres."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from loopmill.analysis import analyze
+from loopmill.errors import BadInputError
+from loopmill.pipeline.generate import generate
+
+SR = 44100
+
+
+def test_same_seed_same_audio_and_other_seed_other_music() -> None:
+    a = generate("synthwave, D minor, 90 BPM", seed=11, max_duration=12)
+    b = generate("synthwave, D minor, 90 BPM", seed=11, max_duration=12)
+    c = generate("synthwave, D minor, 90 BPM", seed=12, max_duration=12)
+    np.testing.assert_array_equal(a.audio, b.audio)
+    assert a.audio.shape == c.audio.shape
+    assert not np.allclose(a.audio, c.audio)
+    assert a.extra["seed"] == 11
+
+
+def test_random_seed_is_recorded_and_reproduces() -> None:
+    a = generate("lofi, F major, 80 BPM", seed=-1, max_duration=12)
+    seed = a.extra["seed"]
+    assert isinstance(seed, int) and seed >= 0
+    b = generate("lofi, F major, 80 BPM", seed=seed, max_duration=12)
+    np.testing.assert_array_equal(a.audio, b.audio)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "bpm"),
+    [
+        ("house, G minor", 124.0),
+        ("rock, E minor", 130.0),
+        ("jazz lounge, Bb major", 120.0),
+        ("chiptune, A minor", 150.0),
+        ("synthwave, D minor", 90.0),
+    ],
+)
+def test_exact_length_seamless_and_tempo_detected(prompt: str, bpm: float) -> None:
+    loop = generate(prompt, bpm=bpm, seed=3, min_duration=8, max_duration=20)
+    # Whole bars at exactly the tempo, to the sample.
+    assert loop.length == round(loop.bars * 4 * 60 * SR / bpm)
+    assert 8.0 <= loop.duration <= 20.0
+    assert loop.seam_score == 0.0
+    detected = analyze(np.tile(loop.audio, 2), sr=SR).bpm
+    ratio = detected / bpm
+    assert min(abs(ratio - r) for r in (0.5, 1.0, 2.0)) / ratio < 0.01, detected
+
+
+def test_post_stage_loudness_and_no_clipping() -> None:
+    loop = generate("energetic house, 126 BPM", seed=5, max_duration=12)
+    assert loop.true_peak_db <= -1.0 + 1e-6
+    assert loop.loudness_lufs <= -14.0 + 0.5
+    assert np.abs(loop.audio).max() < 1.0
+
+
+def test_genres_differ_measurably() -> None:
+    def centroid(y: np.ndarray) -> float:
+        spec = np.abs(np.fft.rfft(y.mean(axis=0)))
+        freqs = np.fft.rfftfreq(y.shape[1], 1 / SR)
+        return float((spec * freqs).sum() / spec.sum())
+
+    loops = {
+        g: generate(g, seed=2, bpm=100, max_duration=10) for g in ("ambient", "chiptune", "house")
+    }
+    cents = {g: centroid(lp.audio) for g, lp in loops.items()}
+    onsets = {g: analyze(lp.audio, sr=SR).features.onset_env.mean() for g, lp in loops.items()}
+    assert cents["chiptune"] > 1.3 * cents["ambient"]
+    assert onsets["house"] > onsets["ambient"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"bpm": 300}, "--bpm 300 is out of range"),
+        ({"min_duration": 40, "max_duration": 20}, "--min-duration"),
+        ({"key": "H minor"}, "unknown key 'H minor'"),
+        ({"min_duration": 4}, "--min-duration 4 is out of range"),
+        ({"engine": "musicbox"}, "unknown --engine 'musicbox'"),
+        ({"sample_rate": 22050}, "--sample-rate 22050 is not supported"),
+        ({"bpm": 90, "min_duration": 9, "max_duration": 10}, "no whole number of bars"),
+    ],
+)
+def test_bad_options(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(BadInputError, match=message):
+        generate("synthwave", seed=1, **kwargs)  # type: ignore[arg-type]
