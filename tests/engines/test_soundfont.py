@@ -1,0 +1,117 @@
+"""FluidSynth + General MIDI SoundFont rendering: pitch, exact loop length, tail wrap, errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from loopmill.engines.composer import soundfont as sfmod
+from loopmill.engines.composer.midi import PIANO, STRINGS, MidiNote, Part
+from loopmill.engines.composer.soundfont import (
+    check_soundfont,
+    default_soundfont,
+    loop_samples,
+    render_soundfont,
+)
+from loopmill.errors import BadInputError, MissingDependencyError
+
+SR = 22050
+SOUNDFONT = default_soundfont()
+needs_fluidsynth = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None or SOUNDFONT is None,
+    reason="needs the fluidsynth program and a GM SoundFont "
+    "(apt-get install fluidsynth fluid-soundfont-gm)",
+)
+
+
+def _peak_hz(x: np.ndarray) -> float:
+    x = x.astype(np.float64) * np.hanning(x.size)
+    spec = np.abs(np.fft.rfft(x, n=4 * x.size))
+    f = np.fft.rfftfreq(4 * x.size, 1 / SR)
+    band = f > 50
+    return float(f[band][np.argmax(spec[band])])
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))
+
+
+@needs_fluidsynth
+def test_a4_piano_pitch_and_exact_length() -> None:
+    assert SOUNDFONT is not None
+    part = Part("piano", PIANO, notes=[MidiNote(69, 0.0, 4.0, 100)])
+    y = render_soundfont([part], soundfont=SOUNDFONT, bpm=120, bars=1, sr=SR)
+    n = loop_samples(bpm=120, bars=1, beats_per_bar=4, sr=SR)
+    assert y.shape == (2, n) and n == 2 * SR and y.dtype == np.float32
+    assert np.isfinite(y).all() and _rms(y) > 1e-3
+    peak = _peak_hz(y.mean(axis=0)[: SR])
+    assert abs(peak - 440.0) / 440.0 < 0.02, peak
+
+
+@needs_fluidsynth
+def test_exact_length_odd_tempo_and_drums() -> None:
+    assert SOUNDFONT is not None
+    drums = Part("drums", 0, is_drums=True, notes=[MidiNote(36, b, 0.25) for b in range(3)])
+    y = render_soundfont([drums], soundfont=SOUNDFONT, bpm=97.3, bars=1, beats_per_bar=3,
+                         sr=SR)
+    assert y.shape == (2, round(3 * 60 / 97.3 * SR))
+    assert _rms(y) > 1e-3
+
+
+@needs_fluidsynth
+def test_note_held_past_loop_end_wraps_to_start() -> None:
+    assert SOUNDFONT is not None
+    # 2 beats at 120 BPM = 1 s loop; a strings A4 from beat 1.5 held for 2 beats
+    held = Part("strings", STRINGS, notes=[MidiNote(69, 1.5, 2.0)])
+    short = Part("strings", STRINGS, notes=[MidiNote(69, 1.5, 0.25)])
+    y_held = render_soundfont([held], soundfont=SOUNDFONT, bpm=120, bars=1, beats_per_bar=2,
+                              sr=SR)
+    y_short = render_soundfont([short], soundfont=SOUNDFONT, bpm=120, bars=1,
+                               beats_per_bar=2, sr=SR)
+    head = slice(int(0.1 * SR), int(0.6 * SR))  # well inside the wrapped part, beats 0.2-1.2
+    sounding = slice(int(0.85 * SR), int(0.99 * SR))  # beats 1.7-2.0, before the loop end
+    assert _rms(y_held[:, head]) > 0.3 * _rms(y_held[:, sounding])
+    # a short note ends long before the loop end: only its release and reverb wrap
+    assert _rms(y_held[:, head]) > 3 * _rms(y_short[:, head])
+    assert abs(_peak_hz(y_held[0, head]) - 440.0) / 440.0 < 0.02
+
+
+def test_missing_or_wrong_soundfont(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match=r"does not exist; pass a General MIDI SoundFont"):
+        render_soundfont([], soundfont=tmp_path / "nope.sf2", bpm=120, bars=1)
+    txt = tmp_path / "font.txt"
+    txt.write_text("x")
+    with pytest.raises(BadInputError, match=r"not a \.sf2/\.sf3 file.*FluidR3_GM\.sf2"):
+        check_soundfont(txt)
+    fake = tmp_path / "fake.sf2"
+    fake.write_bytes(b"not a soundfont at all")
+    with pytest.raises(BadInputError, match="not a SoundFont"):
+        check_soundfont(fake)
+
+
+def test_missing_fluidsynth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "font.sf2"
+    fake.write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(MissingDependencyError) as err:
+        render_soundfont([], soundfont=fake, bpm=120, bars=1)
+    assert str(err.value) == (
+        "--soundfont needs FluidSynth: apt-get install fluidsynth "
+        "(or pip install pyfluidsynth with libfluidsynth3)"
+    )
+    monkeypatch.setattr(sfmod.shutil, "which", lambda _name: None)
+    with pytest.raises(MissingDependencyError, match="apt-get install fluidsynth"):
+        sfmod.find_fluidsynth()
+
+
+def test_default_soundfont_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sf2 = tmp_path / "sf2"
+    sf2.mkdir()
+    (sf2 / "default-GM.sf2").symlink_to(tmp_path / "dangling")
+    monkeypatch.setattr(sfmod, "SOUNDFONT_DIRS", (tmp_path / "none", sf2))
+    assert sfmod.default_soundfont() is None
+    (sf2 / "FluidR3_GM.sf2").write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
+    assert sfmod.default_soundfont() == sf2 / "FluidR3_GM.sf2"
