@@ -72,12 +72,13 @@ def finish(
     true_peak_db: float = -1.0,
 ) -> Loop:
     """Turn an engine's seamless output into a measured, loudness-normalised Loop."""
-    from loopmill.audio.loudness import integrated_loudness, normalize_loudness, true_peak
+    from loopmill.audio.loudness import integrated_loudness, true_peak
+    from loopmill.loops.post import finish_loop
     from loopmill.loops.seam import seam_score
 
     if not out.seamless:
         raise BadInputError(f"engine {engine!r} made audio that still needs loop cutting")
-    audio, _gain = normalize_loudness(
+    audio, _report = finish_loop(
         out.audio, sr=out.sr, target_lufs=target_lufs, true_peak_db=true_peak_db
     )
     audio = np.asarray(audio, dtype=np.float32)

@@ -185,6 +185,7 @@ class Arrangement:
     genre: str
     style: Style
     progression: list[int]
+    moods: tuple[str, ...] = ()
     parts: dict[str, Notes] = field(default_factory=dict)  # role -> notes
     patches: dict[str, str] = field(default_factory=dict)  # role -> patch name
     drums: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
@@ -198,7 +199,12 @@ class Arrangement:
 def _chord_notes(
     scale_degree: int, *, key_pc: int, mode: str, octave: int, sevenths: bool
 ) -> list[int]:
-    return theory.chord(scale_degree, key_pc=key_pc, mode=mode, octave=octave, sevenths=sevenths)
+    # In minor, the dominant takes the raised leading tone (harmonic minor): it is what
+    # tells a minor key from its relative major, for listeners and key finders alike.
+    return theory.chord(
+        scale_degree, key_pc=key_pc, mode=mode, octave=octave, sevenths=sevenths,
+        harmonic_dominant=mode == "minor" and scale_degree == 5,
+    )
 
 
 def _motif(rng: np.random.Generator, *, energy: float) -> list[tuple[float, float]]:
@@ -276,6 +282,7 @@ def arrange(
         genre=genre,
         style=style,
         progression=prog,
+        moods=tuple(moods),
     )
     span = style.bars_per_chord * bpb
     pad: Notes = []
@@ -293,7 +300,11 @@ def arrange(
                 if pos >= base + span:
                     continue
                 note = 36 + (root - 36 % 12) % 12
-                if style.walking_bass:
+                if k == 0 and start == 0.0 and key_pc in {n % 12 for n in degree_notes}:
+                    # A chord holding the tonic puts it in the bass on the downbeat (an
+                    # inversion, a pedal): the key stays unmistakable, not its relative.
+                    note = 36 + (key_pc - 36 % 12) % 12
+                if style.walking_bass and not (k == 0 and root == key_pc):
                     note = _walking(
                         root,
                         k,

@@ -11,6 +11,7 @@ from loopmill.engines.base import EngineOutput
 from loopmill.engines.composer import theory
 from loopmill.engines.composer.arrange import STYLES, Arrangement, arrange
 from loopmill.engines.composer.drums import make_kit, render_pattern
+from loopmill.engines.composer.effects import chain_for, process_loop
 from loopmill.engines.composer.synth import NoteEvent, render_notes
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError
@@ -24,6 +25,7 @@ _MIX = {
     "arp": (0.4, 0.3),
     "lead": (0.5, -0.12),
 }
+_EFFECT_ROLE = {"chords": "pad"}  # the effects module's name for the harmony part
 _TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _ENERGY = {
     "calm": 0.35,
@@ -114,7 +116,7 @@ class ComposerEngine:
             ]
             stem = render_notes(events, n=n, sr=sr, patch=arr.patches[role], rng=rng)
             gain, pan = _MIX.get(role, (0.5, 0.0))
-            mix += _stereo(stem, pan, gain)
+            mix += self._effects(_stereo(stem, pan, gain), arr, role=role, sr=sr)
         if arr.drums:
             kit = make_kit(sr, style=arr.style.kit, rng=rng)
             drums = render_pattern(
@@ -127,8 +129,16 @@ class ComposerEngine:
                 swing=arr.style.swing,
             )
             gain, pan = _MIX["drums"]
-            mix += _stereo(drums[:n], pan, gain)
-        return mix
+            mix += self._effects(_stereo(drums[:n], pan, gain), arr, role="drums", sr=sr)
+        return self._effects(mix, arr, role="master", sr=sr)
+
+    @staticmethod
+    def _effects(y: np.ndarray, arr: Arrangement, *, role: str, sr: int) -> np.ndarray:
+        """The genre's effect chain for ``role``, with tails wrapped around the loop."""
+        board = chain_for(arr.genre, moods=arr.moods, role=_EFFECT_ROLE.get(role, role))
+        if len(board) == 0:
+            return y
+        return process_loop(y, sr=sr, board=board, channels=2)
 
     def generate(self, spec: MusicSpec, params: GenerationParams, *, sr: int) -> EngineOutput:
         """Compose and render a seamless loop for ``spec`` (``params`` are not used)."""
