@@ -43,6 +43,7 @@ def _every(step: float, vel: float, *, offset: float = 0.0) -> tuple[tuple[float
     return tuple((offset + i * step, vel) for i in range(round(4 / step)))
 
 
+_DRONE_GENRES = frozenset({"synthwave", "ambient", "orchestral", "lofi"})
 _EIGHTHS = tuple((i * 0.5, 0.5) for i in range(8))
 _WHOLE = ((0.0, 4.0),)
 
@@ -329,6 +330,11 @@ def arrange(
                         0.45 + 0.25 * (i % 4 == 0),
                     )
                 )
+    if genre in _DRONE_GENRES:
+        # A soft tonic pedal under the whole loop (idiomatic in these genres) anchors
+        # the key, so the loop is not heard as its relative major/minor.
+        for octave_note in (48 + (key_pc - 48 % 12) % 12, 60 + (key_pc - 60 % 12) % 12):
+            pad.append((octave_note, 0.0, float(bars * bpb), 0.9))
     arr.parts["chords"], arr.patches["chords"] = pad, style.chord_patch
     arr.parts["bass"], arr.patches["bass"] = bass, style.bass_patch
     if arp and style.arp_patch:
