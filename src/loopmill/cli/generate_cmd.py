@@ -38,6 +38,13 @@ def generate(
         bool, typer.Option(help="Write a JSON sidecar with the spec, params and seed used.")
     ] = False,
     count: Annotated[int, typer.Option(min=1, help="How many loops to make.")] = 1,
+    midi: Annotated[
+        bool, typer.Option(help="Also write the arrangement as a MIDI file (<name>.mid).")
+    ] = False,
+    soundfont: Annotated[
+        Path | None,
+        typer.Option(help="Render through FluidSynth with this General MIDI .sf2/.sf3."),
+    ] = None,
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
 ) -> None:
@@ -66,6 +73,8 @@ def generate(
                 count=count,
                 file_prefix=file_prefix,
                 keep_metadata=keep_metadata,
+                midi=midi,
+                soundfont=soundfont,
                 seed=seed,
                 engine=engine,
                 bpm=bpm,

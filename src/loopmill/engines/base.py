@@ -36,6 +36,9 @@ class EngineOutput:
         The seed actually used.
     info : dict
         Engine-specific facts for the metadata (genre, progression, parts …).
+    midi_parts : tuple
+        The score as ``loopmill.engines.composer.midi.Part`` objects, for engines that
+        compose symbolically (the pipeline writes them with ``--midi``); else empty.
     """
 
     audio: np.ndarray
@@ -47,6 +50,7 @@ class EngineOutput:
     key: str | None
     seed: int
     info: dict[str, Any] = field(default_factory=dict)
+    midi_parts: tuple[Any, ...] = ()
 
 
 class Engine(Protocol):

@@ -117,6 +117,7 @@ def generate(
     seed: int | None = None,
     sample_rate: int = 44100,
     params: GenerationParams | None = None,
+    soundfont: str | Path | None = None,
 ) -> Loop:
     """Make one seamless loop from a text prompt.
 
@@ -134,6 +135,9 @@ def generate(
         44100 or 48000.
     params : GenerationParams, optional
         Sampling parameters for model engines.
+    soundfont : str or Path, optional
+        Render the composer's score through FluidSynth with this General MIDI
+        SoundFont (.sf2/.sf3) instead of the built-in synthesizer.
 
     Returns
     -------
@@ -157,8 +161,27 @@ def generate(
         seed=seed,
     )
     params = params or GenerationParams()
+    if soundfont is not None:
+        from loopmill.engines.composer.soundfont import check_soundfont
+
+        check_soundfont(Path(soundfont))  # a bad path fails before any work
+        params = GenerationParams(
+            temperature=params.temperature,
+            top_k=params.top_k,
+            top_p=params.top_p,
+            guidance=params.guidance,
+            extra={**params.extra, "soundfont": str(soundfont)},
+        )
     out = eng.generate(spec, params, sr=sample_rate)
-    return finish(out, spec=spec, params=params, engine=engine)
+    loop = finish(out, spec=spec, params=params, engine=engine)
+    if out.midi_parts:
+        _SCORES[id(loop)] = out
+    return loop
+
+
+# The score behind each Loop generate() returned, for --midi (kept out of Loop.extra,
+# which must stay JSON-able). Entries are dropped as generate_files writes them.
+_SCORES: dict[int, EngineOutput] = {}
 
 
 @dataclass
@@ -177,6 +200,7 @@ def generate_files(
     count: int = 1,
     file_prefix: str = "loop",
     keep_metadata: bool = False,
+    midi: bool = False,
     seed: int | None = None,
     on_item: Callable[[int, Path | None], None] | None = None,
     **options: Any,
@@ -207,6 +231,11 @@ def generate_files(
             if k in options
         },
     )
+    if options.get("soundfont") is not None:
+        from loopmill.engines.composer.soundfont import check_soundfont, find_fluidsynth
+
+        check_soundfont(Path(options["soundfont"]))
+        find_fluidsynth()
     dest_dir = ensure_writable_dir(dest)
     report = GenerateReport()
     for i in range(count):
@@ -227,6 +256,16 @@ def generate_files(
                 loop=LoopPoints(start=0, length=loop.length),
                 tags=loop_tags(loop),
             )
+            score = _SCORES.pop(id(loop), None)
+            if midi and score is not None:
+                from loopmill.engines.composer.midi import write_midi
+
+                write_midi(
+                    path.with_suffix(".mid"),
+                    list(score.midi_parts),
+                    bpm=score.bpm,
+                    beats_per_bar=score.beats_per_bar,
+                )
             if keep_metadata:
                 write_json_atomic(
                     sidecar_path(path),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from loopmill.engines.composer import theory
 from loopmill.engines.composer.arrange import STYLES, Arrangement, arrange
 from loopmill.engines.composer.drums import make_kit, render_pattern
 from loopmill.engines.composer.effects import chain_for, process_loop
+from loopmill.engines.composer.midi import MidiNote, Part
 from loopmill.engines.composer.synth import NoteEvent, render_notes
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError
@@ -40,6 +42,65 @@ _ENERGY = {
     "tense": 0.7,
     "happy": 0.65,
 }
+
+
+#: patch -> General MIDI program, for --midi and --soundfont.
+_GM_PROGRAM = {
+    "pad": 89,
+    "bass": 38,
+    "pluck": 45,
+    "lead": 80,
+    "chip_square": 80,
+    "ep": 4,
+    "strings": 48,
+}
+#: drum piece -> General MIDI percussion note.
+_GM_DRUM = {
+    "kick": 36,
+    "snare": 38,
+    "clap": 39,
+    "closed_hat": 42,
+    "open_hat": 46,
+    "tom": 45,
+    "rim": 37,
+    "chip_noise": 38,
+}
+
+
+def midi_parts(arr: Arrangement) -> list[Part]:
+    """The arrangement as General MIDI parts (notes in beats), drums on channel 10."""
+    parts = []
+    for ch, (role, notes) in enumerate(sorted(arr.parts.items())):
+        program = _GM_PROGRAM.get(arr.patches[role], 0)
+        parts.append(
+            Part(
+                name=role,
+                program=program,
+                channel=ch if ch < 9 else ch + 1,
+                notes=[
+                    MidiNote(
+                        note=int(m),
+                        start=float(s),
+                        duration=float(d),
+                        velocity=max(1, min(127, round(v * 127))),
+                    )
+                    for m, s, d, v in notes
+                ],
+            )
+        )
+    if arr.drums:
+        hits = [
+            MidiNote(
+                note=_GM_DRUM.get(piece, 38),
+                start=float(b),
+                duration=0.25,
+                velocity=max(1, min(127, round(v * 127))),
+            )
+            for piece, pattern in arr.drums.items()
+            for b, v in pattern
+        ]
+        parts.append(Part(name="drums", program=0, is_drums=True, notes=hits))
+    return parts
 
 
 def choose_bars(
@@ -144,11 +205,22 @@ class ComposerEngine:
         """Compose and render a seamless loop for ``spec`` (``params`` are not used)."""
         seed = spec.seed if spec.seed is not None else int(np.random.default_rng().integers(2**31))
         arr = self.plan(spec, seed=seed)
-        audio = self.render(arr, sr=sr, seed=seed)
+        parts = tuple(midi_parts(arr))
+        soundfont = params.extra.get("soundfont")
+        if soundfont:
+            from loopmill.engines.composer.soundfont import render_soundfont
+
+            audio = render_soundfont(
+                list(parts), soundfont=Path(str(soundfont)), bpm=arr.bpm, bars=arr.bars, sr=sr
+            )
+            audio = self._effects(audio, arr, role="master", sr=sr)
+        else:
+            audio = self.render(arr, sr=sr, seed=seed)
         info: dict[str, Any] = {
             "genre": arr.genre,
             "progression": arr.progression,
             "parts": sorted(arr.parts) + (["drums"] if arr.drums else []),
+            "renderer": "soundfont" if soundfont else "synth",
         }
         return EngineOutput(
             audio=audio,
@@ -160,4 +232,5 @@ class ComposerEngine:
             key=f"{arr.tonic} {arr.mode}",
             seed=seed,
             info=info,
+            midi_parts=parts,
         )
