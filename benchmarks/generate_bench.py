@@ -1,0 +1,122 @@
+"""Composer speed: prompt to encoded loop files, each run in a fresh process.
+
+Issue 3's targets, on this 2-core machine:
+
+* a 60 s stereo 44.1 kHz loop from prompt to encoded OGG **and** MP3 in <= 2 s wall,
+  process start included;
+* ``loopmill generate --count 20`` at >= 20x real time.
+
+For scale, the Tydust game-audio notes report 60-120 s for a 60 s track with
+MusicGen-medium on a GPU (printed as a reference row, not re-measured here). Beside
+each case the dry render (synthesizer only: no effect chains, no post stage, no
+encoding) is timed in its own process as the baseline, so the table shows what the
+effects, the limiter and the encoders cost.
+
+Usage: ``.venv/bin/python benchmarks/generate_bench.py [--repeat 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ONE = """
+import sys, time
+t0 = time.perf_counter()
+import loopmill
+from loopmill.audio import LoopPoints, save
+loop = loopmill.generate(sys.argv[1], seed=int(sys.argv[2]), min_duration=60, max_duration=64)
+t1 = time.perf_counter()
+for fmt in ("ogg", "mp3"):
+    save(f"{sys.argv[3]}/x.{fmt}", loop.audio, sr=loop.sr,
+         loop=LoopPoints(start=0, length=loop.length))
+t2 = time.perf_counter()
+print(loop.duration, t1 - t0, t2 - t1)
+"""
+
+DRY = """
+import sys, time
+from loopmill.engines.composer.engine import ComposerEngine
+from loopmill.prompts import parse_prompt
+spec = parse_prompt(sys.argv[1], seed=int(sys.argv[2]), min_duration=60, max_duration=64)
+eng = ComposerEngine()
+arr = eng.plan(spec, seed=spec.seed)
+import loopmill.engines.composer.engine as e
+e.ComposerEngine._effects = staticmethod(lambda y, arr, role, sr: y)
+t = time.perf_counter()
+eng.render(arr, sr=44100, seed=spec.seed)
+print(time.perf_counter() - t)
+"""
+
+PROMPTS = (
+    "mysterious synthwave, D minor, 90 BPM",
+    "calm lofi hip hop, F major, 80 BPM",
+    "energetic chiptune boss battle, E minor, 150 BPM",
+    "epic orchestral, C minor, 100 BPM",
+)
+
+
+def timed(cmd: list[str]) -> tuple[float, str]:
+    """Wall seconds of a fresh process and its stdout."""
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return time.perf_counter() - t, out
+
+
+def main() -> None:
+    """Print the per-prompt table and the --count 20 throughput."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    exe = Path(sys.executable)
+    print(f"# Composer speed, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores\n")
+    print(
+        "| prompt | loop s | wall s (process, ogg+mp3) | generate s | encode s "
+        "| dry render s | target 2 s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, prompt in enumerate(PROMPTS):
+            runs = [timed([str(exe), "-c", ONE, prompt, str(i), tmp]) for _ in range(args.repeat)]
+            wall = statistics.median(r[0] for r in runs)
+            dur, gen, enc = (float(x) for x in runs[0][1].split())
+            _, dry = timed([str(exe), "-c", DRY, prompt, str(i)])
+            ok = "met" if wall <= 2.0 else "not met"
+            print(
+                f"| {prompt} | {dur:.1f} | {wall:.2f} | {gen:.2f} | {enc:.2f} | "
+                f"{float(dry):.2f} | {ok} |"
+            )
+        print("| MusicGen-medium on a GPU (Tydust notes, reference) | 60 | 60-120 | | | | |")
+        n = 20
+        t, _ = timed(
+            [
+                str(exe.with_name("loopmill")),
+                "generate",
+                "synthwave, 100 BPM",
+                "--count",
+                str(n),
+                "--dest",
+                tmp,
+                "--min-duration",
+                "28",
+                "--max-duration",
+                "30",
+                "--seed",
+                "1",
+            ]
+        )
+        audio = n * 28.8  # 12 bars at 100 BPM
+        print(
+            f"\n`generate --count {n}` (28.8 s loops): {t:.1f} s wall for {audio:.0f} s of "
+            f"audio = **{audio / t:.1f}x real time** (target >= 20x)"
+        )
+
+
+if __name__ == "__main__":
+    main()
