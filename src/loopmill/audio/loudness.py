@@ -36,7 +36,8 @@ _TP_BATCH = 1 << 18  # frames per soxr call
 _TP_SCREEN_DB = 6.0
 
 
-def _as_2d(y: np.ndarray) -> np.ndarray:
+def as_2d(y: np.ndarray) -> np.ndarray:
+    """``y`` as ``[C, T]`` (a 1-D signal becomes one channel); BadInputError otherwise."""
     y = np.asarray(y)
     if y.ndim == 1:
         y = y[np.newaxis]
@@ -150,7 +151,7 @@ def integrated_loudness(y: np.ndarray, *, sr: int) -> float:
         out. Audio shorter than one 400 ms block is measured as a single block.
     """
     _check_sr(sr)
-    y = _as_2d(y)
+    y = as_2d(y)
     t = y.shape[1]
     if t == 0 or not np.any(y):
         return float("-inf")
@@ -201,7 +202,7 @@ def true_peak(y: np.ndarray, *, sr: int) -> float:
         Peak in dB relative to full scale; ``-inf`` for silence.
     """
     _check_sr(sr)
-    y = _as_2d(y)
+    y = as_2d(y)
     t = y.shape[1]
     if t == 0:
         return float("-inf")

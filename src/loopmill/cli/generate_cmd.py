@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from loopmill.cli._common import err_console, guarded, out_console
+from loopmill.cli._common import err_console, guarded, out_console, progress_bar
 from loopmill.pipeline.generate import generate_files
 
 
@@ -56,14 +55,7 @@ def generate(
     Example: loopmill generate "mysterious synthwave, D minor, 90 BPM" --count 3
     """
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.WARNING))
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
+    with progress_bar() as progress:
         task = progress.add_task("generating", total=count)
         report = guarded(
             lambda: generate_files(

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from loopmill.cli._common import err_console, guarded, out_console
+from loopmill.cli._common import err_console, guarded, out_console, progress_bar
 from loopmill.pipeline.loop_files import (
     BatchReport,
     ItemResult,
@@ -113,14 +112,7 @@ def loop(
         tag_only=tag_only,
     )
     total = len(expand_inputs(inputs))
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
+    with progress_bar() as progress:
         task = progress.add_task("looping", total=total)
 
         def step(item: ItemResult) -> None:

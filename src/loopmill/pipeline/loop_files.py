@@ -160,7 +160,6 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
     from loopmill.analysis import analyze
     from loopmill.audio import LoopPoints, info, load, load_region, save, write_tags
     from loopmill.loops.make import cut_planned, measure_loop, plan_loop
-    from loopmill.storage.sidecar import sidecar_path, write_json_atomic
 
     source, output = Path(source), Path(output)
     meta = info(source)
@@ -220,13 +219,19 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
         raise StorageError(f"cannot write {output}: {exc.strerror or exc}") from exc
     finally:
         hidden.unlink(missing_ok=True)
-    written = output
+    _write_sidecar(source, output, loop, opts)
+    return loop
+
+
+def _write_sidecar(source: Path, output: Path, loop: Loop, opts: LoopOptions) -> None:
+    """The JSON sidecar next to ``output`` when ``--keep-metadata`` asked for it."""
+    from loopmill.storage.sidecar import sidecar_path, write_json_atomic
+
     if opts.keep_metadata:
         write_json_atomic(
-            sidecar_path(written),
-            {"source": str(source), "output": str(written), "tool": "loopmill", **loop.to_dict()},
+            sidecar_path(output),
+            {"source": str(source), "output": str(output), "tool": "loopmill", **loop.to_dict()},
         )
-    return loop
 
 
 def _tag_copy(
@@ -249,7 +254,6 @@ def _tag_copy(
     from loopmill.audio.looptags import file_kind, write_loop_points
     from loopmill.loops.seam import seam_score
     from loopmill.loops.splice import align_splice
-    from loopmill.storage.sidecar import sidecar_path, write_json_atomic
 
     file_kind(source)  # loop points need wav, flac, ogg or mp3: fail before copying
     start, end = align_splice(y, sr=sr, start=plan.start - offset, end=plan.end - offset)
@@ -283,11 +287,7 @@ def _tag_copy(
         raise StorageError(f"cannot write {output}: {exc.strerror or exc}") from exc
     finally:
         hidden.unlink(missing_ok=True)
-    if opts.keep_metadata:
-        write_json_atomic(
-            sidecar_path(output),
-            {"source": str(source), "output": str(output), "tool": "loopmill", **loop.to_dict()},
-        )
+    _write_sidecar(source, output, loop, opts)
     return loop
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 import pedalboard
 
+from loopmill.audio.loudness import as_2d
 from loopmill.errors import BadInputError
 
 __all__ = ["GENRE_CHAINS", "ROLES", "chain_for", "process_loop", "tail_seconds"]
@@ -28,8 +29,14 @@ _MAX_TAIL_S = 30.0  # a frozen reverb never decays: warm it up this long at most
 _DECAY = math.log(1e-3)  # tails are counted down to -60 dB
 _FREEVERB_COMB_S = 1640 / 44100  # longest freeverb comb (1617 + stereo spread)
 _MODULATED = (pedalboard.Chorus, pedalboard.Phaser)
-_FILTERS = (pedalboard.LowpassFilter, pedalboard.HighpassFilter, pedalboard.LadderFilter,
-            pedalboard.LowShelfFilter, pedalboard.HighShelfFilter, pedalboard.PeakFilter)
+_FILTERS = (
+    pedalboard.LowpassFilter,
+    pedalboard.HighpassFilter,
+    pedalboard.LadderFilter,
+    pedalboard.LowShelfFilter,
+    pedalboard.HighShelfFilter,
+    pedalboard.PeakFilter,
+)
 
 
 def _plugins(board: Iterable[pedalboard.Plugin]) -> Iterator[pedalboard.Plugin]:
@@ -63,9 +70,16 @@ def _plugin_tail(p: pedalboard.Plugin) -> float:
         return 0.2
     if isinstance(
         p,
-        pedalboard.Gain | pedalboard.Distortion | pedalboard.Bitcrush | pedalboard.Clipping
-        | pedalboard.Invert | pedalboard.LowpassFilter | pedalboard.HighpassFilter
-        | pedalboard.LowShelfFilter | pedalboard.HighShelfFilter | pedalboard.PeakFilter,
+        pedalboard.Gain
+        | pedalboard.Distortion
+        | pedalboard.Bitcrush
+        | pedalboard.Clipping
+        | pedalboard.Invert
+        | pedalboard.LowpassFilter
+        | pedalboard.HighpassFilter
+        | pedalboard.LowShelfFilter
+        | pedalboard.HighShelfFilter
+        | pedalboard.PeakFilter,
     ):
         return 0.0
     return 2.0  # unknown plugin: a generous guess
@@ -74,15 +88,6 @@ def _plugin_tail(p: pedalboard.Plugin) -> float:
 def tail_seconds(board: Iterable[pedalboard.Plugin]) -> float:
     """Estimated length of ``board``'s effect tail in seconds (sum over its plugins)."""
     return min(sum(_plugin_tail(p) for p in _plugins(board)), _MAX_TAIL_S)
-
-
-def _as_2d(y: np.ndarray) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim == 1:
-        y = y[np.newaxis]
-    if y.ndim != 2:
-        raise BadInputError(f"audio must be shaped [channels, samples], got {y.shape}")
-    return y
 
 
 def process_loop(
@@ -127,7 +132,7 @@ def process_loop(
     """
     if sr <= 0:
         raise BadInputError(f"sr={sr} is invalid; pass a positive sample rate")
-    x = _as_2d(y).astype(np.float32, copy=False)
+    x = as_2d(y).astype(np.float32, copy=False)
     c, t = x.shape
     if t == 0:
         raise BadInputError("audio is empty; a loop needs at least one sample")
@@ -138,15 +143,18 @@ def process_loop(
                 "or channels=None"
             )
         x = np.repeat(x, channels, axis=0)
-    plugins = [board] if not isinstance(board, pedalboard.PluginContainer) else list(
-        _plugins(board)
+    plugins = (
+        [board] if not isinstance(board, pedalboard.PluginContainer) else list(_plugins(board))
     )
     warm = math.ceil(max(tail_seconds(plugins), _MIN_WARM_S) * sr)
     passes = 1 + -(-warm // t)
     # the last warm + T samples of the loop tiled `passes` times
     head = warm % t
-    ext = np.concatenate([x[:, t - head:]] + [x] * (passes - 1), axis=1) if head else np.tile(
-        x, (1, passes))
+    ext = (
+        np.concatenate([x[:, t - head :]] + [x] * (passes - 1), axis=1)
+        if head
+        else np.tile(x, (1, passes))
+    )
     saved = _fit_to_loop(plugins, t / sr, sr)
     try:
         out = board(ext, sr, reset=True)
@@ -184,27 +192,33 @@ def _fit_to_loop(
 _Chain = list[pedalboard.Plugin]
 
 
-def _reverb(room: float, wet: float, dry: float = 0.8, damping: float = 0.5,
-            width: float = 1.0) -> pedalboard.Reverb:
-    return pedalboard.Reverb(room_size=room, wet_level=wet, dry_level=dry, damping=damping,
-                             width=width)
+def _reverb(
+    room: float, wet: float, dry: float = 0.8, damping: float = 0.5, width: float = 1.0
+) -> pedalboard.Reverb:
+    return pedalboard.Reverb(
+        room_size=room, wet_level=wet, dry_level=dry, damping=damping, width=width
+    )
 
 
-def _comp(threshold: float = -18.0, ratio: float = 3.0, attack: float = 10.0,
-          release: float = 120.0) -> pedalboard.Compressor:
-    return pedalboard.Compressor(threshold_db=threshold, ratio=ratio, attack_ms=attack,
-                                 release_ms=release)
+def _comp(
+    threshold: float = -18.0, ratio: float = 3.0, attack: float = 10.0, release: float = 120.0
+) -> pedalboard.Compressor:
+    return pedalboard.Compressor(
+        threshold_db=threshold, ratio=ratio, attack_ms=attack, release_ms=release
+    )
 
 
 def _synthwave(role: str) -> _Chain:
     table: dict[str, _Chain] = {
         "drums": [_comp(-16.0, 3.0, 5.0, 100.0), _reverb(0.35, 0.12, 0.9)],
         "bass": [pedalboard.LowpassFilter(2500.0), _comp(-20.0, 3.0)],
-        "pad": [pedalboard.Chorus(rate_hz=0.6, depth=0.35, mix=0.5),
-                _reverb(0.88, 0.35, 0.7, 0.4)],
+        "pad": [pedalboard.Chorus(rate_hz=0.6, depth=0.35, mix=0.5), _reverb(0.88, 0.35, 0.7, 0.4)],
         "arp": [pedalboard.Delay(0.375, 0.35, 0.25), _reverb(0.7, 0.2)],
-        "lead": [pedalboard.Chorus(rate_hz=0.8, depth=0.2, mix=0.3),
-                 pedalboard.Delay(0.25, 0.3, 0.2), _reverb(0.75, 0.25)],
+        "lead": [
+            pedalboard.Chorus(rate_hz=0.8, depth=0.2, mix=0.3),
+            pedalboard.Delay(0.25, 0.3, 0.2),
+            _reverb(0.75, 0.25),
+        ],
         "master": [_comp(-14.0, 2.0, 20.0, 200.0)],
     }
     return table[role]
@@ -216,11 +230,17 @@ def _lofi(role: str) -> _Chain:
         "drums": [pedalboard.LowpassFilter(6000.0), *sat, _reverb(0.25, 0.1, 0.9)],
         "bass": [pedalboard.LowpassFilter(1200.0), _comp(-20.0, 3.0)],
         "pad": [pedalboard.LowpassFilter(3500.0), *sat, _reverb(0.45, 0.2)],
-        "arp": [pedalboard.LowpassFilter(4000.0), pedalboard.Delay(0.33, 0.25, 0.2),
-                _reverb(0.35, 0.15)],
+        "arp": [
+            pedalboard.LowpassFilter(4000.0),
+            pedalboard.Delay(0.33, 0.25, 0.2),
+            _reverb(0.35, 0.15),
+        ],
         "lead": [pedalboard.LowpassFilter(4500.0), *sat, _reverb(0.35, 0.15)],
-        "master": [pedalboard.LowpassFilter(9000.0), pedalboard.Bitcrush(bit_depth=12.0),
-                   _comp(-16.0, 2.5, 15.0, 150.0)],
+        "master": [
+            pedalboard.LowpassFilter(9000.0),
+            pedalboard.Bitcrush(bit_depth=12.0),
+            _comp(-16.0, 2.5, 15.0, 150.0),
+        ],
     }
     return table[role]
 
@@ -277,15 +297,26 @@ def _house(role: str) -> _Chain:
 def _rock(role: str) -> _Chain:
     table: dict[str, _Chain] = {
         "drums": [_comp(-18.0, 4.0, 5.0, 100.0), _reverb(0.4, 0.12, 0.9)],
-        "bass": [pedalboard.Distortion(drive_db=3.0), pedalboard.Gain(-2.0),
-                 _comp(-20.0, 4.0)],
-        "pad": [pedalboard.Distortion(drive_db=8.0), pedalboard.Gain(-6.0),
-                pedalboard.LowpassFilter(6000.0), _reverb(0.45, 0.15)],
-        "arp": [pedalboard.Distortion(drive_db=10.0), pedalboard.Gain(-8.0),
-                pedalboard.LowpassFilter(6000.0), pedalboard.Delay(0.25, 0.2, 0.15)],
-        "lead": [pedalboard.Distortion(drive_db=18.0), pedalboard.Gain(-14.0),
-                 pedalboard.LowpassFilter(5500.0), _comp(-18.0, 3.0),
-                 _reverb(0.4, 0.15)],
+        "bass": [pedalboard.Distortion(drive_db=3.0), pedalboard.Gain(-2.0), _comp(-20.0, 4.0)],
+        "pad": [
+            pedalboard.Distortion(drive_db=8.0),
+            pedalboard.Gain(-6.0),
+            pedalboard.LowpassFilter(6000.0),
+            _reverb(0.45, 0.15),
+        ],
+        "arp": [
+            pedalboard.Distortion(drive_db=10.0),
+            pedalboard.Gain(-8.0),
+            pedalboard.LowpassFilter(6000.0),
+            pedalboard.Delay(0.25, 0.2, 0.15),
+        ],
+        "lead": [
+            pedalboard.Distortion(drive_db=18.0),
+            pedalboard.Gain(-14.0),
+            pedalboard.LowpassFilter(5500.0),
+            _comp(-18.0, 3.0),
+            _reverb(0.4, 0.15),
+        ],
         "master": [_comp(-16.0, 3.0, 10.0, 120.0)],
     }
     return table[role]
@@ -327,10 +358,20 @@ GENRE_CHAINS: dict[str, Callable[[str], _Chain]] = {
     "jazz": _jazz,
 }
 
-_ALIASES = {"lo-fi": "lofi", "lo fi": "lofi", "chip": "chiptune", "8-bit": "chiptune",
-            "8bit": "chiptune", "retrowave": "synthwave", "outrun": "synthwave",
-            "cinematic": "orchestral", "classical": "orchestral", "edm": "house",
-            "techno": "house", "metal": "rock"}
+_ALIASES = {
+    "lo-fi": "lofi",
+    "lo fi": "lofi",
+    "chip": "chiptune",
+    "8-bit": "chiptune",
+    "8bit": "chiptune",
+    "retrowave": "synthwave",
+    "outrun": "synthwave",
+    "cinematic": "orchestral",
+    "classical": "orchestral",
+    "edm": "house",
+    "techno": "house",
+    "metal": "rock",
+}
 
 
 def _nudge(chain: _Chain, moods: tuple[str, ...], role: str) -> _Chain:
@@ -356,9 +397,7 @@ def _nudge(chain: _Chain, moods: tuple[str, ...], role: str) -> _Chain:
     return chain
 
 
-def chain_for(
-    genre: str, *, moods: tuple[str, ...] = (), role: str
-) -> pedalboard.Pedalboard:
+def chain_for(genre: str, *, moods: tuple[str, ...] = (), role: str) -> pedalboard.Pedalboard:
     """A fresh effects board for one stem of a genre.
 
     Parameters
