@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -165,32 +166,42 @@ class ComposerEngine:
         )
 
     def render(self, arr: Arrangement, *, sr: int, seed: int) -> np.ndarray:
-        """Render an arrangement to a seamless stereo loop ``[2, T]``."""
-        rng = np.random.default_rng(seed + 1)
+        """Render an arrangement to a seamless stereo loop ``[2, T]``.
+
+        Parts are rendered and processed on two threads (the synthesis and pedalboard's
+        effects release the GIL); each part draws from its own generator seeded from
+        ``seed`` and its name, so the result does not depend on the threads' order.
+        """
         beat = 60.0 / arr.bpm
         n = round(arr.beats * beat * sr)
-        mix = np.zeros((2, n), dtype=np.float32)
-        for role, notes in arr.parts.items():
-            events = [
-                NoteEvent(midi=m, start=s * beat, duration=d * beat, velocity=v)
-                for m, s, d, v in notes
-            ]
-            stem = render_notes(events, n=n, sr=sr, patch=arr.patches[role], rng=rng)
+
+        def part(role: str) -> np.ndarray:
+            rng = np.random.default_rng([seed, *role.encode()])
             gain, pan = _MIX.get(role, (0.5, 0.0))
-            mix += self._effects(_stereo(stem, pan, gain), arr, role=role, sr=sr)
-        if arr.drums:
-            kit = make_kit(sr, style=arr.style.kit, rng=rng)
-            drums = render_pattern(
-                arr.drums,
-                bpm=arr.bpm,
-                bars=arr.bars,
-                sr=sr,
-                kit=kit,
-                rng=rng,
-                swing=arr.style.swing,
-            )
-            gain, pan = _MIX["drums"]
-            mix += self._effects(_stereo(drums[:n], pan, gain), arr, role="drums", sr=sr)
+            if role == "drums":
+                kit = make_kit(sr, style=arr.style.kit, rng=rng)
+                stem = render_pattern(
+                    arr.drums,
+                    bpm=arr.bpm,
+                    bars=arr.bars,
+                    sr=sr,
+                    kit=kit,
+                    rng=rng,
+                    swing=arr.style.swing,
+                )[:n]
+            else:
+                events = [
+                    NoteEvent(midi=m, start=s * beat, duration=d * beat, velocity=v)
+                    for m, s, d, v in arr.parts[role]
+                ]
+                stem = render_notes(events, n=n, sr=sr, patch=arr.patches[role], rng=rng)
+            return self._effects(_stereo(stem, pan, gain), arr, role=role, sr=sr)
+
+        roles = sorted(arr.parts) + (["drums"] if arr.drums else [])
+        mix = np.zeros((2, n), dtype=np.float32)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for stem in pool.map(part, roles):  # summed in a fixed order: deterministic
+                mix += stem
         return self._effects(mix, arr, role="master", sr=sr)
 
     @staticmethod
