@@ -29,13 +29,12 @@ from pathlib import Path
 ONE = """
 import sys, time
 t0 = time.perf_counter()
+from pathlib import Path
 import loopmill
-from loopmill.audio import LoopPoints, save
+from loopmill.pipeline.generate import _encode_all
 loop = loopmill.generate(sys.argv[1], seed=int(sys.argv[2]), min_duration=60, max_duration=64)
 t1 = time.perf_counter()
-for fmt in ("ogg", "mp3"):
-    save(f"{sys.argv[3]}/x.{fmt}", loop.audio, sr=loop.sr,
-         loop=LoopPoints(start=0, length=loop.length))
+_encode_all([Path(sys.argv[3]) / "x.ogg", Path(sys.argv[3]) / "x.mp3"], loop, tags={})
 t2 = time.perf_counter()
 print(loop.duration, t1 - t0, t2 - t1)
 """

@@ -144,3 +144,28 @@ def test_missing_soundfont_exit_2_nothing_written(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "SoundFont" in res.stderr and "does not exist" in res.stderr
     assert not dest.exists()
+
+
+def test_several_formats_at_once(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app,
+        [
+            "generate",
+            "lofi",
+            "--format",
+            "ogg,mp3",
+            "--dest",
+            str(tmp_path),
+            "--seed",
+            "2",
+            "--max-duration",
+            "10",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    ogg, mp3 = sorted(tmp_path.glob("*.ogg")), sorted(tmp_path.glob("*.mp3"))
+    assert len(ogg) == len(mp3) == 1 and ogg[0].stem == mp3[0].stem
+    a, b = read_loop_points(ogg[0]), read_loop_points(mp3[0])
+    assert a is not None and a == b and info(mp3[0]).frames == a.length
+    res = runner.invoke(app, ["generate", "lofi", "--format", "ogg,aiff", "--dest", str(tmp_path)])
+    assert res.exit_code == 2 and "unknown --format 'aiff'" in res.stderr

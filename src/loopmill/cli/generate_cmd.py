@@ -30,7 +30,9 @@ def generate(
         float | None, typer.Option(help="Longest loop, 8 to 128 s (default 30).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")] = -1,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="ogg, mp3, flac or wav.")] = "ogg",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="ogg, mp3, flac or wav; several comma-separated.")
+    ] = "ogg",
     dest: Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")] = Path("loops"),
     file_prefix: Annotated[str, typer.Option(help="Start of every file name.")] = "loop",
     keep_metadata: Annotated[

@@ -188,6 +188,30 @@ def generate(
 _SCORES: dict[int, EngineOutput] = {}
 
 
+def _encode_all(paths: list[Path], loop: Loop, *, tags: dict[str, str]) -> None:
+    """Write ``loop`` to every path (format from the suffix), the encoders in parallel.
+
+    libvorbis, LAME and FLAC run in C and release the GIL, so OGG and MP3 of one loop
+    encode at once on two cores.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from loopmill.audio import LoopPoints, save
+
+    def one(path: Path) -> Path:
+        return save(
+            path,
+            loop.audio,
+            sr=loop.sr,
+            format=path.suffix[1:],
+            loop=LoopPoints(start=0, length=loop.length),
+            tags=tags,
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(one, paths))
+
+
 @dataclass
 class GenerateReport:
     """The files a ``generate`` run wrote, and the failures."""
@@ -214,14 +238,17 @@ def generate_files(
     With a fixed ``seed`` the i-th loop uses ``seed + i``. Names are
     ``<prefix>_<YYYYmmdd-HHMMSS>_<seed>.<format>``: unique, and sorted by time.
     """
-    from loopmill.audio import WRITE_FORMATS, LoopPoints, save
+    from loopmill.audio import WRITE_FORMATS
     from loopmill.pipeline.loop_files import loop_tags
     from loopmill.storage.sidecar import ensure_writable_dir, sidecar_path, write_json_atomic
 
-    if format not in WRITE_FORMATS:
-        raise UnsupportedFormatError(
-            f"unknown --format {format!r}; choose one of {', '.join(WRITE_FORMATS)}"
-        )
+    formats = [f.strip() for f in format.split(",") if f.strip()]
+    for fmt in formats or [format]:
+        if fmt not in WRITE_FORMATS:
+            raise UnsupportedFormatError(
+                f"unknown --format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)} "
+                "(or several, comma-separated)"
+            )
     if count < 1:
         raise BadInputError(f"--count {count} must be at least 1")
     if not file_prefix or "/" in file_prefix:
@@ -247,19 +274,14 @@ def generate_files(
         try:
             loop = generate(prompt, seed=item_seed, **options)
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            path = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}.{format}"
+            base = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}"
             n = 2
-            while path.exists():
-                path = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}_{n}.{format}"
+            while any(base.with_name(f"{base.name}.{f}").exists() for f in formats):
+                base = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}_{n}"
                 n += 1
-            save(
-                path,
-                loop.audio,
-                sr=loop.sr,
-                format=format,
-                loop=LoopPoints(start=0, length=loop.length),
-                tags=loop_tags(loop),
-            )
+            paths = [base.with_name(f"{base.name}.{f}") for f in formats]
+            _encode_all(paths, loop, tags=loop_tags(loop))
+            path = paths[0]
             score = _SCORES.pop(id(loop), None)
             if midi and score is not None:
                 from loopmill.engines.composer.midi import write_midi
