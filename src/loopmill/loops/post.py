@@ -19,7 +19,7 @@ from loopmill.errors import BadInputError
 
 __all__ = ["finish_loop"]
 
-_LU_TOL = 0.2  # aim well inside the promised 0.5 LU
+_LU_TOL = 0.4  # LU; the issue asks for 1 LU, and every extra round costs ~0.2 s per minute
 _MAX_ROUNDS = 6  # gain / limiter / re-measure rounds
 _LIMIT_TRIES = 4  # threshold corrections per round
 _MAX_REDUCTION_DB = 24.0  # the gain goes at most this far past the peak-bound gain
@@ -118,7 +118,8 @@ def finish_loop(
         raise BadInputError("audio is silent; nothing to normalise")
 
     gain_db = target_lufs - lufs
-    max_gain = true_peak_db - true_peak(x, sr=sr) + _MAX_REDUCTION_DB
+    peak_x = true_peak(x, sr=sr)
+    max_gain = true_peak_db - peak_x + _MAX_REDUCTION_DB
     threshold: float | None = None
     prev: tuple[float, float] | None = None  # (loudness, gain) of the previous round
     out = _scale(x, gain_db)
@@ -126,7 +127,8 @@ def finish_loop(
         bound = gain_db >= max_gain
         gain_db = min(gain_db, max_gain)
         out = _scale(x, gain_db)
-        peak = true_peak(out, sr=sr)
+        # True peak and loudness scale exactly with a gain: no need to measure again.
+        peak = peak_x + gain_db
         if peak > true_peak_db:
             threshold = true_peak_db if threshold is None else threshold
             limited = out
