@@ -39,6 +39,9 @@ class Loop:
         Whether the loop was time-stretched to ``bpm``.
     extra : dict
         Other facts worth recording (candidate distance, crossfade length …).
+    midi_parts : tuple
+        The score, for engines that compose symbolically (General MIDI parts, see
+        ``loopmill.engines.composer.midi``); empty otherwise. Not in :meth:`to_dict`.
     """
 
     audio: np.ndarray
@@ -55,6 +58,7 @@ class Loop:
     true_peak_db: float
     stretched: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    midi_parts: tuple[Any, ...] = ()
 
     @property
     def length(self) -> int:

@@ -102,6 +102,7 @@ def finish(
             "params": params.to_dict(),
             **out.info,
         },
+        midi_parts=out.midi_parts,
     )
 
 
@@ -177,15 +178,7 @@ def generate(
             extra={**params.extra, "soundfont": str(soundfont)},
         )
     out = eng.generate(spec, params, sr=sample_rate)
-    loop = finish(out, spec=spec, params=params, engine=engine)
-    if out.midi_parts:
-        _SCORES[id(loop)] = out
-    return loop
-
-
-# The score behind each Loop generate() returned, for --midi (kept out of Loop.extra,
-# which must stay JSON-able). Entries are dropped as generate_files writes them.
-_SCORES: dict[int, EngineOutput] = {}
+    return finish(out, spec=spec, params=params, engine=engine)
 
 
 def _encode_all(paths: list[Path], loop: Loop, *, tags: dict[str, str]) -> None:
@@ -282,15 +275,14 @@ def generate_files(
             paths = [base.with_name(f"{base.name}.{f}") for f in formats]
             _encode_all(paths, loop, tags=loop_tags(loop))
             path = paths[0]
-            score = _SCORES.pop(id(loop), None)
-            if midi and score is not None:
+            if midi and loop.midi_parts:
                 from loopmill.engines.composer.midi import write_midi
 
                 write_midi(
                     path.with_suffix(".mid"),
-                    list(score.midi_parts),
-                    bpm=score.bpm,
-                    beats_per_bar=score.beats_per_bar,
+                    list(loop.midi_parts),
+                    bpm=loop.bpm,
+                    beats_per_bar=loop.beats_per_bar,
                 )
             if keep_metadata:
                 write_json_atomic(
