@@ -305,7 +305,7 @@ def arrange(
                     # A chord holding the tonic puts it in the bass on the downbeat (an
                     # inversion, a pedal): the key stays unmistakable, not its relative.
                     note = 36 + (key_pc - 36 % 12) % 12
-                if style.walking_bass and not (k == 0 and root == key_pc):
+                if style.walking_bass:
                     note = _walking(
                         root,
                         k,
