@@ -190,13 +190,12 @@ def _iter_blocks(
 ) -> Iterator[np.ndarray]:
     """Validated ``[n, C]`` float32 blocks of ``f`` (views of one reused buffer).
 
-    Checks the length against ``max_duration`` (header first, then as decoded), the
-    samples for NaN/inf, and at the end that no frames the header promised are
-    missing (truncation).
+    Checks the decoded length against ``max_duration`` (:func:`load` has already
+    refused files whose header is too long; MP3 headers can under-count), the samples
+    for NaN/inf, and at the end that no frames the header promised are missing
+    (truncation).
     """
     file_sr, channels, header = f.samplerate, f.channels, f.frames
-    if max_duration is not None and header / file_sr > max_duration:
-        raise BadInputError(_ffmpeg.too_long(path, header / file_sr, max_duration))
     kind = _kind(f.format)
     limit = None if max_duration is None else int(max_duration * file_sr) + 1
     buf = np.empty((_BLOCK, channels), np.float32)
