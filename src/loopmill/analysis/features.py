@@ -12,12 +12,14 @@ so its time is ``f * hop_length / sr`` seconds.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import soxr
 from numpy.lib.stride_tricks import sliding_window_view
 
+from loopmill.audio.resample import resample_mono_stream
 from loopmill.errors import BadInputError
 
 __all__ = ["Features", "compute_features", "mel_filterbank", "to_mono"]
@@ -158,19 +160,16 @@ def _mono_resampled(y: np.ndarray, *, sr: int, analysis_sr: int) -> np.ndarray:
             return mono
         return np.asarray(soxr.resample(mono, sr, analysis_sr, quality="MQ"), dtype=np.float32)
     to_mono(y[:, :1])  # shape checks only
-    stream = soxr.ResampleStream(sr, analysis_sr, 1, dtype="float32", quality="MQ")
-    n = y.shape[1]
-    out = np.empty(int(np.ceil(n * analysis_sr / sr)) + 64, dtype=np.float32)
-    filled = 0
-    block = 1 << 18
-    for a in range(0, n, block):
-        mono = y[:, a : a + block].mean(axis=0, dtype=np.float32)
-        if not np.isfinite(mono).all():
-            raise BadInputError("audio contains NaN or infinite samples; clean or re-decode it")
-        part = stream.resample_chunk(mono, last=a + block >= n)
-        out[filled : filled + len(part)] = part
-        filled += len(part)
-    return out[:filled]
+    n, step = y.shape[1], 1 << 18
+
+    def blocks() -> Iterator[np.ndarray]:
+        for a in range(0, n, step):
+            block = y[:, a : a + step]
+            if not np.isfinite(block).all():
+                raise BadInputError("audio contains NaN or infinite samples; clean or re-decode it")
+            yield block.T
+
+    return resample_mono_stream(blocks(), orig_sr=sr, target_sr=analysis_sr, frames_hint=n)
 
 
 def _check_rate(sr: object, name: str = "sr") -> int:
@@ -369,7 +368,8 @@ def compute_features(
     # Tuning from ~400 frames spread over the track, before the main pass needs it.
     probe = frames[:: max(1, n_frames // 400)]
     tuning = _estimate_tuning(
-        np.abs(np.fft.rfft(probe * window, axis=1)).astype(np.float32), sr=analysis_sr,
+        np.abs(np.fft.rfft(probe * window, axis=1)).astype(np.float32),
+        sr=analysis_sr,
         n_fft=n_fft,
     )
     chroma_fb_t = _chroma_filterbank(sr=analysis_sr, n_fft=n_fft, tuning=tuning).T

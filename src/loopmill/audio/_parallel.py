@@ -9,13 +9,14 @@ here, with bit-identical samples.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from loopmill.audio.resample import resample_mono_stream
 from loopmill.errors import BadInputError
 
 _MIN_FRAMES = 1 << 20  # below ~24 s the threads cost more than they save
@@ -36,36 +37,27 @@ def eligible(f: sf.SoundFile) -> bool:
     )
 
 
-def _decode_range(
-    path: Path, start: int, stop: int, sink: Callable[[np.ndarray, int], None]
-) -> int:
-    """Decode frames ``[start, stop)`` block by block into ``sink(block, offset)``.
-
-    Returns
-    -------
-    int
-        Frames decoded (fewer than asked when the file ends early).
-    """
-    pos = 0
+def _range_blocks(path: Path, start: int, stop: int, got: list[int]) -> Iterator[np.ndarray]:
+    """Frames ``[start, stop)`` as ``[n, C]`` blocks; ``got[0]`` counts the frames read
+    (fewer than asked when the file ends early)."""
     with sf.SoundFile(str(path)) as f:
         f.seek(start)
-        while pos < stop - start:
+        while got[0] < stop - start:
             try:
                 block = f.read(
-                    frames=min(_BLOCK, stop - start - pos), dtype="float32", always_2d=True
+                    frames=min(_BLOCK, stop - start - got[0]), dtype="float32", always_2d=True
                 )
             except (sf.LibsndfileError, RuntimeError) as exc:
                 raise BadInputError(
-                    f"{path}: is truncated or corrupt after {start + pos} frames ({exc}); "
+                    f"{path}: is truncated or corrupt after {start + got[0]} frames ({exc}); "
                     "re-export or re-download it"
                 ) from exc
             if block.shape[0] == 0:
                 break
             if not np.isfinite(block).all():
                 raise BadInputError(f"{path}: contains NaN or infinite samples; re-export it")
-            sink(block, pos)
-            pos += block.shape[0]
-    return pos
+            got[0] += block.shape[0]
+            yield block
 
 
 def _check_complete(path: Path, got: int, want: int, *, last: bool, fmt: str) -> None:
@@ -84,10 +76,12 @@ def read_full(path: Path, f: sf.SoundFile) -> np.ndarray:
     mid = n // 2
 
     def half(start: int, stop: int) -> int:
-        def sink(block: np.ndarray, pos: int) -> None:
-            out[:, start + pos : start + pos + block.shape[0]] = block.T
-
-        return _decode_range(path, start, stop, sink)
+        got = [0]
+        pos = start
+        for block in _range_blocks(path, start, stop, got):
+            out[:, pos : pos + block.shape[0]] = block.T
+            pos += block.shape[0]
+        return got[0]
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         first, second = pool.submit(half, 0, mid), pool.submit(half, mid, n)
@@ -103,25 +97,19 @@ def read_mono_resampled(path: Path, f: sf.SoundFile, sr: int) -> np.ndarray:
     The halves overlap by ``_OVERLAP`` frames at the split and each drops its share of
     the overlap, so neither resampler's edge reaches the output.
     """
-    import soxr
-
     n, fmt, file_sr = f.frames, f.format.upper(), f.samplerate
     mid = n // 2
     ratio = sr / file_sr
 
     def half(start: int, stop: int) -> tuple[np.ndarray, int]:
-        stream = soxr.ResampleStream(file_sr, sr, 1, dtype="float32", quality="MQ")
-        parts: list[np.ndarray] = []
-        total = stop - start
-
-        def sink(block: np.ndarray, pos: int) -> None:
-            last = pos + block.shape[0] >= total
-            parts.append(stream.resample_chunk(block.mean(axis=1, dtype=np.float32), last=last))
-
-        got = _decode_range(path, start, stop, sink)
-        if got < total:  # ended early: flush what the resampler holds
-            parts.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
-        return np.concatenate(parts) if parts else np.zeros(0, np.float32), got
+        got = [0]
+        mono = resample_mono_stream(
+            _range_blocks(path, start, stop, got),
+            orig_sr=file_sr,
+            target_sr=sr,
+            frames_hint=stop - start,
+        )
+        return mono, got[0]
 
     ov = min(_OVERLAP, mid)
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -154,9 +154,7 @@ def load(
     else:
         with f:
             if max_duration is not None and f.frames / f.samplerate > max_duration:
-                raise BadInputError(
-                    _ffmpeg.too_long(path, f.frames / f.samplerate, max_duration)
-                )
+                raise BadInputError(_ffmpeg.too_long(path, f.frames / f.samplerate, max_duration))
             resample_mono = mono and sr is not None and f.samplerate != sr
             if _parallel.eligible(f):  # long Ogg/FLAC: decode two halves at once
                 file_sr = f.samplerate
@@ -185,9 +183,7 @@ def _check_finite(path: Path, block: np.ndarray) -> None:
         raise BadInputError(f"{path}: contains NaN or infinite samples; re-export it")
 
 
-def _iter_blocks(
-    path: Path, f: sf.SoundFile, max_duration: float | None
-) -> Iterator[np.ndarray]:
+def _iter_blocks(path: Path, f: sf.SoundFile, max_duration: float | None) -> Iterator[np.ndarray]:
     """Validated ``[n, C]`` float32 blocks of ``f`` (views of one reused buffer).
 
     Checks the decoded length against ``max_duration`` (:func:`load` has already
@@ -256,28 +252,15 @@ def _read_mono_resampled(
     A 7-minute stereo track needs 148 MB at its own rate and 37 MB as 22.05 kHz
     mono; this path only ever holds the latter (plus one block).
     """
-    import soxr
+    from loopmill.audio.resample import resample_mono_stream
 
-    stream = soxr.ResampleStream(f.samplerate, sr, 1, dtype="float32", quality="MQ")
-    out = np.empty(int(np.ceil(f.frames * sr / f.samplerate)) + 1024, np.float32)
-    filled = 0
-    pending: np.ndarray | None = None  # one block behind, to flag the last one
-    for block in _iter_blocks(path, f, max_duration):
-        # Mix down now: the block is a view of a buffer the next read overwrites.
-        mono = block.mean(axis=1, dtype=np.float32)
-        if pending is not None:
-            out, filled = _push(out, filled, stream.resample_chunk(pending, last=False))
-        pending = mono
-    if pending is not None:
-        out, filled = _push(out, filled, stream.resample_chunk(pending, last=True))
-    return out[None, :filled], sr
-
-
-def _push(out: np.ndarray, filled: int, part: np.ndarray) -> tuple[np.ndarray, int]:
-    if filled + len(part) > out.shape[0]:  # header under-counted (MP3 estimate): grow
-        out = np.concatenate([out, np.empty(max(len(part), out.shape[0] // 2), np.float32)])
-    out[filled : filled + len(part)] = part
-    return out, filled + len(part)
+    mono = resample_mono_stream(
+        _iter_blocks(path, f, max_duration),
+        orig_sr=f.samplerate,
+        target_sr=sr,
+        frames_hint=f.frames,
+    )
+    return mono[None, :], sr
 
 
 def load_region(path: str | Path, *, start: int, stop: int) -> tuple[np.ndarray, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from loopmill.errors import BadInputError
@@ -47,3 +49,55 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int, quality: str = "HQ"
     out = soxr.resample(frames, orig_sr, target_sr, quality=quality)
     out = out if y.ndim == 1 else out.T
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def resample_mono_stream(
+    blocks: Iterable[np.ndarray],
+    *,
+    orig_sr: int,
+    target_sr: int,
+    frames_hint: int = 0,
+    quality: str = "MQ",
+) -> np.ndarray:
+    """Mix ``[n, C]`` blocks down to mono and resample them as one continuous stream.
+
+    Only the mono result at ``target_sr`` (plus one block) is ever held, never the
+    full-rate audio. Each block is mixed down before the next one is pulled, so the
+    blocks may be views of a buffer that the next read overwrites.
+
+    Parameters
+    ----------
+    blocks : iterable of np.ndarray, each ``[n, C]``
+        Consecutive frames (libsndfile's layout; pass ``y[:, a:b].T`` for ``[C, T]``).
+    orig_sr, target_sr : int
+        Rates in Hz.
+    frames_hint : int
+        Expected total input frames, to size the output once (it grows if exceeded).
+    quality : str
+        soxr quality.
+
+    Returns
+    -------
+    np.ndarray, shape [T'], float32
+    """
+    import soxr
+
+    stream = soxr.ResampleStream(orig_sr, target_sr, 1, dtype="float32", quality=quality)
+    out = np.empty(int(np.ceil(frames_hint * target_sr / orig_sr)) + 1024, np.float32)
+    filled = 0
+
+    def push(part: np.ndarray) -> None:
+        nonlocal out, filled
+        if filled + len(part) > out.shape[0]:  # the hint under-counted: grow
+            out = np.concatenate([out, np.empty(max(len(part), out.shape[0] // 2), np.float32)])
+        out[filled : filled + len(part)] = part
+        filled += len(part)
+
+    pending: np.ndarray | None = None  # one block behind, to flag the last one
+    for block in blocks:
+        mono = block.mean(axis=1, dtype=np.float32)
+        if pending is not None:
+            push(stream.resample_chunk(pending, last=False))
+        pending = mono
+    push(stream.resample_chunk(np.zeros(0, np.float32) if pending is None else pending, last=True))
+    return out[:filled]
