@@ -29,11 +29,29 @@ _LOOKAHEAD_MS = 5.0
 _FADE_S = 0.005
 
 
-def _wrap_process(x: np.ndarray, sr: int, plugin: pedalboard.Plugin, warm_s: float) -> np.ndarray:
+def process_wrapped(
+    x: np.ndarray, sr: int, plugin: pedalboard.Plugin, warm_s: float
+) -> np.ndarray:
     """Run ``plugin`` over the loop ``x`` as if it had already played: a seamless result.
 
-    The last ``warm_s`` seconds of the loop's periodic extension are fed in first and
-    only the last period is kept.
+    The last ``warm_s`` seconds of the loop's periodic extension are fed in first (the
+    loop repeated as often as that needs) and only the last period is kept, so its
+    start carries the tails of its end exactly as a loop playing for ever hears them.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape [C, T]
+        One loop period, float32.
+    sr : int
+        Sample rate.
+    plugin : pedalboard.Plugin
+        Any plugin or Pedalboard; it is reset first.
+    warm_s : float
+        Pre-roll in seconds: at least the plugin's tail.
+
+    Returns
+    -------
+    np.ndarray, shape [C', T], float32
     """
     t = x.shape[1]
     warm = math.ceil(warm_s * sr)
@@ -49,7 +67,7 @@ def _limit(x: np.ndarray, sr: int, threshold_db: float) -> np.ndarray:
     lim = pedalboard.BrickwallLimiter(
         ceiling_db=threshold_db, release_ms=_RELEASE_MS, lookahead_ms=_LOOKAHEAD_MS
     )
-    return _wrap_process(x, sr, lim, 5 * _RELEASE_MS / 1000 + _LOOKAHEAD_MS / 1000 + 0.1)
+    return process_wrapped(x, sr, lim, 5 * _RELEASE_MS / 1000 + _LOOKAHEAD_MS / 1000 + 0.1)
 
 
 def _scale(y: np.ndarray, gain_db: float) -> np.ndarray:

@@ -19,6 +19,7 @@ import pedalboard
 
 from loopmill.audio.loudness import as_2d
 from loopmill.errors import BadInputError
+from loopmill.loops.post import process_wrapped
 
 __all__ = ["GENRE_CHAINS", "ROLES", "chain_for", "process_loop", "tail_seconds"]
 
@@ -99,11 +100,9 @@ def process_loop(
 ) -> np.ndarray:
     """Run ``board`` over one loop period so that effect tails wrap around the seam.
 
-    The board processes the loop's periodic extension: the loop repeated
-    ``passes = 1 + ceil(warm / T)`` times, of which only the last ``warm + T``
-    samples are fed in, where ``warm`` is the board's estimated tail (at least
-    0.5 s; see :func:`tail_seconds`). The last period is kept, so its start carries
-    the tails of the loop's end exactly as a loop playing for ever would hear them.
+    The board processes the loop's periodic extension with a pre-roll of its
+    estimated tail (at least 0.5 s; see :func:`tail_seconds`), through
+    :func:`loopmill.loops.post.process_wrapped`.
     Modulation LFOs (``Chorus``, ``Phaser``) are nudged, for the call only, to a rate
     that fits a whole number of cycles in the loop, so their phase also wraps; filter
     cutoffs above 0.45 sr are lowered to it for the call.
@@ -146,22 +145,12 @@ def process_loop(
     plugins = (
         [board] if not isinstance(board, pedalboard.PluginContainer) else list(_plugins(board))
     )
-    warm = math.ceil(max(tail_seconds(plugins), _MIN_WARM_S) * sr)
-    passes = 1 + -(-warm // t)
-    # the last warm + T samples of the loop tiled `passes` times
-    head = warm % t
-    ext = (
-        np.concatenate([x[:, t - head :]] + [x] * (passes - 1), axis=1)
-        if head
-        else np.tile(x, (1, passes))
-    )
     saved = _fit_to_loop(plugins, t / sr, sr)
     try:
-        out = board(ext, sr, reset=True)
+        return process_wrapped(x, sr, board, max(tail_seconds(plugins), _MIN_WARM_S))
     finally:
         for p, attr, value in saved:
             setattr(p, attr, value)
-    return np.ascontiguousarray(out[:, -t:], dtype=np.float32)
 
 
 def _fit_to_loop(
