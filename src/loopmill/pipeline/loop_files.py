@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -16,11 +15,11 @@ import numpy as np
 from loopmill.errors import (
     BadInputError,
     LoopmillError,
-    StorageError,
     UnsupportedFormatError,
 )
 from loopmill.loops.make import DEFAULT_MAX_DURATION, LoopPlan
 from loopmill.loops.types import Loop
+from loopmill.storage.sidecar import publish
 
 #: Suffixes picked up when a folder is given (files named directly are always tried).
 AUDIO_SUFFIXES = frozenset(
@@ -200,8 +199,7 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
     # Encode on a second core while this one measures the seam and loudness (the
     # codec and numpy both release the GIL); the tags that need the measurements go
     # into the hidden encoded file before it is renamed into view.
-    hidden = output.with_name(f".{output.stem}.encoding{output.suffix}")
-    try:
+    with publish(output, stage="encoding") as hidden:
         with ThreadPoolExecutor(max_workers=1) as pool:
             encoding = pool.submit(
                 save,
@@ -214,11 +212,6 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
             loop = measure_loop(cut, sr=sr, plan=plan)
             encoding.result()
         write_tags(hidden, loop_tags(loop))
-        os.replace(hidden, output)
-    except OSError as exc:
-        raise StorageError(f"cannot write {output}: {exc.strerror or exc}") from exc
-    finally:
-        hidden.unlink(missing_ok=True)
     _write_sidecar(source, output, loop, opts)
     return loop
 
@@ -277,16 +270,10 @@ def _tag_copy(
             "candidate_distance": round(plan.distance, 4),
         },
     )
-    hidden = output.with_name(f".{output.stem}.tagging{output.suffix}")
-    try:
+    with publish(output, stage="tagging") as hidden:
         shutil.copyfile(source, hidden)
         write_loop_points(hidden, LoopPoints(start=loop.start, length=end - start), sr=sr)
         write_tags(hidden, loop_tags(loop))
-        os.replace(hidden, output)
-    except OSError as exc:
-        raise StorageError(f"cannot write {output}: {exc.strerror or exc}") from exc
-    finally:
-        hidden.unlink(missing_ok=True)
     _write_sidecar(source, output, loop, opts)
     return loop
 

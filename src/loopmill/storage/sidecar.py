@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,31 @@ def ensure_writable_dir(dest: str | Path) -> Path:
         os.unlink(probe)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise StorageError(
-            f"cannot write to {dest}: {reason}; choose another --dest"
-        ) from exc
+        raise StorageError(f"cannot write to {dest}: {reason}; choose another --dest") from exc
     return dest
+
+
+@contextmanager
+def publish(output: Path, *, stage: str) -> Iterator[Path]:
+    """A hidden path beside ``output`` to build a file in, renamed into view at the end.
+
+    On success the hidden file replaces ``output`` atomically; on any failure it is
+    removed, so nothing half-written is ever visible. An ``OSError`` becomes a
+    one-line :class:`StorageError`.
+
+    Parameters
+    ----------
+    output : Path
+        The final file.
+    stage : str
+        A word for the hidden name (``.<stem>.<stage><suffix>``); keep the suffix so
+        encoders and taggers still know the format.
+    """
+    hidden = output.with_name(f".{output.stem}.{stage}{output.suffix}")
+    try:
+        yield hidden
+        os.replace(hidden, output)
+    except OSError as exc:
+        raise StorageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    finally:
+        hidden.unlink(missing_ok=True)
