@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -99,4 +99,7 @@ def publish(output: Path, *, stage: str) -> Iterator[Path]:
     except OSError as exc:
         raise StorageError(f"cannot write {output}: {exc.strerror or exc}") from exc
     finally:
-        hidden.unlink(missing_ok=True)
+        # No hidden file may stay behind, and failing to find one (its folder may not
+        # even be a folder) must not hide the StorageError above.
+        with suppress(FileNotFoundError, NotADirectoryError):
+            hidden.unlink()
