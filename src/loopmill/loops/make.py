@@ -10,7 +10,13 @@ import numpy as np
 
 from loopmill.errors import BadInputError, NoLoopFoundError
 from loopmill.loops.seam import seam_score
-from loopmill.loops.search import Candidate, find_candidates, refine_end, search_features
+from loopmill.loops.search import (
+    Candidate,
+    check_durations,
+    find_candidates,
+    refine_end,
+    search_features,
+)
 from loopmill.loops.splice import align_splice, cut_loop
 from loopmill.loops.stretch import loop_length_samples, stretch_loop
 from loopmill.loops.types import Loop
@@ -23,27 +29,21 @@ DEFAULT_MAX_DURATION = 120.0
 BPM_RANGE = (20.0, 300.0)
 
 
-def _check_options(
+def check_options(
     *, min_duration: float | None, max_duration: float, bpm: float | None, bars: int | None
 ) -> None:
-    if min_duration is None:
-        min_duration = 0.0
-    if min_duration < 0 or max_duration <= 0:
-        raise BadInputError(
-            f"durations must be positive (got --min-duration {min_duration:g}, "
-            f"--max-duration {max_duration:g})"
-        )
-    if min_duration > max_duration:
-        raise BadInputError(
-            f"--min-duration {min_duration:g} s is greater than --max-duration "
-            f"{max_duration:g} s; make the minimum smaller than the maximum"
-        )
+    """Refuse inconsistent loop options before any audio is touched."""
+    check_durations(min_duration=min_duration, max_duration=max_duration)
+    _check_bpm(bpm)
+    if bars is not None and bars < 1:
+        raise BadInputError(f"--bars {bars} must be at least 1")
+
+
+def _check_bpm(bpm: float | None) -> None:
     if bpm is not None and not BPM_RANGE[0] <= bpm <= BPM_RANGE[1]:
         raise BadInputError(
             f"--bpm {bpm:g} is out of range; use {BPM_RANGE[0]:g} to {BPM_RANGE[1]:g}"
         )
-    if bars is not None and bars < 1:
-        raise BadInputError(f"--bars {bars} must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def plan_loop(
     -------
     LoopPlan
     """
-    _check_options(min_duration=min_duration, max_duration=max_duration, bpm=None, bars=bars)
+    check_options(min_duration=min_duration, max_duration=max_duration, bpm=None, bars=bars)
     feats = an.features
     sfeats = search_features(
         mel_db=feats.mel_db,
@@ -236,7 +236,7 @@ def cut_planned(
     """
     from loopmill.audio.loudness import normalize_loudness
 
-    _check_options(min_duration=0.0, max_duration=1.0, bpm=bpm, bars=plan.bars)
+    _check_bpm(bpm)
     bpb = plan.beats_per_bar
     start, end = align_splice(y, sr=sr, start=plan.start - offset, end=plan.end - offset)
     beat_seconds = (end - start) / sr / (plan.bars * bpb)
@@ -346,7 +346,7 @@ def make_loop(
     """
     from loopmill.analysis import analyze
 
-    _check_options(min_duration=min_duration, max_duration=max_duration, bpm=bpm, bars=bars)
+    check_options(min_duration=min_duration, max_duration=max_duration, bpm=bpm, bars=bars)
     if y.ndim != 2 or y.shape[1] == 0:
         raise BadInputError(f"audio must be shaped [channels, samples], got {y.shape}")
     y = np.asarray(y, dtype=np.float32)

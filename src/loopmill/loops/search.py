@@ -124,6 +124,27 @@ def _grid_descriptors(
     return feats.frames[np.clip(idx, 0, n_frames - 1)], valid
 
 
+def check_durations(*, min_duration: float | None, max_duration: float) -> None:
+    """Refuse loop-length limits that are negative, zero or the wrong way round.
+
+    Raises
+    ------
+    BadInputError
+        Naming both flags and the fix.
+    """
+    lo = 0.0 if min_duration is None else min_duration
+    if lo < 0 or max_duration <= 0:
+        raise BadInputError(
+            f"durations must be positive (got --min-duration {lo:g}, "
+            f"--max-duration {max_duration:g})"
+        )
+    if lo > max_duration:
+        raise BadInputError(
+            f"--min-duration {lo:g} s is greater than --max-duration "
+            f"{max_duration:g} s; make the minimum smaller than the maximum"
+        )
+
+
 def _extend_to_end(beats: np.ndarray, track_duration: float) -> np.ndarray:
     """Add the beat positions the tracker cannot see before the first onset or after
     the last one.
@@ -208,11 +229,7 @@ def find_candidates(
     NoLoopFoundError
         When no whole-bar span fits the limits and the track.
     """
-    if min_duration > max_duration:
-        raise BadInputError(
-            f"--min-duration {min_duration:g} s is greater than --max-duration "
-            f"{max_duration:g} s; make the minimum smaller than the maximum"
-        )
+    check_durations(min_duration=min_duration, max_duration=max_duration)
     beats = _extend_to_end(np.asarray(beats, dtype=np.float64), track_duration)
     k = len(beats)
     if k < beats_per_bar + 1:

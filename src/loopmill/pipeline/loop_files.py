@@ -103,7 +103,7 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
 def validate_options(opts: LoopOptions) -> None:
     """Refuse inconsistent options before any file is read."""
     from loopmill.audio import WRITE_FORMATS
-    from loopmill.loops.make import _check_options
+    from loopmill.loops.make import check_options
 
     if opts.format not in WRITE_FORMATS:
         raise UnsupportedFormatError(
@@ -116,7 +116,7 @@ def validate_options(opts: LoopOptions) -> None:
         )
     if opts.beats_per_bar is not None and opts.beats_per_bar not in (3, 4):
         raise BadInputError(f"--beats-per-bar {opts.beats_per_bar} must be 3 or 4")
-    _check_options(
+    check_options(
         min_duration=opts.min_duration,
         max_duration=opts.max_duration,
         bpm=opts.bpm,
