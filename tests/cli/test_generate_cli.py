@@ -59,6 +59,8 @@ def test_generate_writes_loops_with_points_and_metadata(tmp_path: Path) -> None:
         (["--min-duration", "30", "--max-duration", "10"], "--min-duration"),
         (["--key", "H minor"], "unknown key"),
         (["--format", "aiff"], "unknown --format 'aiff'"),
+        (["--engine", "musicbox"], "unknown --engine 'musicbox'"),
+        (["--sample-rate", "22050"], "--sample-rate 22050 is not supported"),
     ],
 )
 def test_generate_bad_input_exit_2_and_nothing_written(

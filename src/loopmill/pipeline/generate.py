@@ -110,6 +110,56 @@ def _num(x: float | None) -> float:
     return float("nan") if x is None else float(x)
 
 
+def _prepare(
+    prompt: str,
+    *,
+    engine: str = "composer",
+    bpm: float | None = None,
+    key: str | None = None,
+    genre: str | None = None,
+    min_duration: float | None = None,
+    max_duration: float | None = None,
+    seed: int | None = None,
+    sample_rate: int = 44100,
+    params: GenerationParams | None = None,
+    soundfont: str | Path | None = None,
+) -> tuple[Engine, MusicSpec, GenerationParams]:
+    """Check a whole request and turn it into an engine, a spec and the params.
+
+    Every check a request can fail runs here, before any audio is made or any file
+    written: :func:`generate` and :func:`generate_files` both start with it.
+    """
+    if sample_rate not in SAMPLE_RATES:
+        raise BadInputError(
+            f"--sample-rate {sample_rate} is not supported; use "
+            f"{' or '.join(str(r) for r in SAMPLE_RATES)}"
+        )
+    eng = get_engine(engine)
+    spec = make_spec(
+        prompt,
+        bpm=bpm,
+        key=key,
+        genre=genre,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        seed=seed,
+    )
+    params = params or GenerationParams()
+    if soundfont is not None:
+        from loopmill.engines.composer.soundfont import check_soundfont, find_fluidsynth
+
+        check_soundfont(Path(soundfont))
+        find_fluidsynth()
+        params = GenerationParams(
+            temperature=params.temperature,
+            top_k=params.top_k,
+            top_p=params.top_p,
+            guidance=params.guidance,
+            extra={**params.extra, "soundfont": str(soundfont)},
+        )
+    return eng, spec, params
+
+
 def generate(
     prompt: str = "",
     *,
@@ -150,33 +200,19 @@ def generate(
         At -14 LUFS integrated (true peak <= -1 dBTP), with ``extra`` holding the spec,
         the params, the engine and the seed used.
     """
-    if sample_rate not in SAMPLE_RATES:
-        raise BadInputError(
-            f"--sample-rate {sample_rate} is not supported; use "
-            f"{' or '.join(str(r) for r in SAMPLE_RATES)}"
-        )
-    eng = get_engine(engine)
-    spec = make_spec(
+    eng, spec, params = _prepare(
         prompt,
+        engine=engine,
         bpm=bpm,
         key=key,
         genre=genre,
         min_duration=min_duration,
         max_duration=max_duration,
         seed=seed,
+        sample_rate=sample_rate,
+        params=params,
+        soundfont=soundfont,
     )
-    params = params or GenerationParams()
-    if soundfont is not None:
-        from loopmill.engines.composer.soundfont import check_soundfont
-
-        check_soundfont(Path(soundfont))  # a bad path fails before any work
-        params = GenerationParams(
-            temperature=params.temperature,
-            top_k=params.top_k,
-            top_p=params.top_p,
-            guidance=params.guidance,
-            extra={**params.extra, "soundfont": str(soundfont)},
-        )
     out = eng.generate(spec, params, sr=sample_rate)
     return finish(out, spec=spec, params=params, engine=engine)
 
@@ -246,20 +282,7 @@ def generate_files(
         raise BadInputError(f"--count {count} must be at least 1")
     if not file_prefix or "/" in file_prefix:
         raise BadInputError(f"--file-prefix {file_prefix!r} must be a plain, non-empty name")
-    make_spec(
-        prompt,
-        seed=seed,
-        **{
-            k: options[k]
-            for k in ("bpm", "key", "genre", "min_duration", "max_duration")
-            if k in options
-        },
-    )
-    if options.get("soundfont") is not None:
-        from loopmill.engines.composer.soundfont import check_soundfont, find_fluidsynth
-
-        check_soundfont(Path(options["soundfont"]))
-        find_fluidsynth()
+    _prepare(prompt, seed=seed, **options)  # refuse a bad request before writing anything
     dest_dir = ensure_writable_dir(dest)
     report = GenerateReport()
     for i in range(count):
