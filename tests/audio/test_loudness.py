@@ -40,6 +40,19 @@ def test_agrees_with_pyloudnorm(sr: int) -> None:
         assert integrated_loudness(y, sr=sr) == pytest.approx(_pyloudnorm(y, sr), abs=0.05)
 
 
+def test_long_stereo_measured_on_two_threads_agrees_with_pyloudnorm() -> None:
+    # 15 s is past the length where the two channels are filtered on two threads.
+    sr = 44100
+    rng = np.random.default_rng(7)
+    y = np.stack([_sine(440, sr, 15.0) * 0.2, (0.05 * rng.standard_normal(15 * sr))])
+    y = y.astype(np.float32)
+    y[1, : 3 * sr] *= 0.01  # the channels differ: a swapped or shared result would show
+    assert integrated_loudness(y, sr=sr) == pytest.approx(_pyloudnorm(y, sr), abs=0.05)
+    assert integrated_loudness(y, sr=sr) != pytest.approx(
+        integrated_loudness(y[::-1].copy() * np.float32([[1.0], [0.5]]), sr=sr), abs=0.5
+    )
+
+
 def test_silence_and_gated_out() -> None:
     assert integrated_loudness(np.zeros((2, 48000), np.float32), sr=48000) == -math.inf
     tiny = np.full((1, 48000), 1e-6, np.float32)  # DC at -120 dBFS: below the -70 gate

@@ -27,6 +27,7 @@ _MAX_MARGIN_DB = 3.0  # the limiter's threshold goes at most this far under the 
 _RELEASE_MS = 100.0
 _LOOKAHEAD_MS = 5.0
 _FADE_S = 0.005
+_FIRST_MARGIN = 0.3  # dB: the limiter's first threshold under the ceiling (inter-sample overs)
 
 
 def process_wrapped(
@@ -148,7 +149,7 @@ def finish_loop(
         # True peak and loudness scale exactly with a gain: no need to measure again.
         peak = peak_x + gain_db
         if peak > true_peak_db:
-            threshold = true_peak_db if threshold is None else threshold
+            threshold = true_peak_db - _FIRST_MARGIN if threshold is None else threshold
             limited = out
             for _ in range(_LIMIT_TRIES):
                 limited = _limit(out, sr, threshold)
