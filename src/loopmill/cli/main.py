@@ -41,4 +41,7 @@ def _root(
 
 def main() -> None:
     """Console-script entry point."""
+    from loopmill._alloc import keep_freed_memory
+
+    keep_freed_memory()
     app()
