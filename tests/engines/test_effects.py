@@ -9,8 +9,11 @@ import pytest
 from loopmill.engines.composer.effects import (
     GENRE_CHAINS,
     ROLES,
+    Send,
+    bus_reverb,
     chain_for,
     process_loop,
+    split_send,
     tail_seconds,
 )
 from loopmill.errors import BadInputError
@@ -105,3 +108,46 @@ def test_bad_inputs() -> None:
         process_loop(np.zeros((2, 0), np.float32), sr=SR, board=_long_reverb())
     with pytest.raises(BadInputError, match="channels"):
         process_loop(np.zeros((2, 100), np.float32), sr=SR, board=_long_reverb(), channels=3)
+
+
+def test_reverb_bus_equals_one_reverb_per_stem() -> None:
+    """Stems whose reverbs share settings: one bus reverb gives the same mix."""
+    rng = np.random.default_rng(3)
+    a = _clicks()
+    b = np.roll(_clicks(), SR // 3, axis=1) * rng.uniform(0.5, 1.0)
+    boards = [
+        pedalboard.Pedalboard([pedalboard.Gain(-3.0),
+                               pedalboard.Reverb(room_size=0.7, wet_level=0.3, dry_level=0.8)]),
+        pedalboard.Pedalboard([pedalboard.Reverb(room_size=0.7, wet_level=0.1, dry_level=0.5)]),
+    ]
+    reference = sum(process_loop(y, sr=SR, board=bd, channels=2)
+                    for y, bd in zip((a, b), boards, strict=True))
+    mix = np.zeros((2, T), np.float32)
+    bus = np.zeros((2, T), np.float32)
+    sends = []
+    for y, bd in zip((a, b), boards, strict=True):
+        rest, send = split_send(bd)
+        assert send is not None and len(rest) == len(bd) - 1
+        assert not any(isinstance(p, pedalboard.Reverb) for p in rest)
+        wet = process_loop(y, sr=SR, board=rest, channels=2) if len(rest) else np.repeat(y, 2, 0)
+        mix += send.dry * wet
+        bus += send.wet * wet
+        sends.append(send)
+    mix += process_loop(bus, sr=SR, board=bus_reverb(sends), channels=2)
+    err = np.abs(mix - reference).max()
+    assert err < 1e-3 * np.abs(reference).max()
+    # and a bus that forgets a send is measurably different
+    assert np.abs(mix - sends[1].dry * np.repeat(b, 2, 0) - reference).max() > 0.05
+
+
+def test_split_send_without_reverb_and_bus_settings() -> None:
+    board = pedalboard.Pedalboard([pedalboard.Delay(0.2, 0.3, 0.2)])
+    rest, send = split_send(board)
+    assert send is None and rest is board
+    verb = bus_reverb([Send(1.6, 0.3, 0.9, 0.2, 1.0), Send(1.6, 0.1, 0.5, 0.6, 0.0)])
+    assert verb.room_size == pytest.approx(0.8, abs=1e-6)
+    assert verb.damping == pytest.approx(0.3, abs=1e-6)
+    assert verb.width == pytest.approx(0.75, abs=1e-6)
+    assert verb.dry_level == 0.0 and verb.wet_level == 1.0
+    with pytest.raises(BadInputError, match="no stem sends"):
+        bus_reverb([Send(1.0, 0.0, 0.5, 0.5, 1.0)])

@@ -154,7 +154,7 @@ STYLES: dict[str, Style] = {
         chord_octave=3,
     ),
     "jazz": Style(
-        (90, 140),
+        (80, 125),  # lounge tempos
         "ep",
         "bass",
         None,
@@ -333,8 +333,13 @@ def arrange(
     if genre in _DRONE_GENRES:
         # A soft tonic pedal under the whole loop (idiomatic in these genres) anchors
         # the key, so the loop is not heard as its relative major/minor.
-        for octave_note in (48 + (key_pc - 48 % 12) % 12, 60 + (key_pc - 60 % 12) % 12):
-            pad.append((octave_note, 0.0, float(bars * bpb), 0.9))
+        # Its own part on a lighter patch: a whole-loop note on the 7-voice string
+        # patch cost half the orchestral render.
+        arr.parts["drone"] = [
+            (octave_note, 0.0, float(bars * bpb), 0.9)
+            for octave_note in (48 + (key_pc - 48 % 12) % 12, 60 + (key_pc - 60 % 12) % 12)
+        ]
+        arr.patches["drone"] = "drone"
     arr.parts["chords"], arr.patches["chords"] = pad, style.chord_patch
     arr.parts["bass"], arr.patches["bass"] = bass, style.bass_patch
     if arp and style.arp_patch:

@@ -13,9 +13,9 @@ from loopmill.engines.base import EngineOutput
 from loopmill.engines.composer import theory
 from loopmill.engines.composer.arrange import STYLES, Arrangement, arrange
 from loopmill.engines.composer.drums import make_kit, render_pattern
-from loopmill.engines.composer.effects import chain_for, process_loop
+from loopmill.engines.composer.effects import bus_reverb, chain_for, process_loop, split_send
 from loopmill.engines.composer.midi import MidiNote, Part
-from loopmill.engines.composer.synth import NoteEvent, render_notes
+from loopmill.engines.composer.synth import PATCHES, NoteEvent, render_notes
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError
 from loopmill.prompts.spec import MusicSpec
@@ -25,10 +25,11 @@ _MIX = {
     "drums": (0.9, 0.0),
     "bass": (0.8, 0.0),
     "chords": (0.55, 0.0),
+    "drone": (0.55, 0.0),
     "arp": (0.4, 0.3),
     "lead": (0.5, -0.12),
 }
-_EFFECT_ROLE = {"chords": "pad"}  # the effects module's name for the harmony part
+_EFFECT_ROLE = {"chords": "pad", "drone": "pad"}  # the effects module's name for the harmony part
 _TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _ENERGY = {
     "calm": 0.35,
@@ -54,6 +55,7 @@ _GM_PROGRAM = {
     "chip_square": 80,
     "ep": 4,
     "strings": 48,
+    "drone": 89,
 }
 #: drum piece -> General MIDI percussion note.
 _GM_DRUM = {
@@ -132,6 +134,15 @@ def _stereo(mono: np.ndarray, pan: float, gain: float) -> np.ndarray:
     return np.stack([mono * (gain * math.cos(angle)), mono * (gain * math.sin(angle))])
 
 
+def _cost(arr: Arrangement, role: str) -> float:
+    """Rough synthesis cost of a part: sounding beats times unison voices."""
+    if role == "drums":
+        return 1.0
+    patch = PATCHES.get(arr.patches[role])
+    voices = patch.voices if patch is not None else 1
+    return sum(d for _, _, d, _ in arr.parts[role]) * max(voices, 1)
+
+
 class ComposerEngine:
     """Procedural arranger + synthesizer (no weights, no network)."""
 
@@ -168,14 +179,17 @@ class ComposerEngine:
     def render(self, arr: Arrangement, *, sr: int, seed: int) -> np.ndarray:
         """Render an arrangement to a seamless stereo loop ``[2, T]``.
 
-        Parts are rendered and processed on two threads (the synthesis and pedalboard's
-        effects release the GIL); each part draws from its own generator seeded from
-        ``seed`` and its name, so the result does not depend on the threads' order.
+        Two phases on two threads (the synthesis and pedalboard's effects release the
+        GIL): every part is synthesised, then every effect group (parts sharing an
+        effect role, e.g. the chords and their drone) runs its chain. The reverbs of
+        all groups become sends to one shared reverb bus. Each part draws from its own
+        generator seeded from ``seed`` and its name, and stems are summed in a fixed
+        order, so the result does not depend on the threads' order.
         """
         beat = 60.0 / arr.bpm
         n = round(arr.beats * beat * sr)
 
-        def part(role: str) -> np.ndarray:
+        def synth(role: str) -> np.ndarray:
             rng = np.random.default_rng([seed, *role.encode()])
             gain, pan = _MIX.get(role, (0.5, 0.0))
             if role == "drums":
@@ -195,13 +209,40 @@ class ComposerEngine:
                     for m, s, d, v in arr.parts[role]
                 ]
                 stem = render_notes(events, n=n, sr=sr, patch=arr.patches[role], rng=rng)
-            return self._effects(_stereo(stem, pan, gain), arr, role=role, sr=sr)
+            return _stereo(stem, pan, gain)
 
         roles = sorted(arr.parts) + (["drums"] if arr.drums else [])
+        groups: dict[str, list[str]] = {}
+        for role in roles:
+            groups.setdefault(_EFFECT_ROLE.get(role, role), []).append(role)
+        boards = {
+            g: split_send(chain_for(arr.genre, moods=arr.moods, role=g)) for g in groups
+        }
+
+        def effects(group: str) -> tuple[np.ndarray, np.ndarray | None]:
+            y = stems[groups[group][0]]
+            for role in groups[group][1:]:
+                y = y + stems[role]
+            board, send = boards[group]
+            if len(board):
+                y = process_loop(y, sr=sr, board=board, channels=2)
+            if send is None:
+                return y, None
+            return y * np.float32(send.dry), y * np.float32(send.wet)
+
         mix = np.zeros((2, n), dtype=np.float32)
+        bus = np.zeros((2, n), dtype=np.float32)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for stem in pool.map(part, roles):  # summed in a fixed order: deterministic
-                mix += stem
+            # Longest first keeps both threads busy to the end.
+            order = sorted(roles, key=lambda r: -_cost(arr, r))
+            stems = dict(zip(order, pool.map(synth, order), strict=True))
+            for dry, wet in pool.map(effects, sorted(groups)):
+                mix += dry
+                if wet is not None:
+                    bus += wet
+        used = [send for _, send in boards.values() if send is not None and send.wet > 0]
+        if used:
+            mix += process_loop(bus, sr=sr, board=bus_reverb(used), channels=2)
         return self._effects(mix, arr, role="master", sr=sr)
 
     @staticmethod

@@ -38,7 +38,11 @@ def _add_residual(
     """Add ``scale`` x the PolyBLEP residual of a unit step at phase 0 (``ramp=False``) or
     the PolyBLAMP residual of a unit slope change (``ramp=True``), at the few samples
     within one increment of each wrap."""
-    idx = np.flatnonzero((t < dt) | (t > 1.0 - dt))
+    # The mask compares in float32 (t's type): a float64 dt would upcast all of t.
+    d32 = dt.astype(np.float32) if isinstance(dt, np.ndarray) else np.float32(dt)
+    near = t < d32
+    near |= t > np.float32(1.0) - d32
+    idx = np.flatnonzero(near)
     tt = t[idx].astype(np.float64)
     d = dt[idx] if isinstance(dt, np.ndarray) else dt
     first = tt < 0.5
@@ -52,9 +56,10 @@ def _add_residual(
 
 
 def _phase(
-    freq: FloatOrArray, n: int, sr: int, phase: float
+    freq: FloatOrArray, n: int, sr: int, phase: float, *, wrap: bool = True
 ) -> tuple[np.ndarray, np.ndarray | float]:
-    """Phase in cycles, ``[n]`` float64 in [0, 1), and the per-sample increment."""
+    """Phase in cycles, ``[n]`` float64 (in [0, 1) when ``wrap``), and the per-sample
+    increment. The unwrapped phase lets unison voices scale one phase per voice."""
     if isinstance(freq, np.ndarray):
         if freq.shape != (n,):
             raise BadInputError(f"freq array has shape {freq.shape}; expected ({n},)")
@@ -70,7 +75,8 @@ def _phase(
         p = np.arange(n, dtype=np.float64)
         p *= dt
         p += phase
-    p -= np.floor(p)
+    if wrap:
+        p -= np.floor(p)
     return p, dt
 
 
@@ -144,6 +150,11 @@ def oscillator(
     if n <= 0:
         return np.zeros(0, dtype=np.float32)
     p, dt = _phase(freq, n, sr, phase)
+    return _from_phase(kind, p, dt, sr)
+
+
+def _from_phase(kind: str, p: np.ndarray, dt: np.ndarray | float, sr: int) -> np.ndarray:
+    """The oscillator's waveform at wrapped phase ``p`` with increment ``dt``."""
     if kind == "sine":
         return np.sin(2.0 * np.pi * p).astype(np.float32)
     fmax = float(np.max(dt)) * sr if isinstance(dt, np.ndarray) else float(dt) * sr
@@ -151,8 +162,9 @@ def oscillator(
     if k_max <= _ADDITIVE_MAX_HARMONICS:
         return _additive(kind, p, max(k_max, 1))
     t = p.astype(np.float32)
-    half = t + np.float32(0.5)
-    half -= (half >= 1.0).astype(np.float32)
+    if kind != "saw":
+        half = t + np.float32(0.5)
+        half -= (half >= 1.0).astype(np.float32)
     if kind == "saw":
         out = 2.0 * t - np.float32(1.0)
         _add_residual(out, t, dt, -1.0, ramp=False)
@@ -187,8 +199,18 @@ def supersaw(
     weights = np.full(voices, mix)
     weights[np.argmin(np.abs(cents))] = 1.0
     out = np.zeros(n, dtype=np.float32)
+    if n == 0:
+        return out
+    _check_sr(sr)
+    # One cumulative phase for all voices: a detuned voice's phase is the centre's
+    # (unwrapped) times its frequency ratio, so no voice needs its own cumsum.
+    base, inc = _phase(freq, n, sr, 0.0, wrap=False)
     for c, ph, w in zip(cents, phases, weights, strict=True):
-        out += np.float32(w) * oscillator("saw", freq * 2.0 ** (c / 1200.0), n, sr=sr, phase=ph)
+        ratio = 2.0 ** (c / 1200.0)
+        p = base * ratio
+        p += ph
+        p -= np.floor(p)
+        out += np.float32(w) * _from_phase("saw", p, inc * ratio, sr)
     out /= np.float32(weights.sum())
     return np.clip(out, -1.0, 1.0, out=out)
 
@@ -345,6 +367,8 @@ PATCHES: dict[str, Patch] = {
                   vibrato_rate=5.5, vibrato_cents=18.0, vibrato_delay=0.18),
     "chip_square": Patch("square", Envelope(0.001, 0.05, 0.7, 0.02), gain=0.25),
     "ep": Patch("ep", Envelope(0.003, 1.2, 0.25, 0.35, "exp"), gain=0.4, filter_cutoff=6000.0),
+    "drone": Patch("supersaw", Envelope(0.8, 0.5, 0.9, 1.0), gain=0.22, voices=3,
+                   detune_cents=7.0, filter_cutoff=2000.0, highpass=100.0),
     "strings": Patch("supersaw", Envelope(0.45, 0.5, 0.85, 0.7), gain=0.22, voices=7,
                      detune_cents=10.0, filter_cutoff=3800.0, highpass=160.0,
                      vibrato_rate=4.8, vibrato_cents=6.0, vibrato_delay=0.3),
