@@ -60,19 +60,47 @@ def test_post_stage_loudness_and_no_clipping() -> None:
     assert np.abs(loop.audio).max() < 1.0
 
 
-def test_genres_differ_measurably() -> None:
-    def centroid(y: np.ndarray) -> float:
-        spec = np.abs(np.fft.rfft(y.mean(axis=0)))
-        freqs = np.fft.rfftfreq(y.shape[1], 1 / SR)
-        return float((spec * freqs).sum() / spec.sum())
+GENRES = ("synthwave", "lofi", "ambient", "chiptune", "orchestral", "house", "rock", "jazz")
 
-    loops = {
-        g: generate(g, seed=2, bpm=100, max_duration=10) for g in ("ambient", "chiptune", "house")
-    }
-    cents = {g: centroid(lp.audio) for g, lp in loops.items()}
-    onsets = {g: analyze(lp.audio, sr=SR).features.onset_env.mean() for g, lp in loops.items()}
-    assert cents["chiptune"] > 1.3 * cents["ambient"]
-    assert onsets["house"] > onsets["ambient"]
+
+def _centroid(y: np.ndarray) -> float:
+    spec = np.abs(np.fft.rfft(y.mean(axis=0)))
+    freqs = np.fft.rfftfreq(y.shape[1], 1 / SR)
+    return float((spec * freqs).sum() / spec.sum())
+
+
+def _onset_density(y: np.ndarray, duration: float) -> float:
+    """Onsets per second: peaks of the onset curve above its mean + std/2."""
+    env = analyze(y, sr=SR, loudness=False).features.onset_env
+    mid = env[1:-1]
+    peaks = (mid > env[:-2]) & (mid >= env[2:]) & (mid > env.mean() + 0.5 * env.std())
+    return float(peaks.sum()) / duration
+
+
+def test_onset_density_counts_a_click_track() -> None:
+    from tests.synth import click_track
+
+    y = click_track(bpm=120.0, seconds=10.0, sr=SR)
+    assert _onset_density(y, 10.0) == pytest.approx(2.0, abs=0.2)
+
+
+def test_all_eight_genres_differ_measurably() -> None:
+    """Every pair of genres differs by spectral centroid, onset density or tempo."""
+    stats = {}
+    for g in GENRES:
+        loop = generate(g, seed=2, min_duration=8, max_duration=16)  # the genre's own tempo
+        stats[g] = (_centroid(loop.audio), _onset_density(loop.audio, loop.duration), loop.bpm)
+    alike = []
+    for i, a in enumerate(GENRES):
+        for b in GENRES[i + 1:]:
+            ratios = [max(x, y) / min(x, y) for x, y in zip(stats[a], stats[b], strict=True)]
+            if ratios[0] < 1.25 and ratios[1] < 1.25 and ratios[2] < 1.1:
+                alike.append(f"{a}~{b}: {ratios}")
+    assert not alike, (alike, stats)
+    # and the obvious orderings hold
+    assert stats["chiptune"][0] > 2 * stats["ambient"][0]
+    assert stats["house"][1] > stats["orchestral"][1]
+    assert stats["ambient"][2] < stats["house"][2]
 
 
 @pytest.mark.parametrize(
