@@ -39,3 +39,9 @@ class StorageError(LoopmillError):
     """A destination cannot be written (permissions, disk full, unreachable server)."""
 
     exit_code = 2  # the user can fix it: another --dest, free space, start the server
+
+
+class ProviderError(LoopmillError):
+    """A prompt provider failed: an LLM server unreachable, too slow, or answering nonsense."""
+
+    exit_code = 2  # the user can fix it: start the server, fix the URL or model, or the file
