@@ -24,6 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from loopmill._threads import max_threads
 from loopmill.errors import BadInputError
 
 _ABS_GATE = -70.0
@@ -171,7 +172,7 @@ def integrated_loudness(y: np.ndarray, *, sr: int) -> float:
         energy = _boundary_energy(np.asarray(y[c], np.float32), sr, bounds)
         z[c] = (energy[span:] - energy[:-span]) / (bounds[span:] - bounds[:-span])
 
-    if y.shape[0] > 1 and t > _PARALLEL_FRAMES:
+    if y.shape[0] > 1 and t > _PARALLEL_FRAMES and max_threads() > 1:
         # numpy's FFTs release the GIL: the channels filter at once on two cores
         with ThreadPoolExecutor(max_workers=min(2, y.shape[0])) as pool:
             list(pool.map(channel, range(y.shape[0])))

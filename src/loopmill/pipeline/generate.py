@@ -225,6 +225,7 @@ def _encode_all(paths: list[Path], loop: Loop, *, tags: dict[str, str]) -> None:
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from loopmill._threads import max_threads
     from loopmill.audio import LoopPoints, save
 
     def one(path: Path) -> Path:
@@ -237,7 +238,7 @@ def _encode_all(paths: list[Path], loop: Loop, *, tags: dict[str, str]) -> None:
             tags=tags,
         )
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=max_threads()) as pool:
         list(pool.map(one, paths))
 
 

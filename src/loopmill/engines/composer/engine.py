@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from loopmill._threads import max_threads
 from loopmill.engines.base import EngineOutput
 from loopmill.engines.composer import theory
 from loopmill.engines.composer.arrange import STYLES, Arrangement, arrange
@@ -232,7 +233,7 @@ class ComposerEngine:
 
         mix = np.zeros((2, n), dtype=np.float32)
         bus = np.zeros((2, n), dtype=np.float32)
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=max_threads()) as pool:
             # Longest first keeps both threads busy to the end.
             order = sorted(roles, key=lambda r: -_cost(arr, r))
             stems = dict(zip(order, pool.map(synth, order), strict=True))
