@@ -1,0 +1,243 @@
+"""The catalog: one SQLite file (WAL mode) with every loop loopmill made.
+
+Where: ``--catalog PATH``, else ``LOOPMILL_CATALOG``, else the user data folder
+(``~/.local/share/loopmill/catalog.sqlite`` on Linux). WAL lets readers (``catalog
+list``, the studio) look while a bulk run writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from loopmill.errors import BadInputError, StorageError
+
+if TYPE_CHECKING:
+    from loopmill.loops.types import Loop
+
+__all__ = ["COLUMNS", "Catalog", "default_catalog_path", "record_from_loop"]
+
+_SCHEMA_VERSION = 1
+#: column -> SQL type; JSON columns hold lists/dicts
+COLUMNS: dict[str, str] = {
+    "created": "TEXT", "run_id": "TEXT", "name": "TEXT", "prompt": "TEXT",
+    "engine": "TEXT", "seed": "INTEGER", "genre": "TEXT", "bpm": "REAL", "key": "TEXT",
+    "bars": "INTEGER", "duration": "REAL", "loudness_lufs": "REAL", "true_peak_db": "REAL",
+    "seam_score": "REAL", "detected_bpm": "REAL", "detected_key": "TEXT", "uris": "TEXT",
+    "spec": "TEXT", "params": "TEXT", "timings": "TEXT", "extra": "TEXT", "rating": "REAL",
+}
+_JSON = ("uris", "spec", "params", "timings", "extra")
+
+
+def default_catalog_path() -> Path:
+    """``LOOPMILL_CATALOG`` or ``<user data>/loopmill/catalog.sqlite``."""
+    env = os.environ.get("LOOPMILL_CATALOG")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("loopmill")) / "catalog.sqlite"
+
+
+def record_from_loop(
+    loop: Loop, *, prompt: str, uris: Sequence[str], run_id: str | None = None,
+    timings: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """A catalog record for a made loop (``loop.extra`` holds engine, seed, spec, params)."""
+    ex = dict(loop.extra)
+
+    def num(x: float) -> float | None:
+        return None if x != x else round(float(x), 4)  # NaN -> NULL
+
+    return {
+        "run_id": run_id, "prompt": prompt, "engine": ex.pop("engine", None),
+        "seed": ex.pop("seed", None), "genre": ex.get("genre"), "bpm": round(loop.bpm, 4),
+        "key": loop.key, "bars": loop.bars, "duration": round(loop.duration, 4),
+        "loudness_lufs": num(loop.loudness_lufs), "true_peak_db": num(loop.true_peak_db),
+        "seam_score": num(loop.seam_score), "uris": list(uris), "spec": ex.pop("spec", None),
+        "params": ex.pop("params", None), "timings": timings or {},
+        "extra": {k: v for k, v in ex.items() if isinstance(v, str | int | float | list)},
+    }
+
+
+def _date(value: str | dt.date | None, name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.datetime.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise BadInputError(f"{name} {value!r} is not a date; write it as 2026-11-22") from None
+
+
+class Catalog:
+    """The SQLite catalog; safe to share between threads (one lock per write).
+
+    Parameters
+    ----------
+    path : path, optional
+        The file (created with its folder); default :func:`default_catalog_path`.
+
+    Raises
+    ------
+    StorageError
+        The file cannot be created, or is not a loopmill catalog.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_catalog_path()
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(
+                f"{self.path} is not a loopmill catalog: {exc}; pass another --catalog"
+            ) from None
+        except OSError as exc:
+            raise StorageError(
+                f"cannot open the catalog {self.path}: {exc.strerror or exc}; pass another "
+                "--catalog"
+            ) from None
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > _SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path} was written by a newer loopmill (schema {version}); upgrade"
+            )
+        cols = ", ".join(f'"{c}" {t}' for c, t in COLUMNS.items())
+        with self._db:
+            self._db.execute(f"CREATE TABLE IF NOT EXISTS loops (id INTEGER PRIMARY KEY, {cols})")
+            for col in ("genre", "bpm", "created", "run_id"):
+                self._db.execute(f'CREATE INDEX IF NOT EXISTS loops_{col} ON loops("{col}")')
+            self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def add(self, record: dict[str, Any]) -> int:
+        """Insert one loop; unknown keys go into ``extra``. Returns the new id."""
+        row = {c: record.get(c) for c in COLUMNS}
+        row["created"] = row["created"] or dt.datetime.now(dt.timezone.utc).isoformat(
+            timespec="seconds")
+        extra = dict(record.get("extra") or {})
+        extra.update({k: v for k, v in record.items() if k not in COLUMNS and k != "id"})
+        row["extra"] = extra
+        for c in _JSON:
+            row[c] = json.dumps(row[c], default=str) if row[c] is not None else None
+        names = ", ".join(f'"{c}"' for c in row)
+        marks = ", ".join("?" for _ in row)
+        with self._lock, self._db:
+            cur = self._db.execute(f"INSERT INTO loops ({names}) VALUES ({marks})",
+                                   list(row.values()))
+        return int(cur.lastrowid or 0)
+
+    @staticmethod
+    def _decode(row: sqlite3.Row) -> dict[str, Any]:
+        out = dict(row)
+        for c in _JSON:
+            if out.get(c) is not None:
+                out[c] = json.loads(out[c])
+        return out
+
+    def get(self, loop_id: int) -> dict[str, Any] | None:
+        """The loop with this id, or None."""
+        row = self._db.execute("SELECT * FROM loops WHERE id = ?", (loop_id,)).fetchone()
+        return None if row is None else self._decode(row)
+
+    def query(
+        self, *, genre: str | None = None, bpm_min: float | None = None,
+        bpm_max: float | None = None, key: str | None = None,
+        since: str | dt.date | None = None, until: str | dt.date | None = None,
+        run_id: str | None = None, limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Loops matching every given filter, oldest first.
+
+        ``key`` matches case-insensitively (``"d minor"``); ``since``/``until`` are
+        dates or ISO times (``until`` of a bare date includes that whole day).
+        """
+        where: list[str] = []
+        args: list[Any] = []
+        for clause, value in (("genre = ? COLLATE NOCASE", genre), ("bpm >= ?", bpm_min),
+                              ("bpm <= ?", bpm_max), ("key = ? COLLATE NOCASE", key),
+                              ("run_id = ?", run_id)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        if since is not None:
+            where.append("created >= ?")
+            args.append(_date(since, "--since"))
+        if until is not None:
+            end = _date(until, "--until")
+            if isinstance(until, dt.date) or len(str(until)) == 10:  # a whole day
+                end = (dt.date.fromisoformat(str(end)[:10]) + dt.timedelta(days=1)).isoformat()
+                where.append("created < ?")
+            else:
+                where.append("created <= ?")
+            args.append(end)
+        sql = "SELECT * FROM loops" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [self._decode(r) for r in self._db.execute(sql, args)]
+
+    def rate(self, loop_id: int, value: float) -> None:
+        """Store a listener's rating for a loop.
+
+        Raises
+        ------
+        BadInputError
+            No loop has this id.
+        """
+        with self._lock, self._db:
+            cur = self._db.execute("UPDATE loops SET rating = ? WHERE id = ?",
+                                   (float(value), loop_id))
+        if cur.rowcount == 0:
+            raise BadInputError(f"no loop with id {loop_id} in {self.path}")
+
+    def count(self) -> int:
+        """How many loops the catalog holds."""
+        return int(self._db.execute("SELECT count(*) FROM loops").fetchone()[0])
+
+
+def export(rows: Iterable[dict[str, Any]], *, fmt: str, out: IO[str]) -> int:
+    """Write rows as CSV (JSON columns as JSON text) or a JSON list; returns the count.
+
+    Raises
+    ------
+    BadInputError
+        An unknown format.
+    """
+    rows = list(rows)
+    if fmt == "json":
+        json.dump(rows, out, indent=2, default=str)
+        out.write("\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=["id", *COLUMNS])
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: json.dumps(v) if k in _JSON and v is not None else v
+                             for k, v in r.items()})
+    else:
+        raise BadInputError(f"unknown export format {fmt!r}; use csv or json")
+    return len(rows)

@@ -1,0 +1,240 @@
+"""Destinations: a local folder or any fsspec URL (``s3://``, ``gs://``, ``memory://``…).
+
+A sink takes complete local files and makes them appear at the destination whole or
+not at all: a local copy goes to a hidden name and is renamed; a remote object is
+uploaded in one put (S3 shows an object only once its upload completes). Uploads
+retry with exponential backoff; when the destination stays down, the file goes to a
+local spool folder instead, the run goes on and says so, and the spool is delivered
+by :meth:`Sink.flush_spool` (also tried whenever the same destination is opened).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from loopmill.errors import MissingDependencyError, StorageError
+from loopmill.storage.sidecar import ensure_writable_dir
+
+__all__ = ["Sink", "is_url", "open_sink"]
+
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def is_url(dest: str | Path) -> bool:
+    """True for ``scheme://…`` destinations other than ``file://``."""
+    text = str(dest)
+    return bool(_URL.match(text)) and not text.startswith("file://")
+
+
+def _spool_root(dest: str, spool_dir: Path | None) -> Path:
+    if spool_dir is not None:
+        return spool_dir
+    import platformdirs
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", dest).strip("_")[:120] or "dest"
+    return Path(platformdirs.user_cache_dir("loopmill")) / "spool" / safe
+
+
+class Sink:
+    """One destination. Use :func:`open_sink` to make one.
+
+    Attributes
+    ----------
+    dest : str
+        The folder or URL, without a trailing slash.
+    spooled : list of (Path, str)
+        Files kept in the local spool this session, and the URI each was meant for.
+    """
+
+    def __init__(self, dest: str, *, spool_dir: Path, fs: Any = None, retries: int = 4,
+                 backoff: float = 0.5) -> None:
+        self.dest = dest.rstrip("/")
+        self.spool_dir = spool_dir
+        self.retries = max(1, retries)
+        self.backoff = backoff
+        self.spooled: list[tuple[Path, str]] = []
+        self._fs = fs
+
+    @property
+    def remote(self) -> bool:
+        """True for an fsspec URL."""
+        return self._fs is not None
+
+    def uri(self, name: str) -> str:
+        """Where ``name`` lands."""
+        return f"{self.dest}/{name}"
+
+    def exists(self, name: str) -> bool:
+        """Whether ``name`` is already at the destination."""
+        if self._fs is None:
+            return (Path(self.dest) / name).exists()
+        try:
+            return bool(self._fs.exists(self.uri(name)))
+        except Exception:  # an unreachable server: "not there (yet)"
+            return False
+
+    def check(self) -> None:
+        """Prove the destination is writable before a run starts.
+
+        Raises
+        ------
+        StorageError
+            One line with the destination, the reason and the fix.
+        """
+        if self._fs is None:
+            ensure_writable_dir(self.dest)
+            return
+        probe = self.uri(f".loopmill-probe-{os.getpid()}")
+        try:
+            self._fs.pipe_file(probe, b"ok")
+            self._fs.rm_file(probe)
+        except Exception as exc:
+            raise StorageError(
+                f"cannot write to {self.dest}: {_reason(exc)}; check the URL, --s3-endpoint-url "
+                "and the AWS_* credentials"
+            ) from None
+
+    def _deliver(self, local: Path, name: str) -> str:
+        target = self.uri(name)
+        if self._fs is None:
+            final = Path(target)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            hidden = final.with_name(f".{final.name}.part")
+            try:
+                shutil.copyfile(local, hidden)
+                os.replace(hidden, final)
+            finally:
+                hidden.unlink(missing_ok=True)
+            return str(final)
+        self._fs.put_file(str(local), target)
+        return target
+
+    def put(self, local_path: str | Path, name: str) -> str:
+        """Send a complete local file to ``<dest>/<name>``; return its URI.
+
+        Retries ``retries`` times with exponential backoff. If the destination stays
+        down, the file is moved to the spool (``spool://…`` URI returned, and listed
+        in :attr:`spooled`) instead of raising: a bulk run keeps going.
+
+        Raises
+        ------
+        StorageError
+            A local destination that cannot be written (a disk or permission
+            problem is not worth spooling), or a spool that cannot be written either.
+        """
+        local = Path(local_path)
+        delay = self.backoff
+        for attempt in range(self.retries):
+            try:
+                return self._deliver(local, name)
+            except Exception as exc:
+                if self._fs is None:
+                    raise StorageError(
+                        f"cannot write {self.uri(name)}: {_reason(exc)}; choose another --dest"
+                    ) from None
+                if attempt + 1 < self.retries:
+                    time.sleep(delay)
+                    delay *= 2
+        return self._spool(local, name)
+
+    def _spool(self, local: Path, name: str) -> str:
+        try:
+            self.spool_dir.mkdir(parents=True, exist_ok=True)
+            kept = self.spool_dir / name
+            hidden = kept.with_name(f".{kept.name}.part")
+            shutil.copyfile(local, hidden)
+            os.replace(hidden, kept)
+        except OSError as exc:
+            raise StorageError(
+                f"{self.dest} is down and the spool {self.spool_dir} cannot be written: "
+                f"{exc.strerror or exc}"
+            ) from None
+        self.spooled.append((kept, self.uri(name)))
+        return f"spool://{kept}"
+
+    def flush_spool(self) -> int:
+        """Try to deliver every file waiting in this destination's spool.
+
+        Returns
+        -------
+        int
+            How many files were delivered (and removed from the spool).
+        """
+        if not self.spool_dir.is_dir():
+            return 0
+        sent = 0
+        for kept in sorted(self.spool_dir.iterdir()):
+            if kept.name.startswith(".") or not kept.is_file():
+                continue
+            try:
+                self._deliver(kept, kept.name)
+            except Exception:
+                continue  # still down: stays in the spool
+            kept.unlink()
+            sent += 1
+        self.spooled = [(p, u) for p, u in self.spooled if p.exists()]
+        return sent
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def open_sink(
+    dest: str | Path,
+    *,
+    spool_dir: Path | None = None,
+    s3_endpoint_url: str | None = None,
+    retries: int = 4,
+    backoff: float = 0.5,
+) -> Sink:
+    """A sink for a local folder or an fsspec URL; spooled files are retried first.
+
+    S3 credentials and endpoint come from the standard ``AWS_*`` variables (or
+    ``s3_endpoint_url``); s3fs is used with short timeouts and no retry loop of its
+    own, so a dead endpoint costs seconds, not minutes.
+
+    Raises
+    ------
+    MissingDependencyError
+        A URL without fsspec (or s3fs for ``s3://``) installed.
+    """
+    text = str(dest)
+    spool = _spool_root(text, spool_dir)
+    if not is_url(text):
+        path = text[len("file://"):] if text.startswith("file://") else text
+        return Sink(path, spool_dir=spool, retries=retries, backoff=backoff)
+    try:
+        import fsspec
+    except ImportError:
+        raise MissingDependencyError(
+            f"--dest {text} needs fsspec; pip install 'loopmill[s3]'"
+        ) from None
+    protocol = text.split("://", 1)[0]
+    options: dict[str, Any] = {"skip_instance_cache": True}
+    if protocol in ("s3", "s3a"):
+        try:
+            import s3fs  # noqa: F401
+        except ImportError:
+            raise MissingDependencyError(
+                f"--dest {text} needs s3fs; pip install 'loopmill[s3]'"
+            ) from None
+        endpoint = (s3_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3")
+                    or os.environ.get("AWS_ENDPOINT_URL"))
+        if endpoint:
+            options["endpoint_url"] = endpoint
+        options["config_kwargs"] = {"connect_timeout": 2, "read_timeout": 5,
+                                    "retries": {"max_attempts": 1}}
+        options["retries"] = 1
+    elif protocol == "memory":
+        options = {}
+    fs = fsspec.filesystem(protocol, **options)
+    sink = Sink(text, spool_dir=spool, fs=fs, retries=retries, backoff=backoff)
+    sink.flush_spool()
+    return sink
