@@ -1,0 +1,80 @@
+"""Prompt providers: where a bulk run's specs come from.
+
+``template`` (default, offline), ``openai`` (any OpenAI-compatible chat endpoint),
+``ollama`` (a local Ollama), ``file`` (text or JSONL) and ``manual`` (the terminal).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+from loopmill.errors import BadInputError
+from loopmill.prompts.spec import MusicSpec
+
+__all__ = ["PROVIDERS", "PromptProvider", "make_provider"]
+
+PROVIDERS = ("template", "openai", "ollama", "file", "manual")
+
+
+class PromptProvider(Protocol):
+    """Hands out specs in batches."""
+
+    name: str
+
+    def batch(self, k: int) -> list[MusicSpec]:
+        """Up to ``k`` new specs; [] when exhausted. Raises ProviderError on a failure."""
+        ...
+
+
+def make_provider(
+    name: str = "template",
+    *,
+    use_case: str | None = None,
+    seed: int | None = None,
+    min_duration: float = 8.0,
+    max_duration: float = 30.0,
+    llm_model: str | None = None,
+    llm_base_url: str | None = None,
+    prompt_file: str | Path | None = None,
+    timeout: float = 30.0,
+    retries: int = 3,
+    backoff: float = 0.5,
+) -> PromptProvider:
+    """The provider called ``name``, configured.
+
+    Raises
+    ------
+    BadInputError
+        An unknown name, or ``file`` without ``prompt_file``.
+    ProviderError
+        ``openai`` against api.openai.com without ``OPENAI_API_KEY``.
+    """
+    durations = {"min_duration": min_duration, "max_duration": max_duration}
+    if name == "template":
+        from loopmill.prompts.template import TemplateProvider
+
+        return TemplateProvider(use_case=use_case, seed=seed, **durations)
+    if name in ("openai", "ollama"):
+        from loopmill.prompts.llm import OpenAIProvider, default_base_url
+
+        model = llm_model or ("llama3.2" if name == "ollama" else "gpt-4o-mini")
+        return OpenAIProvider(
+            base_url=llm_base_url or default_base_url(name), model=model,
+            api_key=os.environ.get("OPENAI_API_KEY") or None, use_case=use_case,
+            timeout=timeout, retries=retries, backoff=backoff, **durations,
+        )
+    if name == "file":
+        from loopmill.prompts.sources import FileProvider
+
+        if prompt_file is None:
+            raise BadInputError("--prompt-provider file needs --prompt-file PATH")
+        return FileProvider(prompt_file, **durations)
+    if name == "manual":
+        from loopmill.prompts.sources import ManualProvider
+
+        return ManualProvider(min_duration=min_duration, max_duration=max_duration)
+    raise BadInputError(
+        f"unknown --prompt-provider {name!r}; use one of {', '.join(PROVIDERS)}"
+    )
