@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from loopmill import __version__
+from loopmill.cli.auto_cmd import auto
 from loopmill.cli.generate_cmd import generate
 from loopmill.cli.inspect_cmd import inspect
 from loopmill.cli.loop_cmd import loop
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command()(generate)
 app.command()(loop)
 app.command()(inspect)
+app.command()(auto)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,65 @@
+"""``loopmill auto`` throughput with the composer: loops per minute, 1 vs 2 workers.
+
+Issue 4's target on this 2-core machine: 2 workers make >= 1.8x the loops per minute
+of 1 worker. Each case is the real command in a fresh process (the worker start-up
+included), the template prompt provider, OGG output to a temporary folder and a
+temporary catalog. Rows: workers, loops, wall seconds, loops/min, audio x real time,
+and the speed-up over 1 worker.
+
+Usage: ``.venv/bin/python benchmarks/auto_bench.py [--count 24] [--workers 1,2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def run(workers: int, count: int, tmp: Path) -> tuple[float, float]:
+    """Wall seconds and seconds of audio made by one ``auto`` run."""
+    import sqlite3
+
+    dest, cat = tmp / f"w{workers}", tmp / f"w{workers}.sqlite"
+    cmd = [
+        str(Path(sys.executable).with_name("loopmill")), "auto", "--count", str(count),
+        "--workers", str(workers), "--dest", str(dest), "--catalog", str(cat),
+        "--runs-dir", str(tmp / "runs"), "--seed", "7", "--min-duration", "16",
+        "--max-duration", "24",
+    ]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    with sqlite3.connect(cat) as db:
+        audio = db.execute("select sum(duration) from loops").fetchone()[0] or 0.0
+    return wall, float(audio)
+
+
+def main() -> None:
+    """Print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=24)
+    ap.add_argument("--workers", default="1,2")
+    args = ap.parse_args()
+    counts = [int(w) for w in args.workers.split(",")]
+    print(f"# auto throughput, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+          f"{args.count} loops of 16-24 s per run\n")
+    print("| workers | loops | wall s | loops/min | audio x real time | vs 1 worker |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    base = None
+    with tempfile.TemporaryDirectory() as d:
+        for w in counts:
+            wall, audio = run(w, args.count, Path(d))
+            rate = args.count / wall * 60
+            base = base or rate
+            print(f"| {w} | {args.count} | {wall:.1f} | {rate:.1f} | {audio / wall:.1f} | "
+                  f"{rate / base:.2f}x |")
+    print("\ntarget: 2 workers >= 1.8x the loops/min of 1 worker")
+
+
+if __name__ == "__main__":
+    main()

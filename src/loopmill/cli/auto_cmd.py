@@ -1,0 +1,154 @@
+"""``loopmill auto``: bulk generation with prompts from a provider."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from loopmill.cli._common import err_console, fail, guarded, out_console
+from loopmill.pipeline.auto import AutoOptions, AutoProgress, run_auto
+
+
+def _resources(text: str | None) -> dict[str, float]:
+    """``"GPU=1,MEM=4e9"`` -> ``{"GPU": 1.0, "MEM": 4e9}``."""
+    out: dict[str, float] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, _, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise fail(f"--resources {text!r}: write NAME=NUMBER pairs, e.g. GPU=1") from None
+    return out
+
+
+def auto(
+    count: Annotated[
+        int | None,
+        typer.Option(help="How many loops to make; leave out to run until Ctrl-C."),
+    ] = None,
+    prompt_provider: Annotated[
+        str, typer.Option(help="template (offline), openai, ollama, file or manual.")
+    ] = "template",
+    use_case: Annotated[
+        str | None, typer.Option(help='Steers the prompts, e.g. "space shooter".')
+    ] = None,
+    engine: Annotated[str, typer.Option(help="The engine that renders.")] = "composer",
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: one per core).")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="local (processes) or dask.")] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
+    ] = None,
+    resources: Annotated[
+        str | None, typer.Option(help="Dask resources each item holds, e.g. GPU=1.")
+    ] = None,
+    dest: Annotated[
+        str, typer.Option(help="Folder or fsspec URL (s3://bucket/prefix, memory://...).")
+    ] = "loops",
+    fmt: Annotated[
+        str, typer.Option("--format", help="ogg, mp3, flac or wav; several: ogg,mp3.")
+    ] = "ogg",
+    keep_metadata: Annotated[
+        bool, typer.Option(help="Write a JSON sidecar (spec, params, seed) per loop.")
+    ] = False,
+    file_prefix: Annotated[str, typer.Option(help="Start of every file name.")] = "loop",
+    min_duration: Annotated[float, typer.Option(help="Shortest loop, seconds.")] = 8.0,
+    max_duration: Annotated[float, typer.Option(help="Longest loop, seconds.")] = 30.0,
+    seed: Annotated[
+        int | None, typer.Option(help="Run seed; item i uses seed + i (recorded).")
+    ] = None,
+    retries: Annotated[int, typer.Option(help="Attempts after a failed item.")] = 2,
+    llm_model: Annotated[str | None, typer.Option(help="Model name for openai/ollama.")] = None,
+    llm_base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
+    ] = None,
+    prompt_file: Annotated[
+        Path | None, typer.Option(help="Prompts for --prompt-provider file (.txt or .jsonl).")
+    ] = None,
+    s3_endpoint_url: Annotated[
+        str | None, typer.Option(help="S3-compatible endpoint (MinIO, moto...).")
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue the run in this run folder.")
+    ] = None,
+    runs_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where run folders go (default: LOOPMILL_RUNS or user data)."),
+    ] = None,
+    sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
+) -> None:
+    """Make loops in bulk: prompts are written while workers render, every loop lands in
+    DEST and in the catalog, failures are retried and reported, and a run can be
+    resumed. Ctrl-C finishes the loops in hand and stops.
+
+    Example: loopmill auto --count 20 --use-case "space shooter" --format ogg,mp3
+    """
+    opts = AutoOptions(
+        count=count, prompt_provider=prompt_provider, use_case=use_case, engine=engine,
+        workers=workers or os.cpu_count() or 1, backend=backend, scheduler=scheduler,
+        resources=_resources(resources), dest=dest,
+        formats=tuple(f.strip().lower() for f in fmt.split(",") if f.strip()),
+        keep_metadata=keep_metadata, file_prefix=file_prefix, min_duration=min_duration,
+        max_duration=max_duration, seed=seed, sample_rate=sample_rate, retries=retries,
+        llm_model=llm_model, llm_base_url=llm_base_url,
+        prompt_file=str(prompt_file) if prompt_file else None,
+        s3_endpoint_url=s3_endpoint_url, catalog=str(catalog) if catalog else None,
+    )
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+    def show(p: AutoProgress) -> None:
+        rate = p.done / p.elapsed * 60 if p.elapsed > 0 else 0.0
+        progress.update(task, completed=p.done, rate=f"{rate:.1f} loops/min")
+
+    with progress:
+        task = progress.add_task("auto", total=count, rate="")
+        report = guarded(
+            lambda: run_auto(
+                opts, resume=resume, runs_dir=runs_dir, on_progress=show, handle_sigint=True
+            )
+        )
+    minutes = report.elapsed / 60
+    rate = len(report.made) / minutes if minutes > 0 else 0.0
+    out_console.print(
+        f"made {len(report.made)} loops ({report.audio_seconds / 60:.1f} min of audio) in "
+        f"{report.elapsed:.1f} s = {rate:.1f} loops/min -> {opts.dest}"
+        + (f" (+{report.resumed} from before)" if report.resumed else "")
+    )
+    out_console.print(f"run folder: {report.run_dir}")
+    for uri in report.spooled:
+        err_console.print(f"[yellow]kept in the local spool (destination down):[/] {uri}")
+    for msg in report.failures:
+        err_console.print(f"[bold red]failed:[/] {msg}")
+    if report.provider_error:
+        err_console.print(f"[bold red]error:[/] {report.provider_error}")
+    if report.interrupted:
+        err_console.print(f"stopped; continue with: loopmill auto --resume {report.run_dir}")
+        raise typer.Exit(130)
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,406 @@
+"""``auto``: bulk generation that keeps going, resumes and scales out.
+
+A producer thread asks the prompt provider for specs while workers render (so a slow
+LLM overlaps with rendering), the coordinator hands specs to a backend (local worker
+processes or a Dask cluster), stores each record in the catalog, and keeps a run
+folder from which a killed or interrupted run resumes without duplicates:
+
+``run.json``
+    the options and the run's seed;
+``plan.jsonl``
+    every spec handed out, with its index (written before it is rendered);
+``done.jsonl`` / ``failed.jsonl``
+    every finished item's record, and every item that failed all its attempts.
+
+Item ``i`` of a run uses seed ``run_seed + i`` and is stored as
+``<prefix>_<run_id>_<i>_<seed>.<format>``: a resumed run renders an unfinished item
+again under the same name, so nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from loopmill.errors import BadInputError, LoopmillError, ProviderError
+from loopmill.pipeline.auto_item import ItemJob
+
+__all__ = ["AutoOptions", "AutoProgress", "AutoReport", "default_runs_dir", "run_auto"]
+
+_RUN, _PLAN, _DONE, _FAILED = "run.json", "plan.jsonl", "done.jsonl", "failed.jsonl"
+
+
+@dataclass(frozen=True)
+class AutoOptions:
+    """One bulk run. ``count=None`` runs until stopped (Ctrl-C)."""
+
+    count: int | None = 10
+    prompt_provider: str = "template"
+    use_case: str | None = None
+    engine: str = "composer"
+    workers: int = 1
+    backend: str = "local"
+    scheduler: str | None = None
+    resources: dict[str, float] = field(default_factory=dict)
+    dest: str = "loops"
+    formats: tuple[str, ...] = ("ogg",)
+    keep_metadata: bool = False
+    file_prefix: str = "loop"
+    min_duration: float = 8.0
+    max_duration: float = 30.0
+    seed: int | None = None
+    sample_rate: int = 44100
+    retries: int = 2
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    prompt_file: str | None = None
+    s3_endpoint_url: str | None = None
+    catalog: str | None = None
+    measure: bool = True
+    connect_timeout: float = 10.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able options (for ``run.json``)."""
+        out = asdict(self)
+        out["formats"] = list(self.formats)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AutoOptions:
+        """Options from ``to_dict`` output; unknown keys are ignored (older runs)."""
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in data.items() if k in known}
+        if "formats" in kw:
+            kw["formats"] = tuple(kw["formats"])
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class AutoProgress:
+    """What the progress bar shows after each finished or failed item."""
+
+    done: int
+    failed: int
+    total: int | None
+    audio_seconds: float
+    elapsed: float
+    last: str = ""
+
+
+@dataclass
+class AutoReport:
+    """What a run made, what failed and why it stopped."""
+
+    run_id: str
+    run_dir: Path
+    made: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    spooled: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    provider_error: str | None = None
+    resumed: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def audio_seconds(self) -> float:
+        """Seconds of audio made in this session."""
+        return float(sum(r.get("duration") or 0.0 for r in self.made))
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed and the provider did not break down."""
+        return not self.failures and self.provider_error is None
+
+
+def default_runs_dir() -> Path:
+    """Where run folders go: ``LOOPMILL_RUNS`` or the user data folder's ``runs``."""
+    env = os.environ.get("LOOPMILL_RUNS")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("loopmill")) / "runs"
+
+
+def _check(opts: AutoOptions) -> None:
+    """Refuse a bad run before any worker starts or any file is written."""
+    from loopmill.audio import WRITE_FORMATS
+    from loopmill.pipeline.generate import make_spec
+
+    if opts.count is not None and opts.count < 1:
+        raise BadInputError(f"--count {opts.count} must be at least 1 (or leave it out)")
+    if opts.workers < 1:
+        raise BadInputError(f"--workers {opts.workers} must be at least 1")
+    if opts.retries < 0:
+        raise BadInputError(f"--retries {opts.retries} must be 0 or more")
+    for fmt in opts.formats or ("",):
+        if fmt not in WRITE_FORMATS:
+            raise BadInputError(
+                f"unknown --format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)}"
+            )
+    if not opts.file_prefix or "/" in opts.file_prefix:
+        raise BadInputError(f"--file-prefix {opts.file_prefix!r} must be a plain name")
+    make_spec("", min_duration=opts.min_duration, max_duration=opts.max_duration)
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Lines of a JSONL file; a torn last line (a kill mid-write) is skipped."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, default=str) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextmanager
+def _sigint_sets(stop: threading.Event, enabled: bool) -> Iterator[None]:
+    """First Ctrl-C: stop handing out work and finish the items in hand."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    old = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _start_run(opts: AutoOptions, runs_dir: Path) -> tuple[str, Path, int]:
+    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    run_dir = runs_dir / run_id
+    run_seed = opts.seed if opts.seed is not None else secrets.randbelow(2**31 - 100_000)
+    from loopmill.storage.sidecar import write_json_atomic
+
+    write_json_atomic(run_dir / _RUN, {"run_id": run_id, "seed": run_seed,
+                                       "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                       "options": opts.to_dict()})
+    return run_id, run_dir, run_seed
+
+
+def _load_run(run_dir: Path) -> tuple[str, AutoOptions, int]:
+    try:
+        meta = json.loads((run_dir / _RUN).read_text(encoding="utf-8"))
+        return str(meta["run_id"]), AutoOptions.from_dict(meta["options"]), int(meta["seed"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInputError(
+            f"--resume {run_dir} is not a loopmill run folder ({exc}); pass the folder "
+            "that `loopmill auto` printed"
+        ) from None
+
+
+def run_auto(
+    opts: AutoOptions,
+    *,
+    resume: str | Path | None = None,
+    runs_dir: str | Path | None = None,
+    stop: threading.Event | None = None,
+    on_progress: Callable[[AutoProgress], None] | None = None,
+    handle_sigint: bool = False,
+) -> AutoReport:
+    """Generate loops in bulk until ``opts.count`` are made (or ``stop`` is set).
+
+    Parameters
+    ----------
+    opts : AutoOptions
+        The run; with ``resume`` the run folder's own options are used instead.
+    resume : path, optional
+        A run folder from an earlier, interrupted or killed run: its unfinished items
+        are made first, then new prompts (never one it already used) up to its count.
+    runs_dir : path, optional
+        Where new run folders go (default :func:`default_runs_dir`).
+    stop : threading.Event, optional
+        Set it to stop handing out work; the items in hand are finished and stored.
+    on_progress : callable, optional
+        Called with an :class:`AutoProgress` after every finished or failed item.
+    handle_sigint : bool
+        Let the first Ctrl-C set ``stop`` (a second one aborts); for the command line.
+
+    Returns
+    -------
+    AutoReport
+
+    Raises
+    ------
+    BadInputError, StorageError, MissingDependencyError
+        A bad option, an unwritable destination or catalog, a missing extra: before
+        any work starts. Failures of single items never raise; they are reported.
+    """
+    from loopmill.pipeline.backends import make_backend
+    from loopmill.prompts.providers import make_provider
+    from loopmill.storage.catalog import Catalog, default_catalog_path
+    from loopmill.storage.sink import open_sink
+
+    t0 = time.perf_counter()
+    if resume is not None:
+        run_id, opts, run_seed = _load_run(Path(resume))
+        run_dir = Path(resume)
+    _check(opts)
+    open_sink(opts.dest, s3_endpoint_url=opts.s3_endpoint_url).check()
+    catalog = Catalog(Path(opts.catalog) if opts.catalog else default_catalog_path())
+    if resume is None:
+        run_id, run_dir, run_seed = _start_run(opts, Path(runs_dir or default_runs_dir()))
+    report = AutoReport(run_id=run_id, run_dir=run_dir)
+
+    planned = {int(r["index"]): r["spec"] for r in _read_jsonl(run_dir / _PLAN)}
+    done_idx = {int(r["index"]) for r in _read_jsonl(run_dir / _DONE)}
+    # A kill between the catalog and done.jsonl: the catalog knows the item is made.
+    for row in catalog.query(run_id=run_id):
+        name = str(row.get("name") or "")
+        parts = name.split("_")
+        if len(parts) >= 2 and parts[-2].isdigit():
+            done_idx.add(int(parts[-2]))
+    report.resumed = len(done_idx)
+    todo: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue(maxsize=max(4, 2 * opts.workers))
+    pending = [(i, s) for i, s in sorted(planned.items()) if i not in done_idx]
+    used_texts = {str(s.get("text", "")) for s in planned.values()}
+    next_index = max(planned, default=-1) + 1
+    stop = stop or threading.Event()
+    producer_done = threading.Event()
+
+    def produce() -> None:
+        nonlocal next_index
+        try:
+            for item in pending:
+                if stop.is_set():
+                    return
+                todo.put(item)
+            provider = make_provider(
+                opts.prompt_provider, use_case=opts.use_case, seed=run_seed,
+                min_duration=opts.min_duration, max_duration=opts.max_duration,
+                llm_model=opts.llm_model, llm_base_url=opts.llm_base_url,
+                prompt_file=opts.prompt_file,
+            )
+            target = None if opts.count is None else opts.count - len(done_idx) - len(pending)
+            made = 0
+            while not stop.is_set() and (target is None or made < target):
+                want = 2 * opts.workers if target is None else min(2 * opts.workers,
+                                                                    target - made)
+                batch = provider.batch(want)
+                if not batch:
+                    return  # a file or the terminal ran out of prompts
+                for spec in batch:
+                    if spec.text in used_texts:
+                        continue
+                    used_texts.add(spec.text)
+                    spec = spec.with_overrides(seed=(run_seed + next_index) % 2**31)
+                    item = (next_index, spec.to_dict())
+                    _append(run_dir / _PLAN, {"index": item[0], "spec": item[1]})
+                    next_index += 1
+                    made += 1
+                    while not stop.is_set():
+                        try:
+                            todo.put(item, timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set() or (target is not None and made >= target):
+                        return
+        except ProviderError as exc:
+            report.provider_error = str(exc)
+        except LoopmillError as exc:
+            report.provider_error = str(exc)
+        finally:
+            producer_done.set()
+
+    def job(index: int, spec: dict[str, Any]) -> ItemJob:
+        return ItemJob(
+            index=index, spec=spec, run_id=run_id, engine=opts.engine,
+            formats=tuple(opts.formats), dest=opts.dest, file_prefix=opts.file_prefix,
+            keep_metadata=opts.keep_metadata, sample_rate=opts.sample_rate,
+            s3_endpoint_url=opts.s3_endpoint_url, measure=opts.measure,
+        )
+
+    backend = make_backend(opts.backend, workers=opts.workers, scheduler=opts.scheduler,
+                           resources=opts.resources, timeout=opts.connect_timeout)
+    producer = threading.Thread(target=produce, name="loopmill-prompts", daemon=True)
+    inflight: dict[Future[dict[str, Any]], tuple[ItemJob, int]] = {}
+    n_failed = 0
+    try:
+        with _sigint_sets(stop, handle_sigint):
+            producer.start()
+            while True:
+                while not stop.is_set() and len(inflight) < 2 * backend.workers:
+                    try:
+                        index, spec = todo.get(timeout=0.05 if inflight else 0.2)
+                    except queue.Empty:
+                        break
+                    j = job(index, spec)
+                    inflight[backend.submit(j)] = (j, 1)
+                if not inflight:
+                    if stop.is_set() or (producer_done.is_set() and todo.empty()):
+                        break
+                    continue
+                finished, _ = wait(list(inflight), timeout=0.2, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    j, attempt = inflight.pop(fut)
+                    try:
+                        record = fut.result()
+                    except BrokenProcessPool:
+                        backend.restart()
+                        for other, (oj, oa) in list(inflight.items()):
+                            inflight.pop(other)
+                            inflight[backend.submit(oj)] = (oj, oa)
+                        inflight[backend.submit(j)] = (j, attempt + 1)
+                        continue
+                    except Exception as exc:  # one item's failure never stops the run
+                        retry = attempt <= opts.retries and not isinstance(exc, BadInputError)
+                        if retry and not stop.is_set():
+                            inflight[backend.submit(j)] = (j, attempt + 1)
+                            continue
+                        n_failed += 1
+                        msg = f"item {j.index} ({j.spec.get('text', '')!r}): {exc}"
+                        report.failures.append(msg)
+                        _append(run_dir / _FAILED, {"index": j.index, "error": str(exc),
+                                                    "attempts": attempt})
+                        if on_progress:
+                            on_progress(AutoProgress(len(report.made), n_failed, opts.count,
+                                                     report.audio_seconds,
+                                                     time.perf_counter() - t0, msg))
+                        continue
+                    record.pop("index", None)
+                    spooled = record.pop("spooled", [])
+                    record["catalog_id"] = catalog.add(record)
+                    report.spooled.extend(spooled)
+                    _append(run_dir / _DONE, {"index": j.index, **record})
+                    report.made.append(record)
+                    if on_progress:
+                        on_progress(AutoProgress(len(report.made) + report.resumed, n_failed,
+                                                 opts.count, report.audio_seconds,
+                                                 time.perf_counter() - t0,
+                                                 str(record.get("name", ""))))
+    finally:
+        report.interrupted = stop.is_set()  # only the caller or Ctrl-C sets it
+        stop.set()
+        backend.close()
+        producer.join(timeout=5)
+        catalog.close()
+        report.elapsed = time.perf_counter() - t0
+    return report

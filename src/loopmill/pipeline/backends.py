@@ -1,0 +1,153 @@
+"""Where bulk work runs: local worker processes (default) or a Dask cluster.
+
+Both hand back ``concurrent.futures.Future`` objects, so the coordinator in
+:mod:`loopmill.pipeline.auto` does not care which one it talks to.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Protocol
+
+from loopmill.errors import BadInputError, MissingDependencyError, StorageError
+from loopmill.pipeline.auto_item import ItemJob, run_item, worker_setup
+
+__all__ = ["BACKENDS", "Backend", "DaskBackend", "LocalBackend", "make_backend"]
+
+BACKENDS = ("local", "dask")
+
+
+class Backend(Protocol):
+    """Runs :func:`run_item` jobs somewhere and returns futures of their records."""
+
+    workers: int
+
+    def submit(self, job: ItemJob) -> Future[dict[str, Any]]:
+        """Start one job."""
+        ...
+
+    def restart(self) -> None:
+        """Replace workers that died (a crashed process breaks a local pool)."""
+        ...
+
+    def close(self) -> None:
+        """Stop the workers this backend started."""
+        ...
+
+
+class LocalBackend:
+    """``workers`` spawned processes on this machine, each one thread per loop."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the coordinator runs threads (the prompt producer)
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker_setup,
+        )
+
+    def submit(self, job: ItemJob) -> Future[dict[str, Any]]:
+        """Start one job in a worker process."""
+        return self._pool.submit(run_item, job)
+
+    def restart(self) -> None:
+        """Throw away a broken pool and start fresh workers."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
+
+    def close(self) -> None:
+        """Wait for the workers to exit."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskBackend:
+    """A Dask cluster: the scheduler at ``scheduler``, or a local one on 127.0.0.1.
+
+    Each Dask worker loads the engine once (a per-process cache in
+    :mod:`loopmill.pipeline.auto_item`) and renders one loop per thread; give it
+    ``--nthreads 1`` or a GPU resource (``dask worker --resources GPU=1``) and pass
+    ``resources={"GPU": 1}`` so that each job holds one.
+    """
+
+    def __init__(
+        self, workers: int, *, scheduler: str | None = None,
+        resources: dict[str, float] | None = None, timeout: float = 10.0,
+    ) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise MissingDependencyError(
+                "--backend dask needs dask.distributed; pip install 'loopmill[cluster]'"
+            ) from None
+        self.resources = dict(resources or {})
+        self._cluster: Any = None
+        try:
+            if scheduler:
+                self._client = Client(scheduler, timeout=timeout)
+            else:
+                self._cluster = LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None,
+                    resources=self.resources or None,
+                )
+                self._client = Client(self._cluster, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise StorageError(
+                f"cannot reach the Dask scheduler at {scheduler}: {exc}; start it with "
+                "`dask scheduler` or fix --scheduler"
+            ) from None
+        self._client.run(worker_setup)
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+
+    def submit(self, job: ItemJob) -> Future[dict[str, Any]]:
+        """Submit one job to the cluster; a plain Future mirrors the Dask one."""
+        out: Future[dict[str, Any]] = Future()
+        out.set_running_or_notify_cancel()
+        task = self._client.submit(run_item, job, pure=False,
+                                   resources=self.resources or None)
+
+        def relay(done: Any) -> None:
+            try:
+                out.set_result(done.result())
+            except BaseException as exc:  # the worker's exception, re-raised here
+                out.set_exception(exc)
+
+        task.add_done_callback(relay)
+        out.dask_future = task  # type: ignore[attr-defined]  # keeps the task alive
+        return out
+
+    def restart(self) -> None:
+        """Dask replaces lost workers itself."""
+
+    def close(self) -> None:
+        """Close the client and the local cluster, if this backend started one."""
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_backend(
+    name: str, *, workers: int, scheduler: str | None = None,
+    resources: dict[str, float] | None = None, timeout: float = 10.0,
+) -> Backend:
+    """The backend called ``name`` (``local`` or ``dask``) with ``workers`` workers.
+
+    Raises
+    ------
+    BadInputError
+        An unknown backend or a worker count under 1.
+    """
+    if workers < 1:
+        raise BadInputError(f"--workers {workers} must be at least 1")
+    if name == "local":
+        if scheduler:
+            raise BadInputError("--scheduler needs --backend dask")
+        return LocalBackend(workers)
+    if name == "dask":
+        return DaskBackend(workers, scheduler=scheduler, resources=resources, timeout=timeout)
+    raise BadInputError(f"unknown --backend {name!r}; use one of {', '.join(BACKENDS)}")
