@@ -120,6 +120,7 @@ def auto(
         TimeRemainingColumn(),
         console=err_console,
         transient=True,
+        refresh_per_second=2,  # the workers need the cores more than the bar does
     )
 
     def show(p: AutoProgress) -> None:
