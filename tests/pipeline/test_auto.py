@@ -169,3 +169,39 @@ def test_unreachable_dask_scheduler(tmp_path: Path) -> None:
         run_auto(_opts(tmp_path, count=1, backend="dask", scheduler="tcp://127.0.0.1:9",
                        connect_timeout=1.0),
                  runs_dir=tmp_path / "runs")
+
+
+def test_llm_prompts_to_s3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.prompts.fake_llm import FakeLLM
+    from tests.storage.s3server import read_object, s3_server
+
+    with FakeLLM() as llm, s3_server(monkeypatch) as (url, _):
+        report = run_auto(
+            _opts(tmp_path, count=3, workers=2, prompt_provider="openai",
+                  llm_base_url=llm.base_url, llm_model="tiny", dest="s3://loops/auto",
+                  s3_endpoint_url=url, keep_metadata=True),
+            runs_dir=tmp_path / "runs",
+        )
+        assert report.ok, (report.failures, report.provider_error)
+        rows = _rows(tmp_path / "cat.sqlite")
+        assert sorted(r["genre"] for r in rows) == ["lofi", "orchestral", "synthwave"]
+        for r in rows:
+            ogg, meta = json.loads(r["uris"])
+            assert ogg.startswith("s3://loops/auto/") and meta.endswith(".json")
+            sidecar = json.loads(read_object(url, "loops", meta.removeprefix("s3://loops/")))
+            assert sidecar["seed"] == r["seed"] and sidecar["spec"]["text"] == r["prompt"]
+            assert read_object(url, "loops", ogg.removeprefix("s3://loops/"))[:4] == b"OggS"
+        assert llm.requests and llm.requests[0]["body"]["model"] == "tiny"
+
+
+def test_an_llm_answering_nonsense_is_reported(tmp_path: Path) -> None:
+    from tests.prompts.fake_llm import FakeLLM
+
+    with FakeLLM() as llm:
+        llm.mode = "malformed"
+        report = run_auto(
+            _opts(tmp_path, count=2, prompt_provider="openai", llm_base_url=llm.base_url),
+            runs_dir=tmp_path / "runs",
+        )
+    assert not report.ok and not report.made
+    assert report.provider_error is not None and "not the expected JSON" in report.provider_error

@@ -8,6 +8,7 @@ import typer
 
 from loopmill import __version__
 from loopmill.cli.auto_cmd import auto
+from loopmill.cli.catalog_cmd import catalog_app
 from loopmill.cli.generate_cmd import generate
 from loopmill.cli.inspect_cmd import inspect
 from loopmill.cli.loop_cmd import loop
@@ -23,6 +24,7 @@ app.command()(generate)
 app.command()(loop)
 app.command()(inspect)
 app.command()(auto)
+app.add_typer(catalog_app, name="catalog")
 
 
 def _version(value: bool) -> None:

@@ -231,7 +231,6 @@ def open_sink(
             options["endpoint_url"] = endpoint
         options["config_kwargs"] = {"connect_timeout": 2, "read_timeout": 5,
                                     "retries": {"max_attempts": 1}}
-        options["retries"] = 1
     elif protocol == "memory":
         options = {}
     fs = fsspec.filesystem(protocol, **options)

@@ -1,0 +1,114 @@
+"""``loopmill catalog list|show|export``: look into the catalog of made loops."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from loopmill.cli._common import fail, guarded, out_console
+
+catalog_app = typer.Typer(help="Look into the catalog of every loop made.", no_args_is_help=True)
+
+CatalogOpt = Annotated[
+    Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
+]
+GenreOpt = Annotated[str | None, typer.Option(help="Only this genre.")]
+BpmMinOpt = Annotated[float | None, typer.Option(help="Tempo at least this.")]
+BpmMaxOpt = Annotated[float | None, typer.Option(help="Tempo at most this.")]
+KeyOpt = Annotated[str | None, typer.Option(help='Only this key, e.g. "D minor".')]
+SinceOpt = Annotated[str | None, typer.Option(help="Made on or after (2026-11-22).")]
+UntilOpt = Annotated[str | None, typer.Option(help="Made on or before (2026-11-22).")]
+RunOpt = Annotated[str | None, typer.Option("--run", help="Only this auto run id.")]
+LimitOpt = Annotated[int | None, typer.Option(help="At most this many rows.")]
+
+
+def _rows(catalog: Path | None, **filters: Any) -> list[dict[str, Any]]:
+    from loopmill.storage.catalog import Catalog
+
+    with Catalog(catalog) as cat:
+        return cat.query(**filters)
+
+
+@catalog_app.command("list")
+def list_(
+    catalog: CatalogOpt = None, genre: GenreOpt = None, bpm_min: BpmMinOpt = None,
+    bpm_max: BpmMaxOpt = None, key: KeyOpt = None, since: SinceOpt = None,
+    until: UntilOpt = None, run: RunOpt = None, limit: LimitOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List loops, filtered. Example: loopmill catalog list --genre synthwave --bpm-min 90"""
+    rows = guarded(lambda: _rows(catalog, genre=genre, bpm_min=bpm_min, bpm_max=bpm_max,
+                                 key=key, since=since, until=until, run_id=run, limit=limit))
+    if as_json:
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table(title=f"{len(rows)} loops", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("file", overflow="fold", min_width=20)
+    for col in ("genre", "bpm", "key", "s", "LUFS", "seam"):
+        table.add_column(col, no_wrap=True)
+    for r in rows:
+        uris = r.get("uris") or [""]
+        table.add_row(str(r["id"]), str(uris[0]).rsplit("/", 1)[-1], str(r.get("genre") or "-"),
+                      f"{r.get('bpm') or 0:g}", str(r.get("key") or "-"),
+                      f"{r.get('duration') or 0:.1f}", f"{r.get('loudness_lufs') or 0:.1f}",
+                      f"{r.get('seam_score') or 0:.2f}")
+    out_console.print(table)
+
+
+@catalog_app.command()
+def show(
+    loop_id: Annotated[int, typer.Argument(help="The loop's id (see catalog list).")],
+    catalog: CatalogOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Everything the catalog knows about one loop."""
+    from loopmill.storage.catalog import Catalog
+
+    def get() -> dict[str, Any] | None:
+        with Catalog(catalog) as cat:
+            return cat.get(loop_id)
+
+    row = guarded(get)
+    if row is None:
+        raise fail(f"no loop with id {loop_id} in the catalog; see `loopmill catalog list`")
+    if as_json:
+        print(json.dumps(row, indent=2, default=str))
+        return
+    for k, v in row.items():
+        text = json.dumps(v, default=str) if isinstance(v, dict | list) else v
+        out_console.print(f"[bold]{k}[/]: {text}")
+
+
+@catalog_app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Write here (default: stdout).")] = None,
+    catalog: CatalogOpt = None, genre: GenreOpt = None, bpm_min: BpmMinOpt = None,
+    bpm_max: BpmMaxOpt = None, key: KeyOpt = None, since: SinceOpt = None,
+    until: UntilOpt = None, run: RunOpt = None, limit: LimitOpt = None,
+) -> None:
+    """Export loops as CSV or JSON. Example: loopmill catalog export --format csv --out loops.csv"""
+    from loopmill.storage.catalog import export as write
+
+    rows = guarded(lambda: _rows(catalog, genre=genre, bpm_min=bpm_min, bpm_max=bpm_max,
+                                 key=key, since=since, until=until, run_id=run, limit=limit))
+    buf = io.StringIO()
+    guarded(lambda: write(rows, fmt=fmt, out=buf))
+    if out is None:
+        sys.stdout.write(buf.getvalue())
+        return
+    from loopmill.storage.sidecar import publish
+
+    def save() -> None:
+        with publish(out, stage="export") as hidden:
+            hidden.write_text(buf.getvalue(), encoding="utf-8")
+
+    guarded(save)
+    out_console.print(f"{len(rows)} loops -> {out}")

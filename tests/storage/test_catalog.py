@@ -1,0 +1,134 @@
+"""The SQLite catalog and `loopmill catalog`: filters, exports, WAL, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from loopmill.cli.catalog_cmd import catalog_app
+from loopmill.errors import BadInputError, StorageError
+from loopmill.storage.catalog import Catalog, default_catalog_path, export
+
+RECORDS = [
+    {"prompt": "calm lofi", "genre": "lofi", "bpm": 80.0, "key": "F major", "seed": 1,
+     "duration": 12.0, "uris": ["/x/a.ogg"], "created": "2026-11-20T10:00:00+00:00"},
+    {"prompt": "dark synthwave", "genre": "synthwave", "bpm": 100.0, "key": "D minor",
+     "seed": 2, "duration": 9.6, "uris": ["/x/b.ogg"], "created": "2026-11-21T10:00:00+00:00"},
+    {"prompt": "fast synthwave", "genre": "synthwave", "bpm": 128.0, "key": "D minor",
+     "seed": 3, "duration": 15.0, "uris": ["/x/c.ogg"], "created": "2026-11-22T10:00:00+00:00",
+     "spec": {"text": "fast synthwave"}, "custom": "kept"},
+]
+
+
+@pytest.fixture
+def cat(tmp_path: Path) -> Catalog:
+    c = Catalog(tmp_path / "c.sqlite")
+    for r in RECORDS:
+        c.add(r)
+    return c
+
+
+def test_wal_and_round_trip(cat: Catalog) -> None:
+    mode = sqlite3.connect(cat.path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    row = cat.get(3)
+    assert row is not None
+    assert row["spec"] == {"text": "fast synthwave"} and row["uris"] == ["/x/c.ogg"]
+    assert row["extra"] == {"custom": "kept"}
+    assert cat.get(99) is None and cat.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("filters", "seeds"),
+    [
+        ({"genre": "SynthWave"}, [2, 3]),
+        ({"bpm_min": 90, "bpm_max": 110}, [2]),
+        ({"key": "d minor"}, [2, 3]),
+        ({"since": "2026-11-21"}, [2, 3]),
+        ({"until": "2026-11-21"}, [1, 2]),
+        ({"since": "2026-11-21", "until": "2026-11-21", "genre": "synthwave"}, [2]),
+        ({"limit": 1}, [1]),
+    ],
+)
+def test_filters(cat: Catalog, filters: dict[str, object], seeds: list[int]) -> None:
+    assert [r["seed"] for r in cat.query(**filters)] == seeds  # type: ignore[arg-type]
+
+
+def test_bad_date_and_rating(cat: Catalog) -> None:
+    with pytest.raises(BadInputError, match="--since 'yesterday' is not a date"):
+        cat.query(since="yesterday")
+    cat.rate(1, 4.5)
+    assert cat.get(1)["rating"] == 4.5  # type: ignore[index]
+    with pytest.raises(BadInputError, match="no loop with id 42"):
+        cat.rate(42, 1.0)
+
+
+def test_exports_round_trip(cat: Catalog) -> None:
+    rows = cat.query()
+    buf = io.StringIO()
+    assert export(rows, fmt="json", out=buf) == 3
+    assert json.loads(buf.getvalue()) == json.loads(json.dumps(rows, default=str))
+    buf = io.StringIO()
+    export(rows, fmt="csv", out=buf)
+    back = list(csv.DictReader(io.StringIO(buf.getvalue())))
+    assert [float(r["bpm"]) for r in back] == [80.0, 100.0, 128.0]
+    assert json.loads(back[2]["uris"]) == ["/x/c.ogg"]
+    with pytest.raises(BadInputError, match="unknown export format 'xml'"):
+        export(rows, fmt="xml", out=buf)
+
+
+def test_concurrent_adds_all_land(tmp_path: Path) -> None:
+    c = Catalog(tmp_path / "c.sqlite")
+
+    def add(k: int) -> None:
+        for i in range(25):
+            c.add({"prompt": f"{k}-{i}", "bpm": 100.0})
+
+    threads = [threading.Thread(target=add, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert c.count() == 100
+
+
+def test_env_override_and_corrupt_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOOPMILL_CATALOG", str(tmp_path / "env.sqlite"))
+    assert default_catalog_path() == tmp_path / "env.sqlite"
+    with Catalog() as c:
+        assert c.path == tmp_path / "env.sqlite"
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StorageError, match=r"junk\.sqlite is not a loopmill catalog.*--catalog"):
+        Catalog(junk)
+
+
+def test_cli_list_show_export(cat: Catalog, tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.add_typer(catalog_app, name="catalog")
+    run = CliRunner().invoke
+    db = str(cat.path)
+    res = run(app, ["catalog", "list", "--catalog", db, "--genre", "synthwave", "--json"])
+    assert res.exit_code == 0
+    assert [r["seed"] for r in json.loads(res.stdout)] == [2, 3]
+    res = run(app, ["catalog", "list", "--catalog", db, "--bpm-min", "120"])
+    assert res.exit_code == 0 and "c.ogg" in res.stdout and "a.ogg" not in res.stdout
+    res = run(app, ["catalog", "show", "2", "--catalog", db, "--json"])
+    assert json.loads(res.stdout)["prompt"] == "dark synthwave"
+    res = run(app, ["catalog", "show", "77", "--catalog", db])
+    assert res.exit_code == 2 and "no loop with id 77" in res.output
+    out = tmp_path / "all.csv"
+    res = run(app, ["catalog", "export", "--catalog", db, "--out", str(out), "--key", "D minor"])
+    assert res.exit_code == 0
+    assert len(list(csv.DictReader(out.open()))) == 2
+    assert not list(tmp_path.glob(".*"))
+    res = run(app, ["catalog", "list", "--catalog", db, "--since", "nope"])
+    assert res.exit_code == 2 and "not a date" in res.output
