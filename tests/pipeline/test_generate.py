@@ -118,3 +118,11 @@ def test_all_eight_genres_differ_measurably() -> None:
 def test_bad_options(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(BadInputError, match=message):
         generate("synthwave", seed=1, **kwargs)  # type: ignore[arg-type]
+
+
+def test_odd_bar_count_keeps_a_chord_in_every_bar() -> None:
+    # ambient changes chords every 2 bars; a 3-bar loop used to leave bar 3 without
+    # its chord, and the wrap scored 0.6 (a jump more abrupt than anything inside)
+    loop = generate("ambient", bpm=69, key="G minor", seed=2, min_duration=8, max_duration=12)
+    assert loop.bars == 3
+    assert loop.seam_score < 0.05

@@ -9,6 +9,7 @@ every bar.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -256,6 +257,10 @@ def arrange(
     Arrangement
     """
     style = STYLES.get(genre, STYLES["synthwave"])
+    if bars % style.bars_per_chord:
+        # An odd bar count would leave the last bar without its chord (a hole, then
+        # a jump at the wrap): change chords every bar in such a loop instead.
+        style = dataclasses.replace(style, bars_per_chord=1)
     key_pc = theory.parse_tonic(tonic)
     bpb = 4
     chords_in_loop = max(1, bars // style.bars_per_chord)
