@@ -12,6 +12,7 @@ from loopmill.cli.catalog_cmd import catalog_app
 from loopmill.cli.generate_cmd import generate
 from loopmill.cli.inspect_cmd import inspect
 from loopmill.cli.loop_cmd import loop
+from loopmill.cli.suite_cmd import suite
 
 app = typer.Typer(
     name="loopmill",
@@ -24,6 +25,7 @@ app.command()(generate)
 app.command()(loop)
 app.command()(inspect)
 app.command()(auto)
+app.command()(suite)
 app.add_typer(catalog_app, name="catalog")
 
 

@@ -1,0 +1,70 @@
+"""``loopmill suite``: game-music phases that share key, tempo and bar count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from loopmill.cli._common import err_console, guarded, out_console, progress_bar
+from loopmill.pipeline.suite import make_suite
+
+
+def suite(
+    use_case: Annotated[
+        str, typer.Option(help='What the music is for, e.g. "space shooter".')
+    ] = "game",
+    phases: Annotated[
+        str, typer.Option(help="Comma-separated phases (calm, explore, tension, combat, boss, "
+                          "menu, stealth, victory, defeat, or your own words).")
+    ] = "calm,explore,tension,combat,boss",
+    phases_file: Annotated[
+        Path | None, typer.Option(help="YAML with phases: [{name, prompt, energy}] and more.")
+    ] = None,
+    bpm: Annotated[float | None, typer.Option(help="Shared tempo (default: chosen).")] = None,
+    key: Annotated[str | None, typer.Option(help='Shared key, e.g. "D minor".')] = None,
+    genre: Annotated[str | None, typer.Option(help="Shared genre (default: from the use case).")
+                     ] = None,
+    min_duration: Annotated[float | None, typer.Option(help="Shortest loop, s.")] = None,
+    max_duration: Annotated[float | None, typer.Option(help="Longest loop, s.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Phase i uses seed + i (recorded).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Formats, e.g. ogg,mp3 or ogg,mp3,wav.")
+                   ] = "ogg,mp3",
+    dest: Annotated[Path, typer.Option(help="Parent folder of the suite's folder.")] = Path(
+        "suites"),
+    sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
+) -> None:
+    """Make one loop per game phase, all in one key, tempo and length, with a manifest and a
+    verification report; exits 1 if any check fails.
+
+    Example: loopmill suite --use-case "space shooter" --phases calm,explore,combat,boss
+    """
+    names = [p.strip() for p in phases.split(",") if p.strip()]
+    with progress_bar() as progress:
+        task = progress.add_task("suite", total=len(names))
+        result = guarded(lambda: make_suite(
+            use_case=use_case, phases=names, phases_file=phases_file, bpm=bpm, key=key,
+            genre=genre, min_duration=min_duration, max_duration=max_duration, seed=seed,
+            formats=tuple(f.strip().lower() for f in fmt.split(",") if f.strip()), dest=dest,
+            sample_rate=sample_rate, on_phase=lambda _: progress.advance(task),
+        ))
+    s = result.manifest["suite"]
+    table = Table(title=f"{result.directory}: {s['genre']}, {s['bpm']:g} BPM, {s['key']}, "
+                        f"{s['bars']} bars", title_justify="left")
+    for col in ("phase", "files", "LUFS", "seam", "checks"):
+        table.add_column(col, overflow="fold")
+    by_phase: dict[str, list[bool]] = {}
+    for f in result.report["files"]:
+        by_phase.setdefault(f["phase"], []).append(f["ok"])
+    for p in result.manifest["phases"]:
+        ok = all(by_phase.get(p["phase"], [False]))
+        table.add_row(p["phase"], ", ".join(p["files"].values()), f"{p['loudness_lufs']:.1f}",
+                      f"{p['seam_score']:.2f}", "PASS" if ok else "[bold red]FAIL[/]")
+    out_console.print(table)
+    out_console.print(f"manifest: {result.directory / 'manifest.json'}; report: "
+                      f"{result.directory / 'report.md'}")
+    if not result.ok:
+        err_console.print("[bold red]error:[/] some checks failed; see report.md")
+        raise typer.Exit(1)

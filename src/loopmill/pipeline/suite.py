@@ -1,0 +1,253 @@
+"""Game-music suites: one loop per phase (calm, explore, tension, combat, boss…), all in
+the same key, at the same tempo and with the same number of bars, so that a game can
+cross-fade between phases on a bar line.
+
+Each phase's prompt is the use case plus the phase's moods; its energy sets how busy
+the arrangement is. The files, a ``manifest.json`` and a verification report (the
+Tydust checklist, :mod:`loopmill.pipeline.suite_report`) go in one folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from loopmill.errors import BadInputError
+
+__all__ = ["PHASES", "SuiteResult", "make_suite", "verify_suite"]
+
+#: phase -> (mood words for the prompt, energy 0..1)
+PHASES: dict[str, tuple[str, float]] = {
+    "menu": ("calm inviting", 0.3),
+    "calm": ("calm peaceful", 0.25),
+    "explore": ("mysterious curious", 0.45),
+    "stealth": ("tense mysterious", 0.4),
+    "tension": ("tense dark", 0.6),
+    "combat": ("energetic intense", 0.85),
+    "boss": ("epic intense", 1.0),
+    "victory": ("happy epic", 0.7),
+    "defeat": ("sad melancholic", 0.3),
+}
+_DEFAULT_ENERGY = 0.55
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
+
+
+class _Phase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    prompt: str | None = None
+    energy: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class _SuiteFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phases: list[_Phase] = Field(min_length=1)
+    use_case: str | None = None
+    bpm: float | None = None
+    key: str | None = None
+    genre: str | None = None
+
+
+@dataclass
+class SuiteResult:
+    """What ``make_suite`` wrote: the folder, its manifest and the verification report."""
+
+    directory: Path
+    manifest: dict[str, Any]
+    report: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        """True when every check of every file passed."""
+        return bool(self.report["ok"])
+
+
+def _read_phases_file(path: Path) -> _SuiteFile:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return _SuiteFile.model_validate(data)
+    except OSError as exc:
+        raise BadInputError(f"cannot read --phases-file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise BadInputError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise BadInputError(f"{path}: {where}: {err['msg']}") from None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "suite"
+
+
+def _shared_genre(use_case: str, genre: str | None) -> str:
+    """The use case's most likely genre (see the template provider's table)."""
+    if genre:
+        return genre
+    from loopmill.prompts.parse import parse_prompt
+    from loopmill.prompts.template import USE_CASES
+
+    named = parse_prompt(use_case).genre
+    if named:
+        return named
+    score: dict[str, float] = {}
+    for word, (genres, _, _) in USE_CASES.items():
+        if word in use_case.lower():
+            for g, w in genres.items():
+                score[g] = score.get(g, 0.0) + w
+    return max(sorted(score), key=lambda g: score[g]) if score else "synthwave"
+
+
+def make_suite(
+    *,
+    use_case: str,
+    phases: Sequence[str] | None = None,
+    phases_file: str | Path | None = None,
+    bpm: float | None = None,
+    key: str | None = None,
+    genre: str | None = None,
+    min_duration: float | None = None,
+    max_duration: float | None = None,
+    seed: int | None = None,
+    formats: Sequence[str] = ("ogg", "mp3"),
+    dest: str | Path = "suites",
+    sample_rate: int = 44100,
+    on_phase: Callable[[str], None] | None = None,
+) -> SuiteResult:
+    """Make one seamless loop per phase, all sharing key, tempo and bar count.
+
+    Parameters
+    ----------
+    use_case : str
+        What the music is for, e.g. ``"space shooter"``; steers genre and prompts.
+    phases : sequence of str, optional
+        Phase names; known ones (:data:`PHASES`) bring moods and an energy, others
+        are used as prompt words. Default: calm, explore, tension, combat, boss.
+    phases_file : path, optional
+        YAML ``{phases: [{name, prompt, energy}], use_case, bpm, key, genre}``;
+        its values win over the arguments.
+    bpm, key, genre : optional
+        Shared by all phases; chosen once (seeded) when left out.
+    min_duration, max_duration : float, optional
+        The loop length range (default 8–30 s); every phase gets the same bars.
+    seed : int, optional
+        Phase ``i`` uses ``seed + i``; None draws one (recorded in the manifest).
+    formats : sequence of str
+        ``ogg``, ``mp3``, ``flac``, ``wav``.
+
+    Returns
+    -------
+    SuiteResult
+
+    Raises
+    ------
+    BadInputError
+        No phases, a bad phase name, a bad YAML file, or any bad generate option.
+    """
+    from loopmill.audio import WRITE_FORMATS
+    from loopmill.pipeline.generate import _encode_all, _prepare, finish
+    from loopmill.pipeline.loop_files import loop_tags
+    from loopmill.pipeline.suite_report import render_markdown
+    from loopmill.pipeline.suite_report import verify_suite as verify
+    from loopmill.storage.sidecar import ensure_writable_dir, write_json_atomic
+
+    items: list[_Phase]
+    if phases_file is not None:
+        spec_file = _read_phases_file(Path(phases_file))
+        items = spec_file.phases
+        use_case = spec_file.use_case or use_case
+        bpm, key, genre = spec_file.bpm or bpm, spec_file.key or key, spec_file.genre or genre
+    else:
+        names = list(phases) if phases is not None else ["calm", "explore", "tension",
+                                                          "combat", "boss"]
+        items = [_Phase(name=n.strip()) for n in names if n.strip()]
+    if not items:
+        raise BadInputError("--phases is empty; name at least one, e.g. calm,combat")
+    seen: set[str] = set()
+    for p in items:
+        if not _NAME.match(p.name) or p.name.lower() in seen:
+            raise BadInputError(f"phase name {p.name!r} must be unique letters, digits, - or _")
+        seen.add(p.name.lower())
+    for fmt in formats:
+        if fmt not in WRITE_FORMATS:
+            raise BadInputError(f"unknown --format {fmt!r}; choose from {', '.join(WRITE_FORMATS)}")
+    if not use_case.strip():
+        raise BadInputError('--use-case is empty; describe the game, e.g. "space shooter"')
+    seed = int(np.random.default_rng().integers(2**31 - 1000)) if seed is None or seed < 0 else seed
+    rng = np.random.default_rng(seed)
+    genre = _shared_genre(use_case, genre)
+    _, first_spec, _ = _prepare(use_case, genre=genre, bpm=bpm, key=key,
+                                  min_duration=min_duration, max_duration=max_duration,
+                                  seed=seed, sample_rate=sample_rate)
+    if first_spec.bpm is None:  # one tempo for every phase, from the genre's range
+        from loopmill.engines.composer.arrange import STYLES
+
+        lo, hi = STYLES[genre].bpm_range if genre in STYLES else (80, 130)
+        bpm = float(rng.integers(lo, hi + 1))
+    else:
+        bpm = first_spec.bpm
+    if first_spec.key is None:
+        tonic = str(rng.choice(["C", "D", "E", "F", "G", "A", "Bb", "Eb"]))
+        key = f"{tonic} {first_spec.mode or 'minor'}"
+    else:
+        key = first_spec.key_name
+    folder = ensure_writable_dir(Path(dest) / _slug(use_case))
+    loops = []
+    for i, p in enumerate(items):
+        moods, energy = PHASES.get(p.name.lower(), (p.name.replace("_", " "), _DEFAULT_ENERGY))
+        prompt = p.prompt or f"{moods} {genre} for a {use_case}, {p.name} phase"
+        eng, spec, params = _prepare(prompt, genre=genre, bpm=bpm, key=key, seed=seed + i,
+                                     min_duration=min_duration, max_duration=max_duration,
+                                     sample_rate=sample_rate)
+        spec = spec.with_overrides(energy=p.energy if p.energy is not None else energy)
+        loop = finish(eng.generate(spec, params, sr=sample_rate), spec=spec, params=params,
+                      engine="composer")
+        loops.append((p, prompt, loop))
+        if on_phase:
+            on_phase(p.name)
+    lengths = {lp.length for _, _, lp in loops}
+    if len(lengths) != 1:
+        raise BadInputError(f"phases came out with different lengths {sorted(lengths)}; "
+                            "pass --bpm and a duration range that fits whole bars")
+    phase_rows = []
+    for p, prompt, loop in loops:
+        paths = [folder / f"{p.name}.{fmt}" for fmt in formats]
+        _encode_all(paths, loop, tags=loop_tags(loop))
+        phase_rows.append({
+            "phase": p.name, "prompt": prompt, "files": {f: f"{p.name}.{f}" for f in formats},
+            "loop_start": 0, "loop_length": loop.length, "tempo": loop.bpm, "key": loop.key,
+            "bars": loop.bars, "energy": loop.extra["spec"].get("energy"),
+            "loudness_lufs": round(loop.loudness_lufs, 2),
+            "true_peak_db": round(loop.true_peak_db, 2), "seam_score": round(loop.seam_score, 4),
+            "seed": loop.extra["seed"],
+        })
+    first = loops[0][2]
+    manifest = {
+        "suite": {"use_case": use_case, "genre": genre, "bpm": first.bpm, "key": first.key,
+                  "bars": first.bars, "beats_per_bar": first.beats_per_bar,
+                  "loop_length": first.length, "sample_rate": sample_rate, "seed": seed,
+                  "engine": "composer"},
+        "phases": phase_rows,
+    }
+    write_json_atomic(folder / "manifest.json", manifest)
+    report = verify(folder)
+    write_json_atomic(folder / "report.json", report)
+    tmp = folder / ".report.md.part"
+    tmp.write_text(render_markdown(manifest, report), encoding="utf-8")
+    tmp.replace(folder / "report.md")
+    return SuiteResult(directory=folder, manifest=manifest, report=report)
+
+
+def verify_suite(directory: str | Path) -> dict[str, Any]:
+    """Re-check a suite folder's files against its manifest (see ``suite_report``)."""
+    from loopmill.pipeline.suite_report import verify_suite as verify
+
+    return verify(directory)
