@@ -40,6 +40,8 @@ def test_readme_top_shows_install_loop_and_tests() -> None:
 def test_readme_shell_examples_run(workdir: Path) -> None:
     bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    # auto's catalog, run folders and spool stay in the work dir
+    env["XDG_DATA_HOME"], env["XDG_CACHE_HOME"] = str(workdir / "data"), str(workdir / "cache")
     commands = [
         line.strip()
         for block in _blocks("bash")
@@ -55,6 +57,10 @@ def test_readme_shell_examples_run(workdir: Path) -> None:
     assert (workdir / "loops" / "demo_loop.wav").is_file()
     assert len(list((workdir / "loops").glob("loop_*_42.ogg"))) == 1  # --seed 42, first
     assert (workdir / "loops" / "demo_loop.json").is_file()
+    assert len(list((workdir / "bulk").glob("*.ogg"))) == 4
+    assert len(list((workdir / "bulk").glob("*.json"))) == 4
+    assert (workdir / "catalog.csv").read_text().count("\n") >= 5  # header + 4 loops
+    assert (workdir / "suites" / "space-shooter" / "manifest.json").is_file()
 
 
 def test_readme_python_examples_run(workdir: Path) -> None:

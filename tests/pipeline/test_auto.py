@@ -154,7 +154,9 @@ def test_ctrl_c_finishes_the_item_in_hand_and_exits_cleanly(tmp_path: Path) -> N
 
 def test_dask_backend_on_a_local_cluster(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    report = run_auto(_opts(tmp_path, count=4, workers=2, backend="dask"),
+    # workers that declare a GPU each, and items that each hold one
+    report = run_auto(_opts(tmp_path, count=4, workers=2, backend="dask",
+                            resources={"GPU": 1.0}),
                       runs_dir=tmp_path / "runs")
     assert report.ok, report.failures
     assert len(list((tmp_path / "out").glob("*.ogg"))) == 4
