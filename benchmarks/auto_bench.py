@@ -4,7 +4,9 @@ Issue 4's target on this 2-core machine: 2 workers make >= 1.8x the loops per mi
 of 1 worker. Each case is the real command in a fresh process (the worker start-up
 included), the template prompt provider, OGG output to a temporary folder and a
 temporary catalog. Rows: workers, loops, wall seconds, loops/min, audio x real time,
-and the speed-up over 1 worker.
+and the speed-up over 1 worker. The last row is the baseline for scaling: two
+independent 1-worker runs started together, i.e. what two loopmill processes get
+from this machine with no coordination at all.
 
 Usage: ``.venv/bin/python benchmarks/auto_bench.py [--count 24] [--workers 1,2]``
 """
@@ -20,23 +22,40 @@ import time
 from pathlib import Path
 
 
-def run(workers: int, count: int, tmp: Path) -> tuple[float, float]:
-    """Wall seconds and seconds of audio made by one ``auto`` run."""
-    import sqlite3
-
-    dest, cat = tmp / f"w{workers}", tmp / f"w{workers}.sqlite"
-    cmd = [
+def _cmd(workers: int, count: int, tmp: Path, tag: str) -> tuple[list[str], Path]:
+    dest, cat = tmp / f"w{workers}{tag}", tmp / f"w{workers}{tag}.sqlite"
+    return [
         str(Path(sys.executable).with_name("loopmill")), "auto", "--count", str(count),
         "--workers", str(workers), "--dest", str(dest), "--catalog", str(cat),
         "--runs-dir", str(tmp / "runs"), "--seed", "7", "--min-duration", "16",
         "--max-duration", "24",
-    ]
+    ], cat
+
+
+def _audio(cat: Path) -> float:
+    import sqlite3
+
+    with sqlite3.connect(cat) as db:
+        return float(db.execute("select sum(duration) from loops").fetchone()[0] or 0.0)
+
+
+def run(workers: int, count: int, tmp: Path) -> tuple[float, float]:
+    """Wall seconds and seconds of audio made by one ``auto`` run."""
+    cmd, cat = _cmd(workers, count, tmp, "")
     t = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    with sqlite3.connect(cat) as db:
-        audio = db.execute("select sum(duration) from loops").fetchone()[0] or 0.0
-    return wall, float(audio)
+    return time.perf_counter() - t, _audio(cat)
+
+
+def run_two_independent(count: int, tmp: Path) -> tuple[float, float]:
+    """Two separate 1-worker runs at once: what this machine's two cores give at best."""
+    cmds = [_cmd(1, count // 2, tmp, tag) for tag in ("a", "b")]
+    t = time.perf_counter()
+    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for c, _ in cmds]
+    if any(p.wait() for p in procs):
+        raise SystemExit("an auto run failed")
+    return time.perf_counter() - t, sum(_audio(cat) for _, cat in cmds)
 
 
 def main() -> None:
@@ -58,6 +77,10 @@ def main() -> None:
             base = base or rate
             print(f"| {w} | {args.count} | {wall:.1f} | {rate:.1f} | {audio / wall:.1f} | "
                   f"{rate / base:.2f}x |")
+        wall, audio = run_two_independent(args.count, Path(d))
+        rate = args.count // 2 * 2 / wall * 60
+        print(f"| 2 separate 1-worker runs at once (machine ceiling) | {args.count // 2 * 2} | "
+              f"{wall:.1f} | {rate:.1f} | {audio / wall:.1f} | {rate / (base or rate):.2f}x |")
     print("\ntarget: 2 workers >= 1.8x the loops/min of 1 worker")
 
 
