@@ -10,6 +10,7 @@ intact, and corrects the gain for the loudness the limiter took away.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pedalboard
@@ -31,7 +32,8 @@ _FIRST_MARGIN = 0.3  # dB: the limiter's first threshold under the ceiling (inte
 
 
 def process_wrapped(
-    x: np.ndarray, sr: int, plugin: pedalboard.Plugin, warm_s: float
+    x: np.ndarray, sr: int, plugin: pedalboard.Plugin, warm_s: float, *,
+    make: Callable[[], pedalboard.Plugin] | None = None,
 ) -> np.ndarray:
     """Run ``plugin`` over the loop ``x`` as if it had already played: a seamless result.
 
@@ -49,6 +51,13 @@ def process_wrapped(
         Any plugin or Pedalboard; it is reset first.
     warm_s : float
         Pre-roll in seconds: at least the plugin's tail.
+    make : callable, optional
+        Builds a fresh plugin like ``plugin``. Given one, the loop is processed as two
+        halves on two threads (each half with its own pre-roll from the audio before
+        it, so each starts in the state the whole run would have reached, to the
+        same tail cut-off as the wrap itself). Only for plugins without an LFO whose
+        phase would differ between halves. Always two halves, whatever the thread
+        count, so the result does not depend on the machine.
 
     Returns
     -------
@@ -56,6 +65,8 @@ def process_wrapped(
     """
     t = x.shape[1]
     warm = math.ceil(warm_s * sr)
+    if make is not None and t >= 4 * max(warm, sr):
+        return _process_halves(x, sr, plugin, make, warm)
     passes = 1 + -(-warm // t)
     head = warm % t
     parts = [x[:, t - head:]] if head else []
@@ -64,11 +75,37 @@ def process_wrapped(
     return np.ascontiguousarray(out[:, -t:], dtype=np.float32)
 
 
+def _process_halves(
+    x: np.ndarray, sr: int, plugin: pedalboard.Plugin,
+    make: Callable[[], pedalboard.Plugin], warm: int,
+) -> np.ndarray:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from loopmill._threads import max_threads
+
+    t = x.shape[1]
+    mid = t // 2
+
+    def half(i: int) -> np.ndarray:
+        a, b = (0, mid) if i == 0 else (mid, t)
+        pre = x[:, t - warm:] if a == 0 else x[:, a - warm:a]  # the audio before it
+        ext = np.concatenate([pre, x[:, a:b]], axis=1)
+        out = (plugin if i == 0 else make())(ext, sr, reset=True)
+        return np.asarray(out[:, -(b - a):], dtype=np.float32)
+
+    with ThreadPoolExecutor(max_workers=max_threads()) as pool:
+        first, second = pool.map(half, (0, 1))
+    return np.ascontiguousarray(np.concatenate([first, second], axis=1))
+
+
 def _limit(x: np.ndarray, sr: int, threshold_db: float) -> np.ndarray:
-    lim = pedalboard.BrickwallLimiter(
-        ceiling_db=threshold_db, release_ms=_RELEASE_MS, lookahead_ms=_LOOKAHEAD_MS
-    )
-    return process_wrapped(x, sr, lim, 5 * _RELEASE_MS / 1000 + _LOOKAHEAD_MS / 1000 + 0.1)
+    def make() -> pedalboard.Plugin:
+        return pedalboard.BrickwallLimiter(
+            ceiling_db=threshold_db, release_ms=_RELEASE_MS, lookahead_ms=_LOOKAHEAD_MS
+        )
+
+    warm_s = 5 * _RELEASE_MS / 1000 + _LOOKAHEAD_MS / 1000 + 0.1
+    return process_wrapped(x, sr, make(), warm_s, make=make)
 
 
 def _scale(y: np.ndarray, gain_db: float) -> np.ndarray:

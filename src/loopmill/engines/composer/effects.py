@@ -101,6 +101,7 @@ def process_loop(
     sr: int,
     board: pedalboard.Pedalboard | pedalboard.Plugin,
     channels: int | None = None,
+    make: Callable[[], pedalboard.Pedalboard | pedalboard.Plugin] | None = None,
 ) -> np.ndarray:
     """Run ``board`` over one loop period so that effect tails wrap around the seam.
 
@@ -122,6 +123,10 @@ def process_loop(
     channels : int, optional
         Output channel count. A mono input is duplicated to this many channels before
         processing (a stereo reverb then returns a stereo image).
+    make : callable, optional
+        Builds a fresh board like ``board``: the loop is then processed as two halves
+        on two threads (see :func:`loopmill.loops.post.process_wrapped`); ignored for
+        boards with an LFO (chorus, phaser), whose phase would differ per half.
 
     Returns
     -------
@@ -150,8 +155,18 @@ def process_loop(
         [board] if not isinstance(board, pedalboard.PluginContainer) else list(_plugins(board))
     )
     saved = _fit_to_loop(plugins, t / sr, sr)
+    factory = None
+    if make is not None and not any(isinstance(p, _MODULATED) for p in plugins):
+
+        def factory() -> pedalboard.Plugin:
+            fresh = make()
+            _fit_to_loop(list(_plugins(fresh)) if isinstance(fresh, pedalboard.PluginContainer)
+                         else [fresh], t / sr, sr)
+            return fresh
+
     try:
-        return process_wrapped(x, sr, board, max(tail_seconds(plugins), _MIN_WARM_S))
+        return process_wrapped(x, sr, board, max(tail_seconds(plugins), _MIN_WARM_S),
+                               make=factory)
     finally:
         for p, attr, value in saved:
             setattr(p, attr, value)

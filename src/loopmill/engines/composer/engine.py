@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pedalboard import Pedalboard
 
 from loopmill._threads import max_threads
 from loopmill.engines.base import EngineOutput
@@ -243,16 +244,20 @@ class ComposerEngine:
                     bus += wet
         used = [send for _, send in boards.values() if send is not None and send.wet > 0]
         if used:
-            mix += process_loop(bus, sr=sr, board=bus_reverb(used), channels=2)
+            mix += process_loop(bus, sr=sr, board=bus_reverb(used), channels=2,
+                                make=lambda: bus_reverb(used))
         return self._effects(mix, arr, role="master", sr=sr)
 
     @staticmethod
     def _effects(y: np.ndarray, arr: Arrangement, *, role: str, sr: int) -> np.ndarray:
         """The genre's effect chain for ``role``, with tails wrapped around the loop."""
-        board = chain_for(arr.genre, moods=arr.moods, role=_EFFECT_ROLE.get(role, role))
+        def make() -> Pedalboard:
+            return chain_for(arr.genre, moods=arr.moods, role=_EFFECT_ROLE.get(role, role))
+
+        board = make()
         if len(board) == 0:
             return y
-        return process_loop(y, sr=sr, board=board, channels=2)
+        return process_loop(y, sr=sr, board=board, channels=2, make=make)
 
     def generate(self, spec: MusicSpec, params: GenerationParams, *, sr: int) -> EngineOutput:
         """Compose and render a seamless loop for ``spec`` (``params`` are not used)."""
