@@ -17,7 +17,6 @@ from rich.progress import (
 )
 
 from loopmill.cli._common import err_console, fail, guarded, out_console
-from loopmill.pipeline.auto import AutoOptions, AutoProgress, run_auto
 
 
 def _resources(text: str | None) -> dict[str, float]:
@@ -100,6 +99,8 @@ def auto(
 
     Example: loopmill auto --count 20 --use-case "space shooter" --format ogg,mp3
     """
+    from loopmill.pipeline.auto import AutoOptions, AutoProgress, run_auto  # lazy: fast start
+
     opts = AutoOptions(
         count=count, prompt_provider=prompt_provider, use_case=use_case, engine=engine,
         workers=workers or os.cpu_count() or 1, backend=backend, scheduler=scheduler,

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from loopmill.cli._common import err_console, guarded, out_console, progress_bar
-from loopmill.pipeline.suite import make_suite
 
 
 def suite(
@@ -41,6 +40,8 @@ def suite(
 
     Example: loopmill suite --use-case "space shooter" --phases calm,explore,combat,boss
     """
+    from loopmill.pipeline.suite import make_suite  # lazy: keeps every command's start fast
+
     names = [p.strip() for p in phases.split(",") if p.strip()]
     with progress_bar() as progress:
         task = progress.add_task("suite", total=len(names))
