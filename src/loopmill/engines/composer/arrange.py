@@ -379,7 +379,9 @@ def _lead(
     shape = rng.integers(-2, 3, size=len(motif))
     notes: Notes = []
     span = arr.style.bars_per_chord * arr.beats_per_bar
-    for phrase in range(max(1, arr.beats // 8)):
+    # Every bar gets melody, also the odd one of a 3- or 6-bar loop: a silent last bar
+    # made the wrap the biggest change in the loop.
+    for phrase in range(-(-arr.beats // 8)):
         for i, (start, length) in enumerate(motif):
             pos = phrase * 8 + start
             if pos >= arr.beats:
@@ -389,14 +391,12 @@ def _lead(
             anchor = pool[len(pool) // 2] + int(shape[: i + 1].sum()) if pool else 72
             cands = [n for n in pool if (n % 12) in {c % 12 for c in chord}] if strong else pool
             note = min(cands or pool or [72], key=lambda n: abs(n - anchor))
-            last = phrase == arr.beats // 8 - 1 and i == len(motif) - 1
-            if last:  # end the loop's melody on a chord tone that leads home
-                note = min(
-                    (n for n in pool if n % 12 == arr.key_pc),
-                    default=note,
-                    key=lambda n: abs(n - note),
-                )
             notes.append((note, pos, min(length, arr.beats - pos), 0.75))
+    if notes:  # end the loop's melody on the tonic: it leads home to the top
+        last, pos, length, vel = notes[-1]
+        home = min((n for n in pool if n % 12 == arr.key_pc), default=last,
+                   key=lambda n: abs(n - last))
+        notes[-1] = (home, pos, length, vel)
     return notes
 
 
