@@ -132,3 +132,25 @@ def test_cli_list_show_export(cat: Catalog, tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*"))
     res = run(app, ["catalog", "list", "--catalog", db, "--since", "nope"])
     assert res.exit_code == 2 and "not a date" in res.output
+
+
+def test_generate_and_suite_record_every_loop(tmp_path: Path) -> None:
+    from loopmill.pipeline.generate import generate_files
+    from loopmill.pipeline.suite import make_suite
+
+    db = tmp_path / "made.sqlite"
+    report = generate_files("calm lofi", count=2, seed=5, dest=tmp_path / "out", catalog=db,
+                            min_duration=8, max_duration=12)
+    make_suite(use_case="puzzle", phases=["calm", "combat"], seed=1, dest=tmp_path,
+               formats=("ogg",), catalog=db, min_duration=8, max_duration=12)
+    with Catalog(db) as cat:
+        rows = cat.query()
+    assert [r["seed"] for r in rows[:2]] == [5, 6]
+    assert [Path(r["uris"][0]).name for r in rows[:2]] == [p.name for p, _ in report.written]
+    assert all(Path(r["uris"][0]).is_file() for r in rows)
+    assert [r["name"] for r in rows[2:]] == ["puzzle/calm", "puzzle/combat"]
+    assert rows[2]["extra"]["suite"] == "puzzle" and rows[2]["engine"] == "composer"
+    generate_files("calm lofi", count=1, seed=9, dest=tmp_path / "out", catalog=False,
+                   min_duration=8, max_duration=12)
+    with Catalog(db) as cat:
+        assert cat.count() == 4

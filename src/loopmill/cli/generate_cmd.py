@@ -47,6 +47,9 @@ def generate(
         typer.Option(help="Render through FluidSynth with this General MIDI .sf2/.sf3."),
     ] = None,
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
+    catalog: Annotated[
+        Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
 ) -> None:
     """Make seamless loops from a text prompt, in the asked key and tempo.
@@ -77,6 +80,7 @@ def generate(
                 min_duration=min_duration,
                 max_duration=max_duration,
                 sample_rate=sample_rate,
+                catalog=catalog,
                 on_item=lambda i, p: progress.advance(task),
             )
         )

@@ -34,6 +34,9 @@ def suite(
     dest: Annotated[Path, typer.Option(help="Parent folder of the suite's folder.")] = Path(
         "suites"),
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
+    catalog: Annotated[
+        Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
+    ] = None,
 ) -> None:
     """Make one loop per game phase, all in one key, tempo and length, with a manifest and a
     verification report; exits 1 if any check fails.
@@ -49,7 +52,7 @@ def suite(
             use_case=use_case, phases=names, phases_file=phases_file, bpm=bpm, key=key,
             genre=genre, min_duration=min_duration, max_duration=max_duration, seed=seed,
             formats=tuple(f.strip().lower() for f in fmt.split(",") if f.strip()), dest=dest,
-            sample_rate=sample_rate, on_phase=lambda _: progress.advance(task),
+            sample_rate=sample_rate, on_phase=lambda _: progress.advance(task), catalog=catalog,
         ))
     s = result.manifest["suite"]
     table = Table(title=f"{result.directory}: {s['genre']}, {s['bpm']:g} BPM, {s['key']}, "

@@ -261,12 +261,15 @@ def generate_files(
     midi: bool = False,
     seed: int | None = None,
     on_item: Callable[[int, Path | None], None] | None = None,
+    catalog: str | Path | bool | None = None,
     **options: Any,
 ) -> GenerateReport:
     """Generate ``count`` loops and write them with loop points (and sidecars).
 
     With a fixed ``seed`` the i-th loop uses ``seed + i``. Names are
     ``<prefix>_<YYYYmmdd-HHMMSS>_<seed>.<format>``: unique, and sorted by time.
+    Every loop is also recorded in the catalog: ``catalog`` is its path, None the
+    default (``LOOPMILL_CATALOG`` or the user data folder), False none.
     """
     from loopmill.audio import WRITE_FORMATS
     from loopmill.pipeline.loop_files import loop_tags
@@ -285,6 +288,11 @@ def generate_files(
         raise BadInputError(f"--file-prefix {file_prefix!r} must be a plain, non-empty name")
     _prepare(prompt, seed=seed, **options)  # refuse a bad request before writing anything
     dest_dir = ensure_writable_dir(dest)
+    cat = None
+    if catalog is not False:
+        from loopmill.storage.catalog import Catalog
+
+        cat = Catalog(None if catalog is None or catalog is True else Path(catalog))
     report = GenerateReport()
     for i in range(count):
         item_seed = None if seed is None or seed < 0 else seed + i
@@ -313,6 +321,11 @@ def generate_files(
                     sidecar_path(path),
                     {"output": str(path), "tool": "loopmill", "prompt": prompt, **loop.to_dict()},
                 )
+            if cat is not None:
+                from loopmill.storage.catalog import record_from_loop
+
+                uris = [str(p.resolve()) for p in paths]
+                cat.add(record_from_loop(loop, prompt=prompt, uris=uris) | {"name": base.name})
             report.written.append((path, loop))
             if on_item:
                 on_item(i, path)
@@ -320,4 +333,6 @@ def generate_files(
             report.failures.append(f"loop {i + 1}: {exc}")
             if on_item:
                 on_item(i, None)
+    if cat is not None:
+        cat.close()
     return report

@@ -121,6 +121,7 @@ def make_suite(
     dest: str | Path = "suites",
     sample_rate: int = 44100,
     on_phase: Callable[[str], None] | None = None,
+    catalog: str | Path | bool | None = None,
 ) -> SuiteResult:
     """Make one seamless loop per phase, all sharing key, tempo and bar count.
 
@@ -142,6 +143,9 @@ def make_suite(
         Phase ``i`` uses ``seed + i``; None draws one (recorded in the manifest).
     formats : sequence of str
         ``ogg``, ``mp3``, ``flac``, ``wav``.
+    catalog : path, bool or None
+        Where every phase's loop is recorded: a path, None for the default catalog
+        (``LOOPMILL_CATALOG`` or the user data folder), False for none.
 
     Returns
     -------
@@ -237,6 +241,14 @@ def make_suite(
                   "engine": "composer"},
         "phases": phase_rows,
     }
+    if catalog is not False:
+        from loopmill.storage.catalog import Catalog, record_from_loop
+
+        with Catalog(None if catalog is None or catalog is True else Path(catalog)) as cat:
+            for (p, prompt, loop), row in zip(loops, phase_rows, strict=True):
+                uris = [str((folder / n).resolve()) for n in row["files"].values()]
+                cat.add(record_from_loop(loop, prompt=prompt, uris=uris)
+                        | {"name": f"{folder.name}/{p.name}", "suite": folder.name})
     write_json_atomic(folder / "manifest.json", manifest)
     report = verify(folder)
     write_json_atomic(folder / "report.json", report)
