@@ -96,3 +96,13 @@ def test_a_clip_of_exactly_two_bars_still_loops() -> None:
     assert abs(loop.length - loop.bars * bar) / SR < 0.010
     with pytest.raises(NoLoopFoundError, match="no whole-bar loop"):
         make_loop(clip, sr=SR, min_duration=6.0)
+
+
+def test_bars_are_counted_at_the_asked_tempo_when_matched_at_double_time() -> None:
+    y, _ = progression_track(bpm=60.0, repeats=4)
+    loop = make_loop(y, sr=SR, bpm=120.0, min_duration=8, max_duration=20)
+    # 120 BPM asked of a 60 BPM track: the loop keeps its speed and counts twice the
+    # beats, so its bars are bars of 120 BPM (the length is whole bars at 120)
+    assert loop.bpm == 120.0 and loop.stretched
+    assert loop.length == round(loop.bars * loop.beats_per_bar * 0.5 * SR)
+    assert loop.length / SR == pytest.approx(loop.bars * 2.0, abs=1e-4)

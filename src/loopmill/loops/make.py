@@ -274,12 +274,17 @@ def measure_loop(cut: LoopCut, *, sr: int, plan: LoopPlan) -> Loop:
     from loopmill.audio.loudness import integrated_loudness, true_peak
 
     audio = cut.audio
+    bars = plan.bars
+    if cut.stretched:  # matched at half or double time: count bars at the new tempo
+        at_tempo = audio.shape[1] / sr * cut.bpm / 60.0 / plan.beats_per_bar
+        if round(at_tempo) >= 1 and abs(at_tempo - round(at_tempo)) < 1e-3:
+            bars = round(at_tempo)
     return Loop(
         audio=audio,
         sr=sr,
         start=cut.start,
         end=cut.end,
-        bars=plan.bars,
+        bars=bars,
         beats_per_bar=plan.beats_per_bar,
         bpm=cut.bpm,
         source_bpm=plan.source_bpm,
