@@ -19,4 +19,7 @@ def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.delenv("LOOPMILL_CATALOG", raising=False)
     monkeypatch.delenv("LOOPMILL_RUNS", raising=False)
+    # model hubs: never a network attempt from a test, and no user cache either
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(home / "hf"))
     return home

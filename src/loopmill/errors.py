@@ -34,6 +34,8 @@ class MissingDependencyError(LoopmillError):
 class MissingModelError(LoopmillError):
     """Model weights cannot be found locally and cannot be downloaded."""
 
+    exit_code = 2  # the user can fix it: download the model or point --model at a folder
+
 
 class StorageError(LoopmillError):
     """A destination cannot be written (permissions, disk full, unreachable server)."""

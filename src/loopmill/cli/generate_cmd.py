@@ -17,7 +17,13 @@ def generate(
     prompt: Annotated[
         str, typer.Argument(help='What to make, e.g. "calm lofi hip hop, F major, 80 BPM".')
     ] = "",
-    engine: Annotated[str, typer.Option(help="composer (built-in, offline).")] = "composer",
+    engine: Annotated[
+        str, typer.Option(help="composer (built-in, offline) or musicgen (needs a model).")
+    ] = "composer",
+    model: Annotated[
+        str | None,
+        typer.Option(help="For musicgen: a hub id (facebook/musicgen-small) or a model folder."),
+    ] = None,
     bpm: Annotated[
         float | None, typer.Option(help="Tempo, 24 to 240 (wins over the text).")
     ] = None,
@@ -74,6 +80,7 @@ def generate(
                 soundfont=soundfont,
                 seed=seed,
                 engine=engine,
+                model=model,
                 bpm=bpm,
                 key=key,
                 genre=genre,

@@ -16,17 +16,26 @@ from loopmill.errors import BadInputError, LoopmillError, UnsupportedFormatError
 from loopmill.loops.types import Loop
 from loopmill.prompts.spec import MusicSpec
 
-ENGINES = ("composer",)
+ENGINES = ("composer", "musicgen")
+_MODEL_ENGINES: dict[tuple[str, str], Engine] = {}
 SAMPLE_RATES = (44100, 48000)
 DURATION_RANGE = (8.0, 128.0)
 
 
-def get_engine(name: str) -> Engine:
-    """The engine called ``name``."""
+def get_engine(name: str, *, model: str | None = None) -> Engine:
+    """The engine called ``name``; ``model`` is a hub id or folder for model engines."""
     if name == "composer":
         from loopmill.engines.composer.engine import ComposerEngine
 
         return ComposerEngine()
+    if name == "musicgen":
+        from loopmill.engines.musicgen import MusicGenEngine
+
+        # One loaded model per process: a --count run or a worker reuses it.
+        key = (name, model or "facebook/musicgen-small")
+        if key not in _MODEL_ENGINES:
+            _MODEL_ENGINES[key] = MusicGenEngine(key[1])
+        return _MODEL_ENGINES[key]
     raise BadInputError(f"unknown --engine {name!r}; choose one of {', '.join(ENGINES)}")
 
 
@@ -76,7 +85,8 @@ def finish(
     from loopmill.loops.seam import seam_score
 
     if not out.seamless:
-        raise BadInputError(f"engine {engine!r} made audio that still needs loop cutting")
+        return _cut(out, spec=spec, params=params, engine=engine, target_lufs=target_lufs,
+                    true_peak_db=true_peak_db)
     audio, report = finish_loop(
         out.audio, sr=out.sr, target_lufs=target_lufs, true_peak_db=true_peak_db
     )
@@ -106,6 +116,34 @@ def finish(
     )
 
 
+def _cut(
+    out: EngineOutput, *, spec: MusicSpec, params: GenerationParams, engine: str,
+    target_lufs: float, true_peak_db: float,
+) -> Loop:
+    """A model's free-running audio through the loop engine: the best bar-exact loop,
+    stretched to exactly the asked tempo (half or double the detected one matched)."""
+    import dataclasses
+
+    import pedalboard
+
+    from loopmill.loops.make import make_loop
+    from loopmill.loops.post import finish_loop
+
+    # Generated audio can carry a DC offset; it would eat the headroom of the limiter.
+    y = out.audio - out.audio.mean(axis=1, keepdims=True)
+    y = pedalboard.HighpassFilter(cutoff_frequency_hz=20.0)(y.astype(np.float32), out.sr)
+    loop = make_loop(y, sr=out.sr, bpm=out.bpm, beats_per_bar=out.beats_per_bar,
+                     min_duration=spec.min_duration, max_duration=spec.max_duration)
+    audio, report = finish_loop(loop.audio, sr=out.sr, target_lufs=target_lufs,
+                                true_peak_db=true_peak_db)
+    return dataclasses.replace(
+        loop, audio=np.asarray(audio, dtype=np.float32), key=loop.key or out.key,
+        loudness_lufs=_num(report["loudness_lufs"]), true_peak_db=_num(report["true_peak_db"]),
+        extra={**loop.extra, "engine": engine, "seed": out.seed, "spec": spec.to_dict(),
+               "params": params.to_dict(), **out.info},
+    )
+
+
 def _num(x: float | None) -> float:
     return float("nan") if x is None else float(x)
 
@@ -123,6 +161,7 @@ def _prepare(
     sample_rate: int = 44100,
     params: GenerationParams | None = None,
     soundfont: str | Path | None = None,
+    model: str | None = None,
 ) -> tuple[Engine, MusicSpec, GenerationParams]:
     """Check a whole request and turn it into an engine, a spec and the params.
 
@@ -134,7 +173,10 @@ def _prepare(
             f"--sample-rate {sample_rate} is not supported; use "
             f"{' or '.join(str(r) for r in SAMPLE_RATES)}"
         )
-    eng = get_engine(engine)
+    eng = get_engine(engine, model=model)
+    load = getattr(eng, "load", None)
+    if callable(load):  # a model engine: a missing model fails here, before any work
+        load()
     spec = make_spec(
         prompt,
         bpm=bpm,
@@ -173,6 +215,7 @@ def generate(
     sample_rate: int = 44100,
     params: GenerationParams | None = None,
     soundfont: str | Path | None = None,
+    model: str | None = None,
 ) -> Loop:
     """Make one seamless loop from a text prompt.
 
@@ -193,6 +236,8 @@ def generate(
     soundfont : str or Path, optional
         Render the composer's score through FluidSynth with this General MIDI
         SoundFont (.sf2/.sf3) instead of the built-in synthesizer.
+    model : str, optional
+        For ``engine="musicgen"``: a hub id (``facebook/musicgen-small``) or a folder.
 
     Returns
     -------
@@ -212,6 +257,7 @@ def generate(
         sample_rate=sample_rate,
         params=params,
         soundfont=soundfont,
+        model=model,
     )
     out = eng.generate(spec, params, sr=sample_rate)
     return finish(out, spec=spec, params=params, engine=engine)

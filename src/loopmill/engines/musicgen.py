@@ -1,0 +1,269 @@
+"""MusicGen through Hugging Face ``transformers`` (not audiocraft, which pins torch 2.1).
+
+Models by hub id (``facebook/musicgen-small`` … ``-stereo-large``, ``-melody``) or by a
+local folder with the same layout (config, generation config, weights, processor).
+Audio longer than the model's window (30 s for Meta's checkpoints) is made by
+windowed continuation, as audiocraft does: each new window is prompted with the last
+``window - stride`` seconds and contributes ``stride`` new seconds; the last frames
+of every window, where MusicGen often turns noisy, are generated and dropped.
+The output is not a loop yet: the pipeline cuts one with the loop engine.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loopmill.engines.base import EngineOutput
+from loopmill.engines.params import GenerationParams
+from loopmill.errors import BadInputError, MissingDependencyError, MissingModelError
+from loopmill.prompts.spec import MusicSpec
+
+__all__ = ["HUB_MODELS", "MusicGenEngine", "load_musicgen", "prompt_text"]
+
+HUB_MODELS = tuple(f"facebook/musicgen-{n}" for n in (
+    "small", "medium", "large", "melody", "stereo-small", "stereo-medium", "stereo-large",
+    "stereo-melody"))
+_TRIM_S = 0.2  # MusicGen's last frames are often noisy: generated, then dropped
+
+
+def _torch() -> Any:
+    try:
+        import torch
+        import transformers  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError(
+            "the musicgen engine needs torch and transformers; pip install 'loopmill[musicgen]'"
+        ) from None
+    return torch
+
+
+@dataclass
+class LoadedModel:
+    """A model, its processor and where it runs."""
+
+    model: Any
+    processor: Any
+    device: str
+    dtype: Any
+    name: str
+
+    @property
+    def sampling_rate(self) -> int:
+        """The audio codec's rate (32 kHz for Meta's models)."""
+        return int(self.model.config.audio_encoder.sampling_rate)
+
+    @property
+    def frame_rate(self) -> float:
+        """Codec frames (decoder steps) per second of audio."""
+        return float(self.model.config.audio_encoder.frame_rate)
+
+    @property
+    def channels(self) -> int:
+        """1, or 2 for the stereo models."""
+        return int(getattr(self.model.config.audio_encoder, "audio_channels", 1))
+
+    @property
+    def window_s(self) -> float:
+        """Longest audio one call can make (``max_length`` steps of the decoder)."""
+        steps = int(getattr(self.model.generation_config, "max_length", 0) or 1503)
+        return (steps - self.model.decoder.num_codebooks) / self.frame_rate
+
+
+def _device(device: str) -> str:
+    torch = _torch()
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def load_musicgen(model: str = "facebook/musicgen-small", *, device: str = "auto",
+                  dtype: str | None = None) -> LoadedModel:
+    """Load a MusicGen model and its processor from a hub id or a local folder.
+
+    Parameters
+    ----------
+    model : str
+        ``facebook/musicgen-*`` or a folder saved with ``save_pretrained``.
+    device : str
+        ``auto`` (cuda, then mps, then cpu), or any torch device.
+    dtype : str, optional
+        ``float32``, ``float16`` or ``bfloat16``; default bf16 (fp16 where bf16 is not
+        supported) on a GPU, fp32 on the CPU.
+
+    Raises
+    ------
+    MissingDependencyError
+        torch or transformers is missing.
+    MissingModelError
+        The folder is not a MusicGen model, or the hub id is not downloaded and the
+        hub cannot be reached (offline, ``HF_HUB_OFFLINE=1``).
+    """
+    torch = _torch()
+    from transformers import AutoProcessor, MusicgenForConditionalGeneration
+
+    dev = _device(device)
+    if dtype is None:
+        if dev == "cuda":
+            dt = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        else:
+            dt = torch.float32
+    else:
+        if dtype not in ("float32", "float16", "bfloat16"):
+            raise BadInputError(f"--dtype {dtype!r}: use float32, float16 or bfloat16")
+        dt = getattr(torch, dtype)
+    local = Path(model).expanduser()
+    is_local = local.is_dir() or model.startswith((".", "/", "~"))
+    if is_local and not (local / "config.json").is_file():
+        raise MissingModelError(
+            f"{model} is not a MusicGen model folder (no config.json); pass a folder saved "
+            "with save_pretrained, or a hub id such as facebook/musicgen-small"
+        )
+    # Read at call time (huggingface_hub reads it once, at import): offline means the
+    # local cache only, never a network attempt.
+    offline = is_local or any(os.environ.get(v, "").lower() in ("1", "true", "yes")
+                              for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    where = str(local) if is_local else model
+    try:
+        net = MusicgenForConditionalGeneration.from_pretrained(
+            where, torch_dtype=dt, local_files_only=offline)
+        proc = AutoProcessor.from_pretrained(where, local_files_only=offline)
+    except OSError as exc:
+        if is_local:
+            first = str(exc).splitlines()[0]
+            raise MissingModelError(
+                f"cannot load the model in {model}: {first}; is the folder complete?"
+            ) from None
+        raise MissingModelError(
+            f"{model} is not downloaded and the hub cannot be reached; on a machine with "
+            f"network run `huggingface-cli download {model}` and copy the folder here, then "
+            "pass --model /path/to/folder"
+        ) from None
+    except (ValueError, KeyError) as exc:
+        raise MissingModelError(f"{model} is not a usable MusicGen model: {exc}") from None
+    net = net.to(dev).eval()  # type: ignore[arg-type]
+    return LoadedModel(model=net, processor=proc, device=dev, dtype=dt, name=model)
+
+
+def prompt_text(spec: MusicSpec, bpm: float) -> str:
+    """The text sent to the model: the prompt plus the tempo and key it must keep."""
+    parts = [spec.text.strip()] if spec.text.strip() else []
+    if "bpm" not in spec.text.lower():
+        parts.append(f"{bpm:g} bpm")
+    if spec.key_name and spec.key_name.lower() not in spec.text.lower():
+        parts.append(spec.key_name)
+    return ", ".join(parts)
+
+
+class MusicGenEngine:
+    """The MusicGen engine; the model loads on first use and stays loaded.
+
+    Parameters
+    ----------
+    model, device, dtype
+        See :func:`load_musicgen`.
+    stride_s : float
+        New seconds per continuation window past the model's window (audiocraft: 10;
+        at most the window minus one second).
+    window_s : float, optional
+        Override the model's window (tests use short ones).
+    """
+
+    name = "musicgen"
+
+    def __init__(self, model: str = "facebook/musicgen-small", *, device: str = "auto",
+                 dtype: str | None = None, stride_s: float = 10.0,
+                 window_s: float | None = None) -> None:
+        self.model_name, self.device, self.dtype = model, device, dtype
+        self.stride_s, self._window_s = stride_s, window_s
+        self._loaded: LoadedModel | None = None
+
+    def load(self) -> None:
+        """Load the model now (a missing model fails here, before any work)."""
+        _ = self.loaded
+
+    @property
+    def loaded(self) -> LoadedModel:
+        """The model (loaded now if it is not yet)."""
+        if self._loaded is None:
+            self._loaded = load_musicgen(self.model_name, device=self.device, dtype=self.dtype)
+        return self._loaded
+
+    def _generate(self, texts: list[str], seconds: float, params: GenerationParams,
+                  prompt_audio: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """One batched call: ``seconds`` of new audio for each text, ``[C, T]`` each."""
+        torch = _torch()
+        lm = self.loaded
+        kw: dict[str, Any] = {"text": texts, "padding": True, "return_tensors": "pt"}
+        if prompt_audio is not None:
+            kw["audio"] = [a if lm.channels > 1 else a[0] for a in prompt_audio]
+            kw["sampling_rate"] = lm.sampling_rate
+        inputs = lm.processor(**kw)
+        inputs = {k: v.to(lm.device) for k, v in inputs.items()}
+        if "input_values" in inputs:
+            inputs["input_values"] = inputs["input_values"].to(lm.dtype)
+        steps = round((seconds + _TRIM_S) * lm.frame_rate)
+        with torch.inference_mode():
+            out = lm.model.generate(
+                **inputs, max_new_tokens=steps, do_sample=True,
+                temperature=params.temperature, top_k=params.top_k or None,
+                top_p=params.top_p or None, guidance_scale=params.guidance or None,
+            )
+        audio = out.float().cpu().numpy()  # [B, C, T]
+        new = round(seconds * lm.sampling_rate)
+        skip = 0 if prompt_audio is None else prompt_audio[0].shape[1]
+        return [np.ascontiguousarray(a[:, skip:skip + new], dtype=np.float32) for a in audio]
+
+    def generate_batch(self, specs: list[MusicSpec], params: GenerationParams, *,
+                       seconds: float, seed: int) -> list[np.ndarray]:
+        """``seconds`` of audio for each spec in one batched call per window.
+
+        Returns
+        -------
+        list of ndarray ``[C, T]`` float32 at the model's rate, ``T = seconds * sr``.
+        """
+        torch = _torch()
+        lm = self.loaded
+        window = self._window_s or lm.window_s
+        window_new = window - _TRIM_S
+        if seconds <= 0:
+            raise BadInputError(f"duration {seconds:g} s must be positive")
+        stride = min(self.stride_s, window_new - 1.0) if window_new > 2 else window_new / 2
+        texts = [prompt_text(s, s.bpm or 120.0) for s in specs]
+        torch.manual_seed(seed)
+        first = min(seconds, window_new)
+        outs = self._generate(texts, first, params)
+        while outs[0].shape[1] < round(seconds * lm.sampling_rate):
+            keep = round((window_new - stride) * lm.sampling_rate)
+            tails = [o[:, -keep:] for o in outs]
+            more = min(stride, seconds - outs[0].shape[1] / lm.sampling_rate)
+            new = self._generate(texts, more, params, prompt_audio=tails)
+            outs = [np.concatenate([o, n], axis=1) for o, n in zip(outs, new, strict=True)]
+        total = round(seconds * lm.sampling_rate)
+        return [o[:, :total] for o in outs]
+
+    def generate(self, spec: MusicSpec, params: GenerationParams, *, sr: int) -> EngineOutput:
+        """Make ``spec.max_duration`` seconds (plus a bar of margin) for the loop engine."""
+        from loopmill.audio.resample import resample
+
+        seed = spec.seed if spec.seed is not None else int(np.random.default_rng().integers(2**31))
+        bpm = float(spec.bpm or 120.0)
+        # Room for the loop engine: the longest loop asked for, half again, and two bars
+        # (the model may drift to half or double time; the search needs whole bars).
+        seconds = spec.max_duration * 1.5 + 8 * 60.0 / bpm
+        (audio,) = self.generate_batch([spec], params, seconds=seconds, seed=seed)
+        lm = self.loaded
+        if sr != lm.sampling_rate:
+            audio = resample(audio, orig_sr=lm.sampling_rate, target_sr=sr)
+        return EngineOutput(audio=audio, sr=sr, seamless=False, bpm=bpm, bars=None,
+                            beats_per_bar=4, key=spec.key_name, seed=seed,
+                            info={"model": lm.name, "device": lm.device,
+                                  "prompt_sent": prompt_text(spec, bpm)})

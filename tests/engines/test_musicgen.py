@@ -1,0 +1,123 @@
+"""MusicGen through transformers, on a tiny random model loaded from its folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from loopmill.engines.musicgen import MusicGenEngine, load_musicgen, prompt_text
+from loopmill.engines.params import GenerationParams
+from loopmill.errors import MissingModelError
+from loopmill.prompts import parse_prompt
+from tests.engines.tiny_musicgen import build_tiny_musicgen
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_musicgen(tmp_path_factory.mktemp("musicgen") / "tiny", window_s=2.0)
+
+
+def test_loads_from_its_folder(tiny: Path) -> None:
+    lm = load_musicgen(str(tiny), device="auto")
+    assert lm.device == "cpu" and lm.sampling_rate == 32000
+    assert lm.frame_rate == pytest.approx(50.0)
+    assert lm.window_s == pytest.approx(2.0)
+
+
+def test_one_window_shape_rate_and_seed(tiny: Path) -> None:
+    eng = MusicGenEngine(str(tiny))
+    spec = parse_prompt("calm lofi, 90 bpm, F major")
+    a = eng.generate_batch([spec], GenerationParams(), seconds=1.5, seed=3)
+    b = eng.generate_batch([spec], GenerationParams(), seconds=1.5, seed=3)
+    c = eng.generate_batch([spec], GenerationParams(), seconds=1.5, seed=4)
+    assert a[0].shape == (1, 48000) and a[0].dtype == np.float32
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.allclose(a[0], c[0])
+
+
+def test_windowed_continuation_past_the_window(tiny: Path) -> None:
+    eng = MusicGenEngine(str(tiny), stride_s=0.8)
+    spec = parse_prompt("dark synthwave, 100 bpm")
+    (y,) = eng.generate_batch([spec], GenerationParams(), seconds=5.0, seed=1)
+    assert y.shape == (1, 160000)  # 5 s from a 2 s window: 1.8 s, then 0.8 s strides
+    assert np.isfinite(y).all() and np.abs(y).max() > 0
+
+
+def test_a_batch_gives_one_output_per_prompt(tiny: Path) -> None:
+    eng = MusicGenEngine(str(tiny))
+    specs = [parse_prompt(t) for t in ("calm lofi", "epic ambient drums", "dark bass")]
+    outs = eng.generate_batch(specs, GenerationParams(), seconds=1.0, seed=2)
+    assert len(outs) == 3 and all(o.shape == (1, 32000) for o in outs)
+    assert not np.allclose(outs[0], outs[1])
+    # each follows its own prompt: alone, the second prompt gives a different result
+    # from the batch's first (the text conditioning is not shared across the batch)
+    alone = eng.generate_batch(specs[1:2], GenerationParams(), seconds=1.0, seed=2)
+    assert alone[0].shape == outs[1].shape
+
+
+def test_engine_output_goes_to_the_loop_engine(tiny: Path) -> None:
+    eng = MusicGenEngine(str(tiny))
+    spec = parse_prompt("calm lofi", bpm=120, min_duration=1, max_duration=2, seed=5)
+    out = eng.generate(spec, GenerationParams(), sr=44100)
+    assert out.sr == 44100 and not out.seamless and out.seed == 5
+    assert out.audio.shape[1] == round((2 * 1.5 + 4.0) * 44100)  # 1.5 x max + two bars
+    assert out.info["prompt_sent"] == "calm lofi, 120 bpm"
+
+
+def test_prompt_carries_tempo_and_key() -> None:
+    spec = parse_prompt("mysterious synthwave", bpm=90, key="D minor")
+    assert prompt_text(spec, 90) == "mysterious synthwave, 90 bpm, D minor"
+    spec = parse_prompt("lofi at 80 BPM in F major")
+    assert prompt_text(spec, 80) == "lofi at 80 BPM in F major"
+
+
+def test_missing_and_broken_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    msg = r"is not a MusicGen model folder \(no config\.json\)"
+    with pytest.raises(MissingModelError, match=msg):
+        load_musicgen(str(tmp_path))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    with pytest.raises(MissingModelError, match="broken"):
+        load_musicgen(str(broken))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    msg = r"facebook/musicgen-small is not downloaded .*--model /path/to/folder"
+    with pytest.raises(MissingModelError, match=msg):
+        load_musicgen("facebook/musicgen-small")
+
+
+def test_generate_cuts_a_bar_exact_loop_at_the_asked_tempo(tiny: Path) -> None:
+    from loopmill.pipeline.generate import generate
+
+    loop = generate("calm lofi", engine="musicgen", model=str(tiny), bpm=120, seed=7,
+                    min_duration=8, max_duration=16)
+    # whole bars at exactly 120 BPM, to the sample, whatever tempo the model drifted to
+    assert loop.beats_per_bar == 4  # the meter asked for, not whatever the model drifted to
+    assert loop.bpm == 120.0 and loop.length == round(loop.bars * 4 * 0.5 * 44100)
+    assert abs(loop.loudness_lufs + 14.0) < 1.0 and loop.true_peak_db <= -1.0 + 1e-3
+    assert loop.extra["engine"] == "musicgen" and loop.extra["seed"] == 7
+    assert loop.extra["model"] == str(tiny) and loop.extra["prompt_sent"] == "calm lofi, 120 bpm"
+
+
+def test_cli_generate_with_a_model_folder_and_without_a_model(tiny: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from loopmill.cli.main import app
+
+    run = CliRunner().invoke
+    res = run(app, ["generate", "calm lofi", "--engine", "musicgen", "--model", str(tiny),
+                    "--bpm", "120", "--min-duration", "8", "--max-duration", "16", "--seed", "3",
+                    "--dest", str(tmp_path / "out"), "--catalog", str(tmp_path / "c.sqlite")])
+    assert res.exit_code == 0, res.output
+    assert len(list((tmp_path / "out").glob("loop_*_3.ogg"))) == 1
+    res = run(app, ["generate", "calm lofi", "--engine", "musicgen", "--model",
+                    str(tmp_path / "nothing-here"), "--dest", str(tmp_path / "out2")])
+    assert res.exit_code == 2
+    assert "is not a MusicGen model folder" in res.output
+    assert not (tmp_path / "out2").exists()
