@@ -53,6 +53,14 @@ def generate(
         typer.Option(help="Render through FluidSynth with this General MIDI .sf2/.sf3."),
     ] = None,
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
+    temperature: Annotated[
+        float, typer.Option(help="Model engines: sampling temperature (> 0).")
+    ] = 1.0,
+    top_k: Annotated[int, typer.Option(help="Model engines: top-k sampling (0 = off).")] = 250,
+    top_p: Annotated[float, typer.Option(help="Model engines: nucleus mass (0 = off).")] = 0.0,
+    guidance: Annotated[
+        float, typer.Option(help="Model engines: classifier-free guidance scale.")
+    ] = 3.0,
     catalog: Annotated[
         Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
     ] = None,
@@ -65,7 +73,11 @@ def generate(
 
     Example: loopmill generate "mysterious synthwave, D minor, 90 BPM" --count 3
     """
+    from loopmill.engines.params import GenerationParams
+
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.WARNING))
+    params = guarded(lambda: GenerationParams(temperature=temperature, top_k=top_k,
+                                              top_p=top_p, guidance=guidance))
     with progress_bar() as progress:
         task = progress.add_task("generating", total=count)
         report = guarded(
@@ -81,6 +93,7 @@ def generate(
                 seed=seed,
                 engine=engine,
                 model=model,
+                params=params,
                 bpm=bpm,
                 key=key,
                 genre=genre,
