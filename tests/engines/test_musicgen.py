@@ -96,7 +96,7 @@ def test_generate_cuts_a_bar_exact_loop_at_the_asked_tempo(tiny: Path) -> None:
     from loopmill.pipeline.generate import generate
 
     loop = generate("calm lofi", engine="musicgen", model=str(tiny), bpm=120, seed=7,
-                    min_duration=8, max_duration=16)
+                    min_duration=8, max_duration=16, max_attempts=1)
     # whole bars at exactly 120 BPM, to the sample, whatever tempo the model drifted to
     assert loop.beats_per_bar == 4  # the meter asked for, not whatever the model drifted to
     assert loop.bpm == 120.0 and loop.length == round(loop.bars * 4 * 0.5 * 44100)
@@ -113,6 +113,7 @@ def test_cli_generate_with_a_model_folder_and_without_a_model(tiny: Path, tmp_pa
     run = CliRunner().invoke
     res = run(app, ["generate", "calm lofi", "--engine", "musicgen", "--model", str(tiny),
                     "--bpm", "120", "--min-duration", "8", "--max-duration", "16", "--seed", "3",
+                    "--max-attempts", "1",
                     "--dest", str(tmp_path / "out"), "--catalog", str(tmp_path / "c.sqlite")])
     assert res.exit_code == 0, res.output
     assert len(list((tmp_path / "out").glob("loop_*_3.ogg"))) == 1
@@ -144,3 +145,24 @@ def test_cli_refuses_bad_sampling_flags(tmp_path: Path) -> None:
                                    str(tmp_path / "o")])
     assert res.exit_code == 2 and "temperature 0 is out of range" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_tempo_is_checked_and_attempts_are_recorded(tiny: Path) -> None:
+    from loopmill.errors import BadInputError
+    from loopmill.pipeline.generate import TEMPO_TOLERANCE, _tempo_error, generate
+
+    assert _tempo_error(59.0, 120.0) == pytest.approx(abs(118 / 120 - 1))  # half time
+    assert _tempo_error(121.0, 120.0) == pytest.approx(1 / 120)
+    loop = generate("calm lofi", engine="musicgen", model=str(tiny), bpm=100, seed=1,
+                    min_duration=8, max_duration=16, max_attempts=3)
+    attempts = loop.extra["attempts"]
+    assert 1 <= len(attempts) <= 3
+    assert [a["seed"] for a in attempts] == [1, 2, 3][: len(attempts)]
+    errors = [a["tempo_error"] for a in attempts]
+    # it stops at the first attempt close enough; otherwise it used all and kept the best
+    if len(attempts) < 3:
+        assert errors[-1] <= TEMPO_TOLERANCE and loop.extra["tempo_ok"]
+    assert loop.extra["tempo_ok"] == (min(errors) <= TEMPO_TOLERANCE)
+    assert loop.bpm == 100.0  # stretched to the exact tempo either way
+    with pytest.raises(BadInputError, match="--max-attempts 0 must be at least 1"):
+        generate("calm lofi", engine="musicgen", model=str(tiny), max_attempts=0)

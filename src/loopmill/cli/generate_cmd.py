@@ -61,6 +61,9 @@ def generate(
     guidance: Annotated[
         float, typer.Option(help="Model engines: classifier-free guidance scale.")
     ] = 3.0,
+    max_attempts: Annotated[
+        int, typer.Option(help="Model engines: tries while the tempo is > 6 % off.")
+    ] = 3,
     catalog: Annotated[
         Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
     ] = None,
@@ -94,6 +97,7 @@ def generate(
                 engine=engine,
                 model=model,
                 params=params,
+                max_attempts=max_attempts,
                 bpm=bpm,
                 key=key,
                 genre=genre,

@@ -17,6 +17,8 @@ from loopmill.loops.types import Loop
 from loopmill.prompts.spec import MusicSpec
 
 ENGINES = ("composer", "musicgen")
+#: a model's loop more than this far from the asked tempo is generated again
+TEMPO_TOLERANCE = 0.06
 _MODEL_ENGINES: dict[tuple[str, str], Engine] = {}
 SAMPLE_RATES = (44100, 48000)
 DURATION_RANGE = (8.0, 128.0)
@@ -216,6 +218,7 @@ def generate(
     params: GenerationParams | None = None,
     soundfont: str | Path | None = None,
     model: str | None = None,
+    max_attempts: int = 3,
 ) -> Loop:
     """Make one seamless loop from a text prompt.
 
@@ -238,6 +241,10 @@ def generate(
         SoundFont (.sf2/.sf3) instead of the built-in synthesizer.
     model : str, optional
         For ``engine="musicgen"``: a hub id (``facebook/musicgen-small``) or a folder.
+    max_attempts : int
+        Model engines: generate again (next seed) while the audio's own tempo is more
+        than 6 % off the asked one (half/double time allowed); every attempt is
+        recorded in ``loop.extra["attempts"]``, and the closest is used.
 
     Returns
     -------
@@ -245,6 +252,8 @@ def generate(
         At -14 LUFS integrated (true peak <= -1 dBTP), with ``extra`` holding the spec,
         the params, the engine and the seed used.
     """
+    if max_attempts < 1:
+        raise BadInputError(f"--max-attempts {max_attempts} must be at least 1")
     eng, spec, params = _prepare(
         prompt,
         engine=engine,
@@ -260,7 +269,49 @@ def generate(
         model=model,
     )
     out = eng.generate(spec, params, sr=sample_rate)
-    return finish(out, spec=spec, params=params, engine=engine)
+    if out.seamless:
+        return finish(out, spec=spec, params=params, engine=engine)
+    return _with_tempo_check(eng, out, spec=spec, params=params, engine=engine,
+                             sample_rate=sample_rate, max_attempts=max_attempts)
+
+
+def _with_tempo_check(
+    eng: Engine, out: EngineOutput, *, spec: MusicSpec, params: GenerationParams,
+    engine: str, sample_rate: int, max_attempts: int,
+) -> Loop:
+    """Cut a model's audio into a loop; if its own tempo is more than
+    ``TEMPO_TOLERANCE`` off the asked one (half or double time allowed), generate again
+    with the next seed, up to ``max_attempts`` in all. Each attempt is recorded; when
+    none is close enough, the closest is stretched to the exact tempo anyway."""
+    import dataclasses
+
+    attempts: list[dict[str, Any]] = []
+    best: tuple[float, Loop] | None = None
+    first_seed = out.seed
+    for attempt in range(max_attempts):
+        if attempt:
+            spec = spec.with_overrides(seed=(first_seed + attempt) % 2**31)
+            out = eng.generate(spec, params, sr=sample_rate)
+        loop = finish(out, spec=spec, params=params, engine=engine)
+        off = _tempo_error(loop.source_bpm, out.bpm)
+        attempts.append({"seed": out.seed, "detected_bpm": round(loop.source_bpm, 3),
+                         "tempo_error": round(off, 4)})
+        if best is None or off < best[0]:
+            best = (off, loop)
+        if off <= TEMPO_TOLERANCE:
+            break
+    assert best is not None  # max_attempts >= 1
+    loop = best[1]
+    return dataclasses.replace(loop, extra={**loop.extra, "attempts": attempts,
+                                            "tempo_ok": best[0] <= TEMPO_TOLERANCE})
+
+
+def _tempo_error(detected: float, asked: float) -> float:
+    """Relative distance of ``detected`` from ``asked`` at the nearest of half, same or
+    double time."""
+    if detected <= 0:
+        return float("inf")
+    return min(abs(detected * f / asked - 1.0) for f in (0.5, 1.0, 2.0))
 
 
 def _encode_all(paths: list[Path], loop: Loop, *, tags: dict[str, str]) -> None:
@@ -332,7 +383,8 @@ def generate_files(
         raise BadInputError(f"--count {count} must be at least 1")
     if not file_prefix or "/" in file_prefix:
         raise BadInputError(f"--file-prefix {file_prefix!r} must be a plain, non-empty name")
-    _prepare(prompt, seed=seed, **options)  # refuse a bad request before writing anything
+    # refuse a bad request before writing anything
+    _prepare(prompt, seed=seed, **{k: v for k, v in options.items() if k != "max_attempts"})
     dest_dir = ensure_writable_dir(dest)
     cat = None
     if catalog is not False:
