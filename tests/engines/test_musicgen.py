@@ -166,3 +166,29 @@ def test_tempo_is_checked_and_attempts_are_recorded(tiny: Path) -> None:
     assert loop.bpm == 100.0  # stretched to the exact tempo either way
     with pytest.raises(BadInputError, match="--max-attempts 0 must be at least 1"):
         generate("calm lofi", engine="musicgen", model=str(tiny), max_attempts=0)
+
+
+def test_auto_with_musicgen_from_a_folder(tiny: Path, tmp_path: Path) -> None:
+    from loopmill.pipeline.auto import AutoOptions, run_auto
+
+    report = run_auto(AutoOptions(count=2, workers=1, engine="musicgen", model=str(tiny),
+                                  dest=str(tmp_path / "out"), catalog=str(tmp_path / "c.db"),
+                                  min_duration=8, max_duration=16, seed=4),
+                      runs_dir=tmp_path / "runs")
+    assert report.ok, report.failures
+    assert len(list((tmp_path / "out").glob("*.ogg"))) == 2
+    assert all(r["engine"] == "musicgen" and r["bpm"] for r in report.made)
+    from loopmill.errors import MissingModelError
+
+    with pytest.raises(MissingModelError, match="is not a MusicGen model folder"):
+        run_auto(AutoOptions(count=1, engine="musicgen", model=str(tmp_path / "none"),
+                             dest=str(tmp_path / "o2"), catalog=str(tmp_path / "c.db")),
+                 runs_dir=tmp_path / "runs")
+
+
+def test_check_without_loading(tiny: Path, tmp_path: Path) -> None:
+    MusicGenEngine(str(tiny)).check()  # a complete folder: fine, nothing loaded
+    with pytest.raises(MissingModelError, match=r"no config\.json"):
+        MusicGenEngine(str(tmp_path)).check()
+    with pytest.raises(MissingModelError, match="is not downloaded"):  # offline in tests
+        MusicGenEngine("facebook/musicgen-small").check()

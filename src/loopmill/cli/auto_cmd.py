@@ -44,7 +44,10 @@ def auto(
     use_case: Annotated[
         str | None, typer.Option(help='Steers the prompts, e.g. "space shooter".')
     ] = None,
-    engine: Annotated[str, typer.Option(help="The engine that renders.")] = "composer",
+    engine: Annotated[str, typer.Option(help="composer (offline) or musicgen.")] = "composer",
+    model: Annotated[
+        str | None, typer.Option(help="For musicgen: a hub id or a model folder.")
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (default: one per core).")
     ] = None,
@@ -103,6 +106,7 @@ def auto(
 
     opts = AutoOptions(
         count=count, prompt_provider=prompt_provider, use_case=use_case, engine=engine,
+        model=model,
         workers=workers or os.cpu_count() or 1, backend=backend, scheduler=scheduler,
         resources=_resources(resources), dest=dest,
         formats=tuple(f.strip().lower() for f in fmt.split(",") if f.strip()),

@@ -186,6 +186,37 @@ class MusicGenEngine:
         self.stride_s, self._window_s = stride_s, window_s
         self._loaded: LoadedModel | None = None
 
+    def check(self) -> None:
+        """Cheap availability check without loading weights (a coordinator's check).
+
+        Raises
+        ------
+        MissingDependencyError, MissingModelError
+            As :func:`load_musicgen` would, for a missing package, a folder without a
+            config, or (offline) a hub id that is not in the local cache.
+        """
+        _torch()
+        local = Path(self.model_name).expanduser()
+        if local.is_dir() or self.model_name.startswith((".", "/", "~")):
+            if not (local / "config.json").is_file():
+                raise MissingModelError(
+                    f"{self.model_name} is not a MusicGen model folder (no config.json); pass "
+                    "a folder saved with save_pretrained, or a hub id such as "
+                    "facebook/musicgen-small"
+                )
+            return
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(self.model_name, "config.json"), str):
+            offline = any(os.environ.get(v, "").lower() in ("1", "true", "yes")
+                          for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+            if offline:
+                raise MissingModelError(
+                    f"{self.model_name} is not downloaded and the hub cannot be reached; on a "
+                    f"machine with network run `huggingface-cli download {self.model_name}` "
+                    "and copy the folder here, then pass --model /path/to/folder"
+                )
+
     def load(self) -> None:
         """Load the model now (a missing model fails here, before any work)."""
         _ = self.loaded

@@ -50,6 +50,7 @@ class AutoOptions:
     prompt_provider: str = "template"
     use_case: str | None = None
     engine: str = "composer"
+    model: str | None = None
     workers: int = 1
     backend: str = "local"
     scheduler: str | None = None
@@ -137,7 +138,7 @@ def default_runs_dir() -> Path:
 def _check(opts: AutoOptions) -> None:
     """Refuse a bad run before any worker starts or any file is written."""
     from loopmill.audio import WRITE_FORMATS
-    from loopmill.pipeline.generate import make_spec
+    from loopmill.pipeline.generate import get_engine, make_spec
 
     if opts.count is not None and opts.count < 1:
         raise BadInputError(f"--count {opts.count} must be at least 1 (or leave it out)")
@@ -153,6 +154,10 @@ def _check(opts: AutoOptions) -> None:
     if not opts.file_prefix or "/" in opts.file_prefix:
         raise BadInputError(f"--file-prefix {opts.file_prefix!r} must be a plain name")
     make_spec("", min_duration=opts.min_duration, max_duration=opts.max_duration)
+    eng = get_engine(opts.engine, model=opts.model)  # an unknown engine fails here
+    check = getattr(eng, "check", None)
+    if callable(check):  # a missing model fails here, without loading it in the coordinator
+        check()
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -332,7 +337,7 @@ def run_auto(
 
     def job(index: int, spec: dict[str, Any]) -> ItemJob:
         return ItemJob(
-            index=index, spec=spec, run_id=run_id, engine=opts.engine,
+            index=index, spec=spec, run_id=run_id, engine=opts.engine, model=opts.model,
             formats=tuple(opts.formats), dest=opts.dest, file_prefix=opts.file_prefix,
             keep_metadata=opts.keep_metadata, sample_rate=opts.sample_rate,
             s3_endpoint_url=opts.s3_endpoint_url, measure=opts.measure,

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["ItemJob", "run_item", "worker_setup"]
 
 # Loaded once per worker process, reused by every item it runs.
-_ENGINES: dict[str, Engine] = {}
+_ENGINES: dict[tuple[str, str | None], Engine] = {}
 _SINKS: dict[tuple[str, str | None, str | None], Sink] = {}
 
 
@@ -36,6 +36,7 @@ class ItemJob:
     spec: dict[str, Any]
     run_id: str
     engine: str = "composer"
+    model: str | None = None
     formats: tuple[str, ...] = ("ogg",)
     dest: str = "loops"
     file_prefix: str = "loop"
@@ -65,12 +66,12 @@ def worker_setup() -> None:
     keep_freed_memory()  # no page faults for every reused multi-megabyte buffer
 
 
-def _engine(name: str) -> Engine:
+def _engine(name: str, model: str | None) -> Engine:
     from loopmill.pipeline.generate import get_engine
 
-    if name not in _ENGINES:
-        _ENGINES[name] = get_engine(name)
-    return _ENGINES[name]
+    if (name, model) not in _ENGINES:
+        _ENGINES[name, model] = get_engine(name, model=model)
+    return _ENGINES[name, model]
 
 
 def run_item(job: ItemJob) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def run_item(job: ItemJob) -> dict[str, Any]:
     t0 = time.perf_counter()
     spec = MusicSpec.from_dict(job.spec)
     params = GenerationParams()
-    out = _engine(job.engine).generate(spec, params, sr=job.sample_rate)
+    out = _engine(job.engine, job.model).generate(spec, params, sr=job.sample_rate)
     loop = finish(out, spec=spec, params=params, engine=job.engine)
     t_render = time.perf_counter()
     record_extra: dict[str, Any] = {}
