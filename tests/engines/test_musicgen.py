@@ -192,3 +192,23 @@ def test_check_without_loading(tiny: Path, tmp_path: Path) -> None:
         MusicGenEngine(str(tmp_path)).check()
     with pytest.raises(MissingModelError, match="is not downloaded"):  # offline in tests
         MusicGenEngine("facebook/musicgen-small").check()
+
+
+def test_continue_from_a_file(tiny: Path, tmp_path: Path) -> None:
+    from loopmill.audio import save
+
+    rng = np.random.default_rng(0)
+    t = np.arange(3 * 32000) / 32000
+    seedling = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(t.size))
+    path = save(tmp_path / "start.wav", seedling[None].astype(np.float32), sr=32000)
+    eng = MusicGenEngine(str(tiny), stride_s=0.8)
+    spec = parse_prompt("calm lofi")
+    fresh = eng.generate_batch([spec], GenerationParams(), seconds=2.0, seed=1)[0]
+    (cont,) = eng.generate_batch([spec], GenerationParams(), seconds=2.0, seed=1,
+                                 prompt_audio=seedling[None].astype(np.float32))
+    assert cont.shape == fresh.shape == (1, 64000)  # only the new audio comes back
+    assert not np.allclose(cont, fresh)  # the prompt changed what followed
+    out = eng.generate(parse_prompt("calm lofi", bpm=120, min_duration=2, max_duration=2,
+                                    seed=1),
+                       GenerationParams(extra={"continue": str(path)}), sr=32000)
+    assert out.audio.shape == (1, round((2 * 1.5 + 4.0) * 32000))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from loopmill.cli._common import err_console, guarded, out_console, progress_bar
+from loopmill.cli._common import err_console, fail, guarded, out_console, progress_bar
 from loopmill.pipeline.generate import generate_files
 
 
@@ -61,6 +61,10 @@ def generate(
     guidance: Annotated[
         float, typer.Option(help="Model engines: classifier-free guidance scale.")
     ] = 3.0,
+    continue_from: Annotated[
+        Path | None,
+        typer.Option("--continue", help="Model engines: continue this audio file."),
+    ] = None,
     max_attempts: Annotated[
         int, typer.Option(help="Model engines: tries while the tempo is > 6 % off.")
     ] = 3,
@@ -79,8 +83,11 @@ def generate(
     from loopmill.engines.params import GenerationParams
 
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.WARNING))
+    if continue_from is not None and not continue_from.is_file():
+        raise fail(f"--continue {continue_from} is not a file; pass an audio file to continue")
+    extra = {"continue": str(continue_from)} if continue_from is not None else {}
     params = guarded(lambda: GenerationParams(temperature=temperature, top_k=top_k,
-                                              top_p=top_p, guidance=guidance))
+                                              top_p=top_p, guidance=guidance, extra=extra))
     with progress_bar() as progress:
         task = progress.add_task("generating", total=count)
         report = guarded(

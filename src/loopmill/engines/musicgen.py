@@ -254,8 +254,15 @@ class MusicGenEngine:
         return [np.ascontiguousarray(a[:, skip:skip + new], dtype=np.float32) for a in audio]
 
     def generate_batch(self, specs: list[MusicSpec], params: GenerationParams, *,
-                       seconds: float, seed: int) -> list[np.ndarray]:
+                       seconds: float, seed: int,
+                       prompt_audio: np.ndarray | None = None) -> list[np.ndarray]:
         """``seconds`` of audio for each spec in one batched call per window.
+
+        Parameters
+        ----------
+        prompt_audio : ndarray ``[C, T]`` at the model's rate, optional
+            Audio to continue: its end prompts the first window, and only the new
+            audio is returned.
 
         Returns
         -------
@@ -270,8 +277,14 @@ class MusicGenEngine:
         stride = min(self.stride_s, window_new - 1.0) if window_new > 2 else window_new / 2
         texts = [prompt_text(s, s.bpm or 120.0) for s in specs]
         torch.manual_seed(seed)
-        first = min(seconds, window_new)
-        outs = self._generate(texts, first, params)
+        if prompt_audio is None:
+            first = min(seconds, window_new)
+            outs = self._generate(texts, first, params)
+        else:
+            keep = round((window_new - stride) * lm.sampling_rate)
+            tail = np.ascontiguousarray(prompt_audio[:, -keep:], dtype=np.float32)
+            first = min(seconds, stride)
+            outs = self._generate(texts, first, params, prompt_audio=[tail] * len(texts))
         while outs[0].shape[1] < round(seconds * lm.sampling_rate):
             keep = round((window_new - stride) * lm.sampling_rate)
             tails = [o[:, -keep:] for o in outs]
@@ -290,8 +303,17 @@ class MusicGenEngine:
         # Room for the loop engine: the longest loop asked for, half again, and two bars
         # (the model may drift to half or double time; the search needs whole bars).
         seconds = spec.max_duration * 1.5 + 8 * 60.0 / bpm
-        (audio,) = self.generate_batch([spec], params, seconds=seconds, seed=seed)
         lm = self.loaded
+        prompt = None
+        if params.extra.get("continue"):
+            from loopmill.audio import load
+
+            prompt, _ = load(str(params.extra["continue"]), sr=lm.sampling_rate,
+                             mono=lm.channels == 1)
+            if prompt.shape[0] != lm.channels:  # a mono file for a stereo model
+                prompt = np.repeat(prompt[:1], lm.channels, axis=0)
+        (audio,) = self.generate_batch([spec], params, seconds=seconds, seed=seed,
+                                       prompt_audio=prompt)
         if sr != lm.sampling_rate:
             audio = resample(audio, orig_sr=lm.sampling_rate, target_sr=sr)
         return EngineOutput(audio=audio, sr=sr, seamless=False, bpm=bpm, bars=None,
