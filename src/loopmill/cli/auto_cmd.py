@@ -96,9 +96,11 @@ def auto(
     ] = None,
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
 ) -> None:
-    """Make loops in bulk: prompts are written while workers render, every loop lands in
-    DEST and in the catalog, failures are retried and reported, and a run can be
-    resumed. Ctrl-C finishes the loops in hand and stops.
+    """Make loops in bulk from generated prompts; resumable, Ctrl-C safe.
+
+    Prompts are written while workers render, every loop lands in DEST and in the
+    catalog, failures are retried and reported, and a run can be resumed. Ctrl-C
+    finishes the loops in hand and stops.
 
     Example: loopmill auto --count 20 --use-case "space shooter" --format ogg,mp3
     """

@@ -38,8 +38,10 @@ def suite(
         Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
     ] = None,
 ) -> None:
-    """Make one loop per game phase, all in one key, tempo and length, with a manifest and a
-    verification report; exits 1 if any check fails.
+    """Make one loop per game phase, all in one key, tempo and length.
+
+    Writes the files, a manifest.json and a verification report (report.md); exits 1
+    if any check fails.
 
     Example: loopmill suite --use-case "space shooter" --phases calm,explore,combat,boss
     """
