@@ -212,3 +212,42 @@ def test_continue_from_a_file(tiny: Path, tmp_path: Path) -> None:
                                     seed=1),
                        GenerationParams(extra={"continue": str(path)}), sr=32000)
     assert out.audio.shape == (1, round((2 * 1.5 + 4.0) * 32000))
+
+
+def test_variations_share_bars_tempo_and_length(tiny: Path) -> None:
+    from loopmill.errors import BadInputError
+    from loopmill.pipeline.generate import generate
+    from loopmill.pipeline.variations import make_variations
+
+    spec = parse_prompt("calm lofi", bpm=120, min_duration=8, max_duration=16)
+    loop = generate("calm lofi", engine="musicgen", model=str(tiny), bpm=120, seed=2,
+                    min_duration=8, max_duration=16, max_attempts=1)
+    vars_ = make_variations(loop, n=2, spec=spec, params=GenerationParams(),
+                            model=str(tiny), seed=2)
+    assert len(vars_) == 2
+    for v in vars_:
+        assert (v.bars, v.bpm, v.length) == (loop.bars, loop.bpm, loop.length)
+        assert abs(v.loudness_lufs + 14.0) < 1.0
+    assert not np.allclose(vars_[0].audio, vars_[1].audio)
+    assert [v.extra["variation"] for v in vars_] == [1, 2]
+    with pytest.raises(BadInputError, match="--variations needs a model engine"):
+        make_variations(loop, n=1, spec=spec, params=GenerationParams(), engine="composer")
+
+
+def test_cli_variations_are_written_beside_the_loop(tiny: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from loopmill.audio import read_loop_points
+    from loopmill.cli.main import app
+
+    res = CliRunner().invoke(app, [
+        "generate", "calm lofi", "--engine", "musicgen", "--model", str(tiny), "--bpm", "120",
+        "--min-duration", "8", "--max-duration", "16", "--seed", "2", "--max-attempts", "1",
+        "--variations", "1", "--dest", str(tmp_path / "o"), "--catalog", str(tmp_path / "c")])
+    assert res.exit_code == 0, res.output
+    (main,) = (tmp_path / "o").glob("loop_*_2.ogg")
+    (var,) = (tmp_path / "o").glob("loop_*_2_v1.ogg")
+    assert read_loop_points(main) == read_loop_points(var)
+    res = CliRunner().invoke(app, ["generate", "x", "--variations", "2", "--dest",
+                                   str(tmp_path / "p")])
+    assert res.exit_code == 2 and "with a model engine" in res.output

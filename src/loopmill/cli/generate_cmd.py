@@ -65,6 +65,9 @@ def generate(
         Path | None,
         typer.Option("--continue", help="Model engines: continue this audio file."),
     ] = None,
+    variations: Annotated[
+        int, typer.Option(help="Model engines: also N variations of the same length (_v1...).")
+    ] = 0,
     max_attempts: Annotated[
         int, typer.Option(help="Model engines: tries while the tempo is > 6 % off.")
     ] = 3,
@@ -105,6 +108,7 @@ def generate(
                 model=model,
                 params=params,
                 max_attempts=max_attempts,
+                variations=variations,
                 bpm=bpm,
                 key=key,
                 genre=genre,

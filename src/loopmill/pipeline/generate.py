@@ -81,14 +81,16 @@ def finish(
     engine: str,
     target_lufs: float = -14.0,
     true_peak_db: float = -1.0,
+    bars: int | None = None,
 ) -> Loop:
-    """Turn an engine's seamless output into a measured, loudness-normalised Loop."""
+    """Turn an engine's output into a measured, loudness-normalised Loop (a model's
+    free-running audio is cut by the loop engine first, to ``bars`` bars if given)."""
     from loopmill.loops.post import finish_loop
     from loopmill.loops.seam import seam_score
 
     if not out.seamless:
         return _cut(out, spec=spec, params=params, engine=engine, target_lufs=target_lufs,
-                    true_peak_db=true_peak_db)
+                    true_peak_db=true_peak_db, bars=bars)
     audio, report = finish_loop(
         out.audio, sr=out.sr, target_lufs=target_lufs, true_peak_db=true_peak_db
     )
@@ -120,7 +122,7 @@ def finish(
 
 def _cut(
     out: EngineOutput, *, spec: MusicSpec, params: GenerationParams, engine: str,
-    target_lufs: float, true_peak_db: float,
+    target_lufs: float, true_peak_db: float, bars: int | None = None,
 ) -> Loop:
     """A model's free-running audio through the loop engine: the best bar-exact loop,
     stretched to exactly the asked tempo (half or double the detected one matched)."""
@@ -134,8 +136,11 @@ def _cut(
     # Generated audio can carry a DC offset; it would eat the headroom of the limiter.
     y = out.audio - out.audio.mean(axis=1, keepdims=True)
     y = pedalboard.HighpassFilter(cutoff_frequency_hz=20.0)(y.astype(np.float32), out.sr)
-    loop = make_loop(y, sr=out.sr, bpm=out.bpm, beats_per_bar=out.beats_per_bar,
-                     min_duration=spec.min_duration, max_duration=spec.max_duration)
+    if bars is None:
+        loop = make_loop(y, sr=out.sr, bpm=out.bpm, beats_per_bar=out.beats_per_bar,
+                         min_duration=spec.min_duration, max_duration=spec.max_duration)
+    else:
+        loop = make_loop(y, sr=out.sr, bpm=out.bpm, beats_per_bar=out.beats_per_bar, bars=bars)
     audio, report = finish_loop(loop.audio, sr=out.sr, target_lufs=target_lufs,
                                 true_peak_db=true_peak_db)
     return dataclasses.replace(
@@ -359,6 +364,7 @@ def generate_files(
     seed: int | None = None,
     on_item: Callable[[int, Path | None], None] | None = None,
     catalog: str | Path | bool | None = None,
+    variations: int = 0,
     **options: Any,
 ) -> GenerateReport:
     """Generate ``count`` loops and write them with loop points (and sidecars).
@@ -381,6 +387,9 @@ def generate_files(
             )
     if count < 1:
         raise BadInputError(f"--count {count} must be at least 1")
+    if variations < 0 or (variations and options.get("engine", "composer") == "composer"):
+        raise BadInputError(f"--variations {variations}: give 1 or more, with a model engine "
+                            "such as --engine musicgen (the composer makes new loops instead)")
     if not file_prefix or "/" in file_prefix:
         raise BadInputError(f"--file-prefix {file_prefix!r} must be a plain, non-empty name")
     # refuse a bad request before writing anything
@@ -419,6 +428,18 @@ def generate_files(
                     sidecar_path(path),
                     {"output": str(path), "tool": "loopmill", "prompt": prompt, **loop.to_dict()},
                 )
+            if variations:
+                from loopmill.pipeline.variations import make_variations
+
+                spec = make_spec(prompt, seed=loop.extra["seed"], **{
+                    k: options[k] for k in ("bpm", "key", "genre", "min_duration",
+                                            "max_duration") if k in options})
+                for v, var in enumerate(make_variations(
+                        loop, n=variations, spec=spec, params=options.get("params")
+                        or GenerationParams(), engine=options.get("engine", "composer"),
+                        model=options.get("model"), seed=int(loop.extra["seed"])), start=1):
+                    _encode_all([base.with_name(f"{base.name}_v{v}.{f}") for f in formats],
+                                var, tags=loop_tags(var))
             if cat is not None:
                 from loopmill.storage.catalog import record_from_loop
 

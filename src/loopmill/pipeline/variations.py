@@ -1,0 +1,88 @@
+"""Variations of a model-made loop: same bars, same tempo, so a game can alternate them.
+
+Each variation continues the loop's own last bars (the model hears how the loop ends
+and goes on from there), and the loop engine cuts exactly as many bars at exactly the
+same tempo out of the continuation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from loopmill.engines.base import EngineOutput
+from loopmill.engines.params import GenerationParams
+from loopmill.errors import BadInputError
+from loopmill.loops.types import Loop
+from loopmill.prompts.spec import MusicSpec
+
+__all__ = ["make_variations"]
+
+
+def make_variations(
+    loop: Loop, *, n: int, spec: MusicSpec, params: GenerationParams, engine: str = "musicgen",
+    model: str | None = None, seed: int = 0,
+) -> list[Loop]:
+    """``n`` loops with ``loop``'s bars, tempo and meter, continuing its last two bars.
+
+    Raises
+    ------
+    BadInputError
+        ``n`` under 1, or an engine that cannot continue audio (the composer).
+    """
+    from loopmill.audio.resample import resample
+    from loopmill.pipeline.generate import get_engine
+
+    if n < 1:
+        raise BadInputError(f"--variations {n} must be at least 1")
+    eng = get_engine(engine, model=model)
+    batch = getattr(eng, "generate_batch", None)
+    lm = getattr(eng, "loaded", None)
+    if batch is None or lm is None:
+        raise BadInputError(f"--variations needs a model engine that continues audio; "
+                            f"{engine!r} does not (use --engine musicgen)")
+    bar = loop.beats_per_bar * 60.0 / loop.bpm
+    tail = loop.audio[:, -round(2 * bar * loop.sr):]
+    tail = resample(tail, orig_sr=loop.sr, target_sr=lm.sampling_rate)
+    if tail.shape[0] != lm.channels:
+        tail = np.repeat(tail.mean(axis=0, keepdims=True), lm.channels, axis=0)
+    seconds = loop.duration * 1.5 + 2 * bar
+    out = []
+    for i in range(n):
+        (audio,) = batch([spec], params, seconds=seconds, seed=seed + 1 + i, prompt_audio=tail)
+        if lm.sampling_rate != loop.sr:
+            audio = resample(audio, orig_sr=lm.sampling_rate, target_sr=loop.sr)
+        raw = EngineOutput(audio=audio, sr=loop.sr, seamless=False, bpm=loop.bpm, bars=None,
+                           beats_per_bar=loop.beats_per_bar, key=loop.key, seed=seed + 1 + i)
+        var = _same_length(raw, loop, spec=spec, params=params, engine=engine)
+        out.append(dataclasses.replace(var, extra={**var.extra, "variation_of": loop.extra.get(
+            "seed"), "variation": i + 1}))
+    return out
+
+
+def _same_length(raw: EngineOutput, loop: Loop, *, spec: MusicSpec,
+                 params: GenerationParams, engine: str) -> Loop:
+    """Cut ``loop.bars`` bars at ``loop.bpm`` out of ``raw``.
+
+    The loop engine counts bars at the tempo it hears: when the model drifted to half
+    or double time, the same length is twice or half as many of its bars.
+    """
+    from loopmill.errors import NoLoopFoundError
+    from loopmill.pipeline.generate import finish
+
+    last: Exception | None = None
+    for bars in (loop.bars, 2 * loop.bars, loop.bars // 2):
+        if bars < 1:
+            continue
+        try:
+            var = finish(raw, spec=spec, params=params, engine=engine, bars=bars)
+        except NoLoopFoundError as exc:
+            last = exc
+            continue
+        if var.length == loop.length:
+            return var
+    raise NoLoopFoundError(
+        f"no {loop.bars}-bar loop at {loop.bpm:g} BPM in the continuation"
+        + (f" ({last})" if last else "") + "; try another --seed"
+    )
