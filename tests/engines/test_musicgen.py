@@ -149,7 +149,9 @@ def test_cli_refuses_bad_sampling_flags(tmp_path: Path) -> None:
 
 def test_tempo_is_checked_and_attempts_are_recorded(tiny: Path) -> None:
     from loopmill.errors import BadInputError
-    from loopmill.pipeline.generate import TEMPO_TOLERANCE, _tempo_error, generate
+    from loopmill.pipeline.finish import TEMPO_TOLERANCE
+    from loopmill.pipeline.finish import tempo_error as _tempo_error
+    from loopmill.pipeline.generate import generate
 
     assert _tempo_error(59.0, 120.0) == pytest.approx(abs(118 / 120 - 1))  # half time
     assert _tempo_error(121.0, 120.0) == pytest.approx(1 / 120)

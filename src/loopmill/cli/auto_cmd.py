@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from loopmill.cli._common import err_console, fail, guarded, out_console
+from loopmill.cli._model_opts import BatchSize, Guidance, MaxAttempts, Temperature, TopK, TopP
 
 
 def _resources(text: str | None) -> dict[str, float]:
@@ -95,6 +96,12 @@ def auto(
         typer.Option(help="Where run folders go (default: LOOPMILL_RUNS or user data)."),
     ] = None,
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
+    temperature: Temperature = 1.0,
+    top_k: TopK = 250,
+    top_p: TopP = 0.0,
+    guidance: Guidance = 3.0,
+    max_attempts: MaxAttempts = 3,
+    batch_size: BatchSize = None,
 ) -> None:
     """Make loops in bulk from generated prompts; resumable, Ctrl-C safe.
 
@@ -117,6 +124,9 @@ def auto(
         llm_model=llm_model, llm_base_url=llm_base_url,
         prompt_file=str(prompt_file) if prompt_file else None,
         s3_endpoint_url=s3_endpoint_url, catalog=str(catalog) if catalog else None,
+        params={"temperature": temperature, "top_k": top_k, "top_p": top_p,
+                "guidance": guidance},
+        max_attempts=max_attempts, batch_size=batch_size,
     )
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from loopmill.cli._common import err_console, fail, guarded, out_console, progress_bar
+from loopmill.cli._model_opts import BatchSize, Guidance, MaxAttempts, Temperature, TopK, TopP
 from loopmill.pipeline.generate import generate_files
 
 
@@ -53,14 +54,11 @@ def generate(
         typer.Option(help="Render through FluidSynth with this General MIDI .sf2/.sf3."),
     ] = None,
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
-    temperature: Annotated[
-        float, typer.Option(help="Model engines: sampling temperature (> 0).")
-    ] = 1.0,
-    top_k: Annotated[int, typer.Option(help="Model engines: top-k sampling (0 = off).")] = 250,
-    top_p: Annotated[float, typer.Option(help="Model engines: nucleus mass (0 = off).")] = 0.0,
-    guidance: Annotated[
-        float, typer.Option(help="Model engines: classifier-free guidance scale.")
-    ] = 3.0,
+    temperature: Temperature = 1.0,
+    top_k: TopK = 250,
+    top_p: TopP = 0.0,
+    guidance: Guidance = 3.0,
+    batch_size: BatchSize = None,
     continue_from: Annotated[
         Path | None,
         typer.Option("--continue", help="Model engines: continue this audio file."),
@@ -68,9 +66,7 @@ def generate(
     variations: Annotated[
         int, typer.Option(help="Model engines: also N variations of the same length (_v1...).")
     ] = 0,
-    max_attempts: Annotated[
-        int, typer.Option(help="Model engines: tries while the tempo is > 6 % off.")
-    ] = 3,
+    max_attempts: MaxAttempts = 3,
     catalog: Annotated[
         Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
     ] = None,
@@ -108,6 +104,7 @@ def generate(
                 model=model,
                 params=params,
                 max_attempts=max_attempts,
+                batch_size=batch_size,
                 variations=variations,
                 bpm=bpm,
                 key=key,

@@ -295,14 +295,27 @@ class MusicGenEngine:
         return [o[:, :total] for o in outs]
 
     def generate(self, spec: MusicSpec, params: GenerationParams, *, sr: int) -> EngineOutput:
-        """Make ``spec.max_duration`` seconds (plus a bar of margin) for the loop engine."""
+        """Make ``spec.max_duration`` seconds (plus room) for the loop engine to cut."""
+        return self.generate_many([spec], params, sr=sr)[0]
+
+    def generate_many(self, specs: list[MusicSpec], params: GenerationParams, *,
+                      sr: int) -> list[EngineOutput]:
+        """One output per spec, all in one batched call per window.
+
+        The batch is seeded with the first spec's seed (drawn when it has none): the
+        same specs in the same order give the same audio. Each output records its own
+        spec's seed and, for a batch of more than one, ``info["batch"]`` (the batch
+        seed, its index and the batch size) — what it takes to make it again.
+        """
         from loopmill.audio.resample import resample
 
-        seed = spec.seed if spec.seed is not None else int(np.random.default_rng().integers(2**31))
-        bpm = float(spec.bpm or 120.0)
+        if not specs:
+            return []
+        first = specs[0].seed
+        batch_seed = first if first is not None else int(np.random.default_rng().integers(2**31))
         # Room for the loop engine: the longest loop asked for, half again, and two bars
         # (the model may drift to half or double time; the search needs whole bars).
-        seconds = spec.max_duration * 1.5 + 8 * 60.0 / bpm
+        seconds = max(s.max_duration * 1.5 + 8 * 60.0 / float(s.bpm or 120.0) for s in specs)
         lm = self.loaded
         prompt = None
         if params.extra.get("continue"):
@@ -312,11 +325,18 @@ class MusicGenEngine:
                              mono=lm.channels == 1)
             if prompt.shape[0] != lm.channels:  # a mono file for a stereo model
                 prompt = np.repeat(prompt[:1], lm.channels, axis=0)
-        (audio,) = self.generate_batch([spec], params, seconds=seconds, seed=seed,
-                                       prompt_audio=prompt)
-        if sr != lm.sampling_rate:
-            audio = resample(audio, orig_sr=lm.sampling_rate, target_sr=sr)
-        return EngineOutput(audio=audio, sr=sr, seamless=False, bpm=bpm, bars=None,
-                            beats_per_bar=4, key=spec.key_name, seed=seed,
-                            info={"model": lm.name, "device": lm.device,
-                                  "prompt_sent": prompt_text(spec, bpm)})
+        audios = self.generate_batch(list(specs), params, seconds=seconds, seed=batch_seed,
+                                     prompt_audio=prompt)
+        outs = []
+        for i, (spec, audio) in enumerate(zip(specs, audios, strict=True)):
+            if sr != lm.sampling_rate:
+                audio = resample(audio, orig_sr=lm.sampling_rate, target_sr=sr)
+            bpm = float(spec.bpm or 120.0)
+            info: dict[str, Any] = {"model": lm.name, "device": lm.device,
+                                    "prompt_sent": prompt_text(spec, bpm)}
+            if len(specs) > 1:
+                info["batch"] = {"seed": batch_seed, "index": i, "size": len(specs)}
+            seed = spec.seed if spec.seed is not None else (batch_seed + i) % 2**31
+            outs.append(EngineOutput(audio=audio, sr=sr, seamless=False, bpm=bpm, bars=None,
+                                     beats_per_bar=4, key=spec.key_name, seed=seed, info=info))
+        return outs

@@ -40,6 +40,7 @@ from loopmill.pipeline.auto_item import ItemJob
 __all__ = ["AutoOptions", "AutoProgress", "AutoReport", "default_runs_dir", "run_auto"]
 
 _RUN, _PLAN, _DONE, _FAILED = "run.json", "plan.jsonl", "done.jsonl", "failed.jsonl"
+_MODEL_BATCH = 8  # loops per batched call of a model engine, unless told otherwise
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class AutoOptions:
     catalog: str | None = None
     measure: bool = True
     connect_timeout: float = 10.0
+    params: dict[str, Any] = field(default_factory=dict)
+    max_attempts: int = 3
+    batch_size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able options (for ``run.json``)."""
@@ -146,6 +150,13 @@ def _check(opts: AutoOptions) -> None:
         raise BadInputError(f"--workers {opts.workers} must be at least 1")
     if opts.retries < 0:
         raise BadInputError(f"--retries {opts.retries} must be 0 or more")
+    if opts.batch_size is not None and opts.batch_size < 1:
+        raise BadInputError(f"--batch-size {opts.batch_size} must be at least 1")
+    if opts.max_attempts < 1:
+        raise BadInputError(f"--max-attempts {opts.max_attempts} must be at least 1")
+    from loopmill.engines.params import GenerationParams
+
+    GenerationParams.from_dict(opts.params)  # a bad --temperature etc. fails here
     for fmt in opts.formats or ("",):
         if fmt not in WRITE_FORMATS:
             raise BadInputError(
@@ -283,7 +294,10 @@ def run_auto(
         if len(parts) >= 2 and parts[-2].isdigit():
             done_idx.add(int(parts[-2]))
     report.resumed = len(done_idx)
-    todo: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue(maxsize=max(4, 2 * opts.workers))
+    # A model engine renders a batch per call (MusicGen); the composer one loop per call.
+    size = 1 if opts.engine == "composer" else (opts.batch_size or _MODEL_BATCH)
+    todo: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue(
+        maxsize=max(4, 2 * opts.workers * size))
     pending = [(i, s) for i, s in sorted(planned.items()) if i not in done_idx]
     used_texts = {str(s.get("text", "")) for s in planned.values()}
     next_index = max(planned, default=-1) + 1
@@ -306,8 +320,9 @@ def run_auto(
             target = None if opts.count is None else opts.count - len(done_idx) - len(pending)
             made = 0
             while not stop.is_set() and (target is None or made < target):
-                want = 2 * opts.workers if target is None else min(2 * opts.workers,
-                                                                    target - made)
+                want = 2 * opts.workers * size
+                if target is not None:
+                    want = min(want, target - made)
                 batch = provider.batch(want)
                 if not batch:
                     return  # a file or the terminal ran out of prompts
@@ -341,66 +356,81 @@ def run_auto(
             formats=tuple(opts.formats), dest=opts.dest, file_prefix=opts.file_prefix,
             keep_metadata=opts.keep_metadata, sample_rate=opts.sample_rate,
             s3_endpoint_url=opts.s3_endpoint_url, measure=opts.measure,
+            params=dict(opts.params), max_attempts=opts.max_attempts,
         )
 
     backend = make_backend(opts.backend, workers=opts.workers, scheduler=opts.scheduler,
                            resources=opts.resources, timeout=opts.connect_timeout)
     producer = threading.Thread(target=produce, name="loopmill-prompts", daemon=True)
-    inflight: dict[Future[dict[str, Any]], tuple[ItemJob, int]] = {}
+    inflight: dict[Future[list[Any]], tuple[list[ItemJob], int]] = {}
     n_failed = 0
+
+    def failed(j: ItemJob, attempt: int, exc: BaseException) -> None:
+        nonlocal n_failed
+        n_failed += 1
+        msg = f"item {j.index} ({j.spec.get('text', '')!r}): {exc}"
+        report.failures.append(msg)
+        _append(run_dir / _FAILED, {"index": j.index, "error": str(exc), "attempts": attempt})
+        if on_progress:
+            on_progress(AutoProgress(len(report.made), n_failed, opts.count,
+                                     report.audio_seconds, time.perf_counter() - t0, msg))
+
+    def made(j: ItemJob, record: dict[str, Any]) -> None:
+        record.pop("index", None)
+        spooled = record.pop("spooled", [])
+        record["catalog_id"] = catalog.add(record)
+        report.spooled.extend(spooled)
+        _append(run_dir / _DONE, {"index": j.index, **record})
+        report.made.append(record)
+        if on_progress:
+            on_progress(AutoProgress(len(report.made) + report.resumed, n_failed, opts.count,
+                                     report.audio_seconds, time.perf_counter() - t0,
+                                     str(record.get("name", ""))))
+
     try:
         with _sigint_sets(stop, handle_sigint):
             producer.start()
             while True:
                 while not stop.is_set() and len(inflight) < 2 * backend.workers:
-                    try:
-                        index, spec = todo.get(timeout=0.05 if inflight else 0.2)
-                    except queue.Empty:
+                    jobs: list[ItemJob] = []
+                    while len(jobs) < size:
+                        try:
+                            index, spec = todo.get(timeout=0.05 if inflight or jobs else 0.2)
+                        except queue.Empty:
+                            break
+                        jobs.append(job(index, spec))
+                    if not jobs:
                         break
-                    j = job(index, spec)
-                    inflight[backend.submit(j)] = (j, 1)
+                    inflight[backend.submit(jobs)] = (jobs, 1)
                 if not inflight:
                     if stop.is_set() or (producer_done.is_set() and todo.empty()):
                         break
                     continue
                 finished, _ = wait(list(inflight), timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    j, attempt = inflight.pop(fut)
+                    jobs, attempt = inflight.pop(fut)
                     try:
-                        record = fut.result()
+                        results = fut.result()
                     except BrokenProcessPool:
                         backend.restart()
-                        for other, (oj, oa) in list(inflight.items()):
+                        for other, (ojobs, oa) in list(inflight.items()):
                             inflight.pop(other)
-                            inflight[backend.submit(oj)] = (oj, oa)
-                        inflight[backend.submit(j)] = (j, attempt + 1)
+                            inflight[backend.submit(ojobs)] = (ojobs, oa)
+                        inflight[backend.submit(jobs)] = (jobs, attempt + 1)
                         continue
-                    except Exception as exc:  # one item's failure never stops the run
-                        retry = attempt <= opts.retries and not isinstance(exc, BadInputError)
-                        if retry and not stop.is_set():
-                            inflight[backend.submit(j)] = (j, attempt + 1)
-                            continue
-                        n_failed += 1
-                        msg = f"item {j.index} ({j.spec.get('text', '')!r}): {exc}"
-                        report.failures.append(msg)
-                        _append(run_dir / _FAILED, {"index": j.index, "error": str(exc),
-                                                    "attempts": attempt})
-                        if on_progress:
-                            on_progress(AutoProgress(len(report.made), n_failed, opts.count,
-                                                     report.audio_seconds,
-                                                     time.perf_counter() - t0, msg))
-                        continue
-                    record.pop("index", None)
-                    spooled = record.pop("spooled", [])
-                    record["catalog_id"] = catalog.add(record)
-                    report.spooled.extend(spooled)
-                    _append(run_dir / _DONE, {"index": j.index, **record})
-                    report.made.append(record)
-                    if on_progress:
-                        on_progress(AutoProgress(len(report.made) + report.resumed, n_failed,
-                                                 opts.count, report.audio_seconds,
-                                                 time.perf_counter() - t0,
-                                                 str(record.get("name", ""))))
+                    except Exception as exc:  # one batch's failure never stops the run
+                        results = [exc] * len(jobs)
+                    again: list[ItemJob] = []
+                    for j, res in zip(jobs, results, strict=True):
+                        if not isinstance(res, BaseException):
+                            made(j, res)
+                        elif (attempt <= opts.retries and not isinstance(res, BadInputError)
+                              and not stop.is_set()):
+                            again.append(j)
+                        else:
+                            failed(j, attempt, res)
+                    if again:
+                        inflight[backend.submit(again)] = (again, attempt + 1)
     finally:
         report.interrupted = stop.is_set()  # only the caller or Ctrl-C sets it
         stop.set()

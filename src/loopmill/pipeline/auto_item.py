@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loopmill.engines.base import Engine
+from loopmill.errors import LoopmillError
 
 if TYPE_CHECKING:
+    from loopmill.loops.types import Loop
+    from loopmill.prompts.spec import MusicSpec
     from loopmill.storage.sink import Sink
 
-__all__ = ["ItemJob", "run_item", "worker_setup"]
+__all__ = ["ItemJob", "run_item", "run_items", "worker_setup"]
 
 # Loaded once per worker process, reused by every item it runs.
 _ENGINES: dict[tuple[str, str | None], Engine] = {}
@@ -45,6 +48,8 @@ class ItemJob:
     s3_endpoint_url: str | None = None
     spool_dir: str | None = None
     measure: bool = True
+    params: dict[str, Any] = field(default_factory=dict)
+    max_attempts: int = 3
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,19 +94,68 @@ def run_item(job: ItemJob) -> dict[str, Any]:
     LoopmillError
         Any failure of this item; the coordinator retries or reports it.
     """
+    (result,) = run_items([job])
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def run_items(jobs: list[ItemJob]) -> list[dict[str, Any] | LoopmillError]:
+    """Render a batch of items (in one batched call for a model engine such as
+    MusicGen; one by one for the composer), then encode and store each.
+
+    Returns
+    -------
+    list
+        Per job, its record (as :func:`run_item`) or the error that ended it: one
+        item's failure does not lose the others.
+    """
     from loopmill.engines.params import GenerationParams
-    from loopmill.pipeline.generate import _encode_all, finish
-    from loopmill.pipeline.loop_files import loop_tags
+    from loopmill.pipeline.finish import finish_many, render_many
     from loopmill.prompts.spec import MusicSpec
+
+    if not jobs:
+        return []
+    first = jobs[0]
+    t0 = time.perf_counter()
+    specs = [MusicSpec.from_dict(j.spec) for j in jobs]
+    try:
+        params = GenerationParams.from_dict(first.params)
+        eng = _engine(first.engine, first.model)
+        outs = render_many(eng, specs, params, sr=first.sample_rate)
+        loops = finish_many(eng, outs, specs=specs, params=params, engine=first.engine,
+                            sr=first.sample_rate, max_attempts=first.max_attempts)
+    except Exception as exc:  # the whole batch failed to render
+        err = _as_error(exc)
+        return [err for _ in jobs]
+    per_item = (time.perf_counter() - t0) / len(jobs)
+    results: list[dict[str, Any] | LoopmillError] = []
+    for job, spec, loop in zip(jobs, specs, loops, strict=True):
+        if isinstance(loop, LoopmillError):
+            results.append(loop)
+            continue
+        try:
+            results.append(_store(job, spec, loop, render_s=per_item))
+        except Exception as exc:
+            results.append(_as_error(exc))
+    return results
+
+
+def _as_error(exc: BaseException) -> LoopmillError:
+    """Errors travel back to the coordinator pickled: keep them to one simple type."""
+    if isinstance(exc, LoopmillError):
+        return exc
+    return LoopmillError(f"{type(exc).__name__}: {exc}")
+
+
+def _store(job: ItemJob, spec: MusicSpec, loop: Loop, *, render_s: float) -> dict[str, Any]:
+    """Measure, encode and store one finished loop; its catalog record."""
+    from loopmill.pipeline.generate import _encode_all
+    from loopmill.pipeline.loop_files import loop_tags
     from loopmill.storage.catalog import record_from_loop
     from loopmill.storage.sidecar import sidecar_path, write_json_atomic
     from loopmill.storage.sink import open_sink
 
-    t0 = time.perf_counter()
-    spec = MusicSpec.from_dict(job.spec)
-    params = GenerationParams()
-    out = _engine(job.engine, job.model).generate(spec, params, sr=job.sample_rate)
-    loop = finish(out, spec=spec, params=params, engine=job.engine)
     t_render = time.perf_counter()
     record_extra: dict[str, Any] = {}
     if job.measure:
@@ -136,11 +190,11 @@ def run_item(job: ItemJob) -> dict[str, Any]:
         shutil.rmtree(staging, ignore_errors=True)
     t_store = time.perf_counter()
     timings = {
-        "render": round(t_render - t0, 3),
+        "render": round(render_s, 3),
         "measure": round(t_measure - t_render, 3),
         "encode": round(t_encode - t_measure, 3),
         "store": round(t_store - t_encode, 3),
-        "total": round(t_store - t0, 3),
+        "total": round(render_s + t_store - t_render, 3),
     }
     record = record_from_loop(loop, prompt=spec.text, uris=uris, run_id=job.run_id,
                               timings=timings)

@@ -11,7 +11,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
 from loopmill.errors import BadInputError, MissingDependencyError, StorageError
-from loopmill.pipeline.auto_item import ItemJob, run_item, worker_setup
+from loopmill.pipeline.auto_item import ItemJob, run_items, worker_setup
 
 __all__ = ["BACKENDS", "Backend", "DaskBackend", "LocalBackend", "make_backend"]
 
@@ -23,8 +23,9 @@ class Backend(Protocol):
 
     workers: int
 
-    def submit(self, job: ItemJob) -> Future[dict[str, Any]]:
-        """Start one job."""
+    def submit(self, jobs: list[ItemJob]) -> Future[list[Any]]:
+        """Start a batch of jobs (one, or a model engine's batch); the future holds
+        one record or error per job."""
         ...
 
     def restart(self) -> None:
@@ -51,9 +52,9 @@ class LocalBackend:
             initializer=worker_setup,
         )
 
-    def submit(self, job: ItemJob) -> Future[dict[str, Any]]:
-        """Start one job in a worker process."""
-        return self._pool.submit(run_item, job)
+    def submit(self, jobs: list[ItemJob]) -> Future[list[Any]]:
+        """Start a batch of jobs in a worker process."""
+        return self._pool.submit(run_items, jobs)
 
     def restart(self) -> None:
         """Throw away a broken pool and start fresh workers."""
@@ -104,11 +105,11 @@ class DaskBackend:
         self._client.run(worker_setup)
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
-    def submit(self, job: ItemJob) -> Future[dict[str, Any]]:
-        """Submit one job to the cluster; a plain Future mirrors the Dask one."""
-        out: Future[dict[str, Any]] = Future()
+    def submit(self, jobs: list[ItemJob]) -> Future[list[Any]]:
+        """Submit a batch of jobs to the cluster; a plain Future mirrors the Dask one."""
+        out: Future[list[Any]] = Future()
         out.set_running_or_notify_cancel()
-        task = self._client.submit(run_item, job, pure=False,
+        task = self._client.submit(run_items, jobs, pure=False,
                                    resources=self.resources or None)
 
         def relay(done: Any) -> None:

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from loopmill.engines.base import Engine, EngineOutput
+from loopmill.engines.base import Engine
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError, LoopmillError, UnsupportedFormatError
 from loopmill.loops.types import Loop
+from loopmill.pipeline.finish import TEMPO_TOLERANCE, finish, finish_many, render_many
 from loopmill.prompts.spec import MusicSpec
 
+__all__ = ["ENGINES", "TEMPO_TOLERANCE", "GenerateReport", "finish", "generate",
+           "generate_files", "generate_loops", "get_engine", "make_spec"]
+
 ENGINES = ("composer", "musicgen")
-#: a model's loop more than this far from the asked tempo is generated again
-TEMPO_TOLERANCE = 0.06
 _MODEL_ENGINES: dict[tuple[str, str], Engine] = {}
 SAMPLE_RATES = (44100, 48000)
 DURATION_RANGE = (8.0, 128.0)
@@ -71,88 +71,6 @@ def make_spec(
         max_duration=max_duration,
         seed=seed,
     )
-
-
-def finish(
-    out: EngineOutput,
-    *,
-    spec: MusicSpec,
-    params: GenerationParams,
-    engine: str,
-    target_lufs: float = -14.0,
-    true_peak_db: float = -1.0,
-    bars: int | None = None,
-) -> Loop:
-    """Turn an engine's output into a measured, loudness-normalised Loop (a model's
-    free-running audio is cut by the loop engine first, to ``bars`` bars if given)."""
-    from loopmill.loops.post import finish_loop
-    from loopmill.loops.seam import seam_score
-
-    if not out.seamless:
-        return _cut(out, spec=spec, params=params, engine=engine, target_lufs=target_lufs,
-                    true_peak_db=true_peak_db, bars=bars)
-    audio, report = finish_loop(
-        out.audio, sr=out.sr, target_lufs=target_lufs, true_peak_db=true_peak_db
-    )
-    audio = np.asarray(audio, dtype=np.float32)
-    return Loop(
-        audio=audio,
-        sr=out.sr,
-        start=0,
-        end=audio.shape[1],
-        bars=out.bars or 0,
-        beats_per_bar=out.beats_per_bar,
-        bpm=out.bpm,
-        source_bpm=out.bpm,
-        key=out.key,
-        seam_score=seam_score(audio, sr=out.sr, start=0, end=audio.shape[1]),
-        # finish_loop measured the result already; measuring again would cost ~0.2 s.
-        loudness_lufs=_num(report["loudness_lufs"]),
-        true_peak_db=_num(report["true_peak_db"]),
-        extra={
-            "engine": engine,
-            "seed": out.seed,
-            "spec": spec.to_dict(),
-            "params": params.to_dict(),
-            **out.info,
-        },
-        midi_parts=out.midi_parts,
-    )
-
-
-def _cut(
-    out: EngineOutput, *, spec: MusicSpec, params: GenerationParams, engine: str,
-    target_lufs: float, true_peak_db: float, bars: int | None = None,
-) -> Loop:
-    """A model's free-running audio through the loop engine: the best bar-exact loop,
-    stretched to exactly the asked tempo (half or double the detected one matched)."""
-    import dataclasses
-
-    import pedalboard
-
-    from loopmill.loops.make import make_loop
-    from loopmill.loops.post import finish_loop
-
-    # Generated audio can carry a DC offset; it would eat the headroom of the limiter.
-    y = out.audio - out.audio.mean(axis=1, keepdims=True)
-    y = pedalboard.HighpassFilter(cutoff_frequency_hz=20.0)(y.astype(np.float32), out.sr)
-    if bars is None:
-        loop = make_loop(y, sr=out.sr, bpm=out.bpm, beats_per_bar=out.beats_per_bar,
-                         min_duration=spec.min_duration, max_duration=spec.max_duration)
-    else:
-        loop = make_loop(y, sr=out.sr, bpm=out.bpm, beats_per_bar=out.beats_per_bar, bars=bars)
-    audio, report = finish_loop(loop.audio, sr=out.sr, target_lufs=target_lufs,
-                                true_peak_db=true_peak_db)
-    return dataclasses.replace(
-        loop, audio=np.asarray(audio, dtype=np.float32), key=loop.key or out.key,
-        loudness_lufs=_num(report["loudness_lufs"]), true_peak_db=_num(report["true_peak_db"]),
-        extra={**loop.extra, "engine": engine, "seed": out.seed, "spec": spec.to_dict(),
-               "params": params.to_dict(), **out.info},
-    )
-
-
-def _num(x: float | None) -> float:
-    return float("nan") if x is None else float(x)
 
 
 def _prepare(
@@ -274,49 +192,61 @@ def generate(
         model=model,
     )
     out = eng.generate(spec, params, sr=sample_rate)
-    if out.seamless:
-        return finish(out, spec=spec, params=params, engine=engine)
-    return _with_tempo_check(eng, out, spec=spec, params=params, engine=engine,
-                             sample_rate=sample_rate, max_attempts=max_attempts)
+    (result,) = finish_many(eng, [out], specs=[spec], params=params, engine=engine,
+                            sr=sample_rate, max_attempts=max_attempts)
+    if isinstance(result, LoopmillError):
+        raise result
+    return result
 
 
-def _with_tempo_check(
-    eng: Engine, out: EngineOutput, *, spec: MusicSpec, params: GenerationParams,
-    engine: str, sample_rate: int, max_attempts: int,
-) -> Loop:
-    """Cut a model's audio into a loop; if its own tempo is more than
-    ``TEMPO_TOLERANCE`` off the asked one (half or double time allowed), generate again
-    with the next seed, up to ``max_attempts`` in all. Each attempt is recorded; when
-    none is close enough, the closest is stretched to the exact tempo anyway."""
-    import dataclasses
-
-    attempts: list[dict[str, Any]] = []
-    best: tuple[float, Loop] | None = None
-    first_seed = out.seed
-    for attempt in range(max_attempts):
-        if attempt:
-            spec = spec.with_overrides(seed=(first_seed + attempt) % 2**31)
-            out = eng.generate(spec, params, sr=sample_rate)
-        loop = finish(out, spec=spec, params=params, engine=engine)
-        off = _tempo_error(loop.source_bpm, out.bpm)
-        attempts.append({"seed": out.seed, "detected_bpm": round(loop.source_bpm, 3),
-                         "tempo_error": round(off, 4)})
-        if best is None or off < best[0]:
-            best = (off, loop)
-        if off <= TEMPO_TOLERANCE:
-            break
-    assert best is not None  # max_attempts >= 1
-    loop = best[1]
-    return dataclasses.replace(loop, extra={**loop.extra, "attempts": attempts,
-                                            "tempo_ok": best[0] <= TEMPO_TOLERANCE})
+#: loops a model engine renders in one batched call, unless told otherwise
+DEFAULT_BATCH = 8
 
 
-def _tempo_error(detected: float, asked: float) -> float:
-    """Relative distance of ``detected`` from ``asked`` at the nearest of half, same or
-    double time."""
-    if detected <= 0:
-        return float("inf")
-    return min(abs(detected * f / asked - 1.0) for f in (0.5, 1.0, 2.0))
+def generate_loops(
+    prompt: str = "",
+    *,
+    count: int = 1,
+    seed: int | None = None,
+    batch_size: int | None = None,
+    max_attempts: int = 3,
+    **options: Any,
+) -> Iterator[tuple[int, Loop | LoopmillError]]:
+    """Make ``count`` loops of one prompt; yield ``(index, Loop or its error)``.
+
+    The i-th loop uses seed ``seed + i``. A model engine (MusicGen) renders up to
+    ``batch_size`` of them in one batched call (default 8); the composer makes them one
+    by one. A batched loop is reproduced by the same batch: the same prompt, seed,
+    count and batch size.
+
+    Raises
+    ------
+    BadInputError, MissingModelError, MissingDependencyError
+        A bad request, before any audio is made. One item's failure is yielded, not
+        raised.
+    """
+    if count < 1:
+        raise BadInputError(f"--count {count} must be at least 1")
+    if batch_size is not None and batch_size < 1:
+        raise BadInputError(f"--batch-size {batch_size} must be at least 1")
+    if max_attempts < 1:
+        raise BadInputError(f"--max-attempts {max_attempts} must be at least 1")
+    eng, spec, params = _prepare(prompt, seed=seed, **options)
+    engine = options.get("engine", "composer")
+    sr = int(options.get("sample_rate", 44100))
+    size = 1 if engine == "composer" else min(count, batch_size or DEFAULT_BATCH)
+    for start in range(0, count, size):
+        idx = list(range(start, min(count, start + size)))
+        specs = [spec if spec.seed is None else spec.with_overrides(
+            seed=(spec.seed + i) % 2**31) for i in idx]
+        try:
+            outs = render_many(eng, specs, params, sr=sr)
+        except LoopmillError as exc:
+            for i in idx:
+                yield i, exc
+            continue
+        yield from zip(idx, finish_many(eng, outs, specs=specs, params=params, engine=engine,
+                                        sr=sr, max_attempts=max_attempts), strict=True)
 
 
 def _encode_all(paths: list[Path], loop: Loop, *, tags: dict[str, str]) -> None:
@@ -365,6 +295,7 @@ def generate_files(
     on_item: Callable[[int, Path | None], None] | None = None,
     catalog: str | Path | bool | None = None,
     variations: int = 0,
+    batch_size: int | None = None,
     **options: Any,
 ) -> GenerateReport:
     """Generate ``count`` loops and write them with loop points (and sidecars).
@@ -372,7 +303,8 @@ def generate_files(
     With a fixed ``seed`` the i-th loop uses ``seed + i``. Names are
     ``<prefix>_<YYYYmmdd-HHMMSS>_<seed>.<format>``: unique, and sorted by time.
     Every loop is also recorded in the catalog: ``catalog`` is its path, None the
-    default (``LOOPMILL_CATALOG`` or the user data folder), False none.
+    default (``LOOPMILL_CATALOG`` or the user data folder), False none. A model engine
+    renders ``batch_size`` loops per call (see :func:`generate_loops`).
     """
     from loopmill.audio import WRITE_FORMATS
     from loopmill.pipeline.loop_files import loop_tags
@@ -394,6 +326,8 @@ def generate_files(
         raise BadInputError(f"--file-prefix {file_prefix!r} must be a plain, non-empty name")
     # refuse a bad request before writing anything
     _prepare(prompt, seed=seed, **{k: v for k, v in options.items() if k != "max_attempts"})
+    if batch_size is not None and batch_size < 1:
+        raise BadInputError(f"--batch-size {batch_size} must be at least 1")
     dest_dir = ensure_writable_dir(dest)
     cat = None
     if catalog is not False:
@@ -401,10 +335,12 @@ def generate_files(
 
         cat = Catalog(None if catalog is None or catalog is True else Path(catalog))
     report = GenerateReport()
-    for i in range(count):
-        item_seed = None if seed is None or seed < 0 else seed + i
+    for i, made in generate_loops(prompt, count=count, seed=seed, batch_size=batch_size,
+                                  **options):
         try:
-            loop = generate(prompt, seed=item_seed, **options)
+            if isinstance(made, LoopmillError):
+                raise made
+            loop = made
             stamp = time.strftime("%Y%m%d-%H%M%S")
             base = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}"
             n = 2

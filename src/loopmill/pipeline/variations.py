@@ -69,7 +69,7 @@ def _same_length(raw: EngineOutput, loop: Loop, *, spec: MusicSpec,
     or double time, the same length is twice or half as many of its bars.
     """
     from loopmill.errors import NoLoopFoundError
-    from loopmill.pipeline.generate import finish
+    from loopmill.pipeline.finish import finish
 
     last: Exception | None = None
     for bars in (loop.bars, 2 * loop.bars, loop.bars // 2):
