@@ -63,6 +63,10 @@ def generate(
         Path | None,
         typer.Option("--continue", help="Model engines: continue this audio file."),
     ] = None,
+    melody: Annotated[
+        Path | None,
+        typer.Option(help="Melody models (facebook/musicgen-melody): follow this tune."),
+    ] = None,
     variations: Annotated[
         int, typer.Option(help="Model engines: also N variations of the same length (_v1...).")
     ] = 0,
@@ -85,6 +89,13 @@ def generate(
     if continue_from is not None and not continue_from.is_file():
         raise fail(f"--continue {continue_from} is not a file; pass an audio file to continue")
     extra = {"continue": str(continue_from)} if continue_from is not None else {}
+    if melody is not None:
+        if not melody.is_file():
+            raise fail(f"--melody {melody} is not a file; pass an audio file with the tune")
+        if engine != "musicgen":
+            raise fail("--melody works with --engine musicgen and a melody model, e.g. "
+                       "--model facebook/musicgen-melody")
+        extra["melody"] = str(melody)
     params = guarded(lambda: GenerationParams(temperature=temperature, top_k=top_k,
                                               top_p=top_p, guidance=guidance, extra=extra))
     with progress_bar() as progress:

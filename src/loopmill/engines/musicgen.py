@@ -11,6 +11,7 @@ The output is not a loop yet: the pipeline cuts one with the loop engine.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ class LoadedModel:
     device: str
     dtype: Any
     name: str
+    #: a melody model's feature settings (``preprocessor_config.json``); else None
+    chroma: dict[str, Any] | None = None
 
     @property
     def sampling_rate(self) -> int:
@@ -108,7 +111,13 @@ def load_musicgen(model: str = "facebook/musicgen-small", *, device: str = "auto
         hub cannot be reached (offline, ``HF_HUB_OFFLINE=1``).
     """
     torch = _torch()
-    from transformers import AutoProcessor, MusicgenForConditionalGeneration
+    from transformers import (
+        AutoConfig,
+        AutoProcessor,
+        AutoTokenizer,
+        MusicgenForConditionalGeneration,
+        MusicgenMelodyForConditionalGeneration,
+    )
 
     dev = _device(device)
     if dtype is None:
@@ -132,10 +141,24 @@ def load_musicgen(model: str = "facebook/musicgen-small", *, device: str = "auto
     offline = is_local or any(os.environ.get(v, "").lower() in ("1", "true", "yes")
                               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
     where = str(local) if is_local else model
+    chroma = None
+    net: Any
     try:
-        net = MusicgenForConditionalGeneration.from_pretrained(
-            where, torch_dtype=dt, local_files_only=offline)
-        proc = AutoProcessor.from_pretrained(where, local_files_only=offline)
+        kind = AutoConfig.from_pretrained(where, local_files_only=offline).model_type
+        if kind == "musicgen_melody":
+            # Melody features are computed in loopmill (the transformers extractor
+            # needs torchaudio): only the tokenizer and the extractor's settings load.
+            from transformers.utils import cached_file
+
+            net = MusicgenMelodyForConditionalGeneration.from_pretrained(
+                where, torch_dtype=dt, local_files_only=offline)
+            proc = AutoTokenizer.from_pretrained(where, local_files_only=offline)
+            fe = cached_file(where, "preprocessor_config.json", local_files_only=offline)
+            chroma = json.loads(Path(str(fe)).read_text())
+        else:
+            net = MusicgenForConditionalGeneration.from_pretrained(
+                where, torch_dtype=dt, local_files_only=offline)
+            proc = AutoProcessor.from_pretrained(where, local_files_only=offline)
     except OSError as exc:
         if is_local:
             first = str(exc).splitlines()[0]
@@ -149,8 +172,9 @@ def load_musicgen(model: str = "facebook/musicgen-small", *, device: str = "auto
         ) from None
     except (ValueError, KeyError) as exc:
         raise MissingModelError(f"{model} is not a usable MusicGen model: {exc}") from None
-    net = net.to(dev).eval()  # type: ignore[arg-type]
-    return LoadedModel(model=net, processor=proc, device=dev, dtype=dt, name=model)
+    net = net.to(dev).eval()
+    return LoadedModel(model=net, processor=proc, device=dev, dtype=dt, name=model,
+                       chroma=chroma)
 
 
 def prompt_text(spec: MusicSpec, bpm: float) -> str:
@@ -229,15 +253,32 @@ class MusicGenEngine:
         return self._loaded
 
     def _generate(self, texts: list[str], seconds: float, params: GenerationParams,
-                  prompt_audio: list[np.ndarray] | None = None) -> list[np.ndarray]:
-        """One batched call: ``seconds`` of new audio for each text, ``[C, T]`` each."""
+                  prompt_audio: list[np.ndarray] | None = None,
+                  chroma: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """One batched call: ``seconds`` of new audio for each text, ``[C, T]`` each.
+
+        ``chroma`` (melody models): ``[frames, 12]`` one-hot conditioning per text.
+        """
         torch = _torch()
         lm = self.loaded
-        kw: dict[str, Any] = {"text": texts, "padding": True, "return_tensors": "pt"}
-        if prompt_audio is not None:
-            kw["audio"] = [a if lm.channels > 1 else a[0] for a in prompt_audio]
-            kw["sampling_rate"] = lm.sampling_rate
-        inputs = lm.processor(**kw)
+        skip = 0
+        if lm.chroma is not None:  # a melody model: tokenizer, chroma, codec prompt
+            inputs = dict(lm.processor(texts, padding=True, return_tensors="pt"))
+            if chroma is not None:
+                inputs["input_features"] = torch.from_numpy(np.stack(chroma)).to(lm.dtype)
+            if prompt_audio is not None:
+                from loopmill.engines.musicgen_melody import encode_prompt
+
+                ids = encode_prompt(lm.model, prompt_audio, channels=lm.channels)
+                inputs["decoder_input_ids"] = ids
+                skip = round(ids.shape[-1] * lm.sampling_rate / lm.frame_rate)
+        else:
+            kw: dict[str, Any] = {"text": texts, "padding": True, "return_tensors": "pt"}
+            if prompt_audio is not None:
+                kw["audio"] = [a if lm.channels > 1 else a[0] for a in prompt_audio]
+                kw["sampling_rate"] = lm.sampling_rate
+                skip = prompt_audio[0].shape[1]
+            inputs = dict(lm.processor(**kw))
         inputs = {k: v.to(lm.device) for k, v in inputs.items()}
         if "input_values" in inputs:
             inputs["input_values"] = inputs["input_values"].to(lm.dtype)
@@ -250,12 +291,11 @@ class MusicGenEngine:
             )
         audio = out.float().cpu().numpy()  # [B, C, T]
         new = round(seconds * lm.sampling_rate)
-        skip = 0 if prompt_audio is None else prompt_audio[0].shape[1]
         return [np.ascontiguousarray(a[:, skip:skip + new], dtype=np.float32) for a in audio]
 
     def generate_batch(self, specs: list[MusicSpec], params: GenerationParams, *,
-                       seconds: float, seed: int,
-                       prompt_audio: np.ndarray | None = None) -> list[np.ndarray]:
+                       seconds: float, seed: int, prompt_audio: np.ndarray | None = None,
+                       melody: np.ndarray | None = None) -> list[np.ndarray]:
         """``seconds`` of audio for each spec in one batched call per window.
 
         Parameters
@@ -263,6 +303,9 @@ class MusicGenEngine:
         prompt_audio : ndarray ``[C, T]`` at the model's rate, optional
             Audio to continue: its end prompts the first window, and only the new
             audio is returned.
+        melody : ndarray ``[T]`` at the model's rate, optional
+            Melody models: the tune to follow (its chroma, repeated as needed, is
+            aligned with the new audio in every window).
 
         Returns
         -------
@@ -274,25 +317,55 @@ class MusicGenEngine:
         window_new = window - _TRIM_S
         if seconds <= 0:
             raise BadInputError(f"duration {seconds:g} s must be positive")
+        if melody is not None and lm.chroma is None:
+            raise BadInputError(f"--melody needs a melody model such as facebook/musicgen-melody;"
+                                f" {lm.name} is not one")
         stride = min(self.stride_s, window_new - 1.0) if window_new > 2 else window_new / 2
+        hop = round(lm.sampling_rate / lm.frame_rate)
+        # whole codec frames, so a prompt decodes to exactly the audio it came from
+        keep = max(hop, round((window_new - stride) * lm.sampling_rate / hop) * hop)
         texts = [prompt_text(s, s.bpm or 120.0) for s in specs]
+        conditioning = self._melody(melody)
+
+        def cond(start_s: float) -> list[np.ndarray] | None:
+            if conditioning is None:
+                return None
+            from loopmill.engines.musicgen_melody import chroma_window
+
+            mel, fps, length = conditioning
+            return [chroma_window(mel, start_s=start_s, frames_per_s=fps, length=length)
+                    ] * len(texts)
+
         torch.manual_seed(seed)
         if prompt_audio is None:
             first = min(seconds, window_new)
-            outs = self._generate(texts, first, params)
+            outs = self._generate(texts, first, params, chroma=cond(0.0))
         else:
-            keep = round((window_new - stride) * lm.sampling_rate)
             tail = np.ascontiguousarray(prompt_audio[:, -keep:], dtype=np.float32)
             first = min(seconds, stride)
-            outs = self._generate(texts, first, params, prompt_audio=[tail] * len(texts))
+            outs = self._generate(texts, first, params, prompt_audio=[tail] * len(texts),
+                                  chroma=cond(-tail.shape[1] / lm.sampling_rate))
         while outs[0].shape[1] < round(seconds * lm.sampling_rate):
-            keep = round((window_new - stride) * lm.sampling_rate)
             tails = [o[:, -keep:] for o in outs]
             more = min(stride, seconds - outs[0].shape[1] / lm.sampling_rate)
-            new = self._generate(texts, more, params, prompt_audio=tails)
+            start = (outs[0].shape[1] - tails[0].shape[1]) / lm.sampling_rate
+            new = self._generate(texts, more, params, prompt_audio=tails, chroma=cond(start))
             outs = [np.concatenate([o, n], axis=1) for o, n in zip(outs, new, strict=True)]
         total = round(seconds * lm.sampling_rate)
         return [o[:, :total] for o in outs]
+
+    def _melody(self, melody: np.ndarray | None) -> tuple[np.ndarray, float, int] | None:
+        """A melody's one-hot chroma, its frames per second and the model's chroma length."""
+        lm = self.loaded
+        if melody is None or lm.chroma is None:
+            return None
+        from loopmill.engines.musicgen_melody import melody_chroma
+
+        fe = lm.chroma
+        sr, hop = int(fe.get("sampling_rate", 32000)), int(fe.get("hop_length", 4096))
+        mel = melody_chroma(y=melody, sr=sr, n_fft=int(fe.get("n_fft", 16384)), hop_length=hop,
+                            num_chroma=int(fe.get("num_chroma", 12)))
+        return mel, sr / hop, int(getattr(lm.model.config, "chroma_length", 235))
 
     def generate(self, spec: MusicSpec, params: GenerationParams, *, sr: int) -> EngineOutput:
         """Make ``spec.max_duration`` seconds (plus room) for the loop engine to cut."""
@@ -325,8 +398,18 @@ class MusicGenEngine:
                              mono=lm.channels == 1)
             if prompt.shape[0] != lm.channels:  # a mono file for a stereo model
                 prompt = np.repeat(prompt[:1], lm.channels, axis=0)
+        melody = None
+        if params.extra.get("melody"):
+            from loopmill.audio import load
+
+            if lm.chroma is None:
+                raise BadInputError(f"--melody needs a melody model such as "
+                                    f"facebook/musicgen-melody; {lm.name} is not one")
+            rate = int(lm.chroma.get("sampling_rate", lm.sampling_rate))
+            mono, _ = load(str(params.extra["melody"]), sr=rate, mono=True)
+            melody = mono[0]
         audios = self.generate_batch(list(specs), params, seconds=seconds, seed=batch_seed,
-                                     prompt_audio=prompt)
+                                     prompt_audio=prompt, melody=melody)
         outs = []
         for i, (spec, audio) in enumerate(zip(specs, audios, strict=True)):
             if sr != lm.sampling_rate:
