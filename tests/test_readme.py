@@ -58,6 +58,9 @@ def test_readme_shell_examples_run(workdir: Path) -> None:
     assert len(list((workdir / "loops").glob("loop_*_42.ogg"))) == 1  # --seed 42, first
     assert (workdir / "loops" / "demo_loop.json").is_file()
     assert len(list((workdir / "bulk").glob("*.ogg"))) == 4
+    assert (workdir / "data" / "demo" / "manifest.json").is_file()  # dataset prepare
+    assert (workdir / "runs" / "demo" / "best.pt").is_file()  # train samplernn
+    assert len(list((workdir / "samples").glob("samplernn_1_*.wav"))) == 4  # sample
     assert len(list((workdir / "bulk").glob("*.json"))) == 4
     assert (workdir / "catalog.csv").read_text().count("\n") >= 5  # header + 4 loops
     assert (workdir / "suites" / "space-shooter" / "manifest.json").is_file()

@@ -3,6 +3,7 @@ resumed run follows the same loss curve as one that never stopped."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,8 @@ def test_samplernn_learns_the_chords(dataset: Path, tmp_path: Path) -> None:
     assert bits < 2.5  # from log2(64) = 6 bits for a model that knows nothing
     assert np.mean(rep.losses[-20:]) < 0.5 * rep.losses[0]
     assert (tmp_path / "run" / "best.pt").is_file() and (tmp_path / "run" / "last.pt").is_file()
-    assert list((tmp_path / "run" / "tb").glob("events.*"))  # TensorBoard logs
+    if importlib.util.find_spec("tensorboard") is not None:  # the [train] extra
+        assert list((tmp_path / "run" / "tb").glob("events.*"))  # TensorBoard logs
     from loopmill.models.samplernn import dequantize
 
     kind, model, ckpt = load_model(tmp_path / "run")  # rebuilt from its own config
@@ -92,7 +94,7 @@ def test_bad_runs_and_checkpoints(dataset: Path, tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="--seq-len 100 must be a multiple of the top"):
         train("samplernn", dataset=dataset, run=tmp_path / "r", config=TINY_RNN,
               options=TrainOptions(seq_len=100))
-    with pytest.raises(BadInputError, match="has no manifest.json"):
+    with pytest.raises(BadInputError, match=r"has no manifest\.json"):
         train("lstm", dataset=tmp_path, run=tmp_path / "r")
     with pytest.raises(MissingModelError, match="no checkpoint"):
         train("lstm", dataset=dataset, run=tmp_path / "empty", resume=True)

@@ -19,11 +19,14 @@ def generate(
         str, typer.Argument(help='What to make, e.g. "calm lofi hip hop, F major, 80 BPM".')
     ] = "",
     engine: Annotated[
-        str, typer.Option(help="composer (built-in, offline) or musicgen (needs a model).")
+        str,
+        typer.Option(help="composer (built-in, offline), musicgen, samplernn or lstm "
+                     "(the last three need --model)."),
     ] = "composer",
     model: Annotated[
         str | None,
-        typer.Option(help="For musicgen: a hub id (facebook/musicgen-small) or a model folder."),
+        typer.Option(help="musicgen: a hub id (facebook/musicgen-small) or a folder; "
+                     "samplernn/lstm: a checkpoint from `loopmill train`."),
     ] = None,
     bpm: Annotated[
         float | None, typer.Option(help="Tempo, 24 to 240 (wins over the text).")
@@ -96,6 +99,10 @@ def generate(
             raise fail("--melody works with --engine musicgen and a melody model, e.g. "
                        "--model facebook/musicgen-melody")
         extra["melody"] = str(melody)
+    if engine in ("samplernn", "lstm") and prompt.strip():
+        from loopmill.engines.trained import PROMPT_NOTE
+
+        err_console.print(f"note: {PROMPT_NOTE}")
     params = guarded(lambda: GenerationParams(temperature=temperature, top_k=top_k,
                                               top_p=top_p, guidance=guidance, extra=extra))
     with progress_bar() as progress:

@@ -13,6 +13,7 @@ from loopmill.cli.generate_cmd import generate
 from loopmill.cli.inspect_cmd import inspect
 from loopmill.cli.loop_cmd import loop
 from loopmill.cli.suite_cmd import suite
+from loopmill.cli.train_cmd import dataset_app, sample, train_app
 
 app = typer.Typer(
     name="loopmill",
@@ -27,6 +28,9 @@ app.command()(inspect)
 app.command()(auto)
 app.command()(suite)
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(train_app, name="train")
+app.command()(sample)
 
 
 def _version(value: bool) -> None:

@@ -1,11 +1,12 @@
 """Multi-tier SampleRNN (Mehri et al., 2017), as in the deepsound implementation.
 
 Tiers from the top: each frame-level tier reads the previous frame of its span
-(``frame_sizes`` cumulated: 16 and 64 samples for ``(16, 4)``), adds the conditioning
-from the tier above, runs an RNN over frames and expands every frame into the frames
-of the tier below (a learned linear upsampling). The sample-level MLP reads the
-embeddings of the last ``frame_sizes[0]`` samples plus that conditioning and predicts
-the next sample as one of ``q_levels`` classes.
+(``frame_sizes`` cumulated: 16 and 64 samples for ``(16, 4)``) as dequantized samples
+scaled to [-2, 2], adds the conditioning from the tier above, runs an RNN over frames
+and expands every frame into the frames of the tier below (a learned linear
+upsampling, the same map as a transposed convolution with kernel = stride = ratio).
+The sample-level MLP reads the embeddings of the last ``frame_sizes[0]`` samples plus
+that conditioning and predicts the next sample as one of ``q_levels`` classes.
 
 Generation steps each tier only when its frame boundary is reached and keeps every
 stream of a batch in step, so 64 streams cost little more than one on a GPU.
@@ -14,23 +15,51 @@ stream of a batch in step, so 64 streams cost little more than one on a GPU.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import operator
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm
 
 from loopmill.errors import BadInputError
 
 __all__ = ["SampleRNN", "SampleRNNConfig", "dequantize", "quantize"]
 
-Hidden = list[Any]  # per tier: a Tensor (GRU) or a (h, c) tuple (LSTM)
+Hidden = list[Any]  # per tier: a Tensor (GRU) or a (h, c) tuple (LSTM), [n_rnn, B, dim]
+KINDS = ("mu-law", "linear")
 
 
 @dataclass
 class SampleRNNConfig:
-    """Hyperparameters, saved inside every checkpoint and rebuilt from it on load."""
+    """Hyperparameters, saved inside every checkpoint and rebuilt from it on load.
+
+    Parameters
+    ----------
+    frame_sizes : tuple of int
+        Frame size of each tier, bottom first; a tier's span in samples is the product
+        of its own and all lower frame sizes (``(16, 4)``: 16 and 64 samples).
+    n_rnn : int
+        Stacked RNN layers per tier.
+    dim : int
+        Width of every RNN and MLP layer.
+    rnn_type : str
+        ``gru`` or ``lstm``.
+    q_levels : int
+        Quantization classes per sample.
+    quantization : str
+        ``mu-law`` or ``linear``.
+    weight_norm : bool
+        Weight normalization on the linear layers.
+    learn_h0 : bool
+        Learn each tier's initial RNN state (else zeros).
+    skip : bool
+        Add each tier's RNN input to its output.
+    sample_rate : int
+        Rate of the training audio (metadata for generation).
+    """
 
     frame_sizes: tuple[int, ...] = (16, 4)
     n_rnn: int = 2
@@ -44,19 +73,25 @@ class SampleRNNConfig:
     sample_rate: int = 16000
 
     def __post_init__(self) -> None:
-        self.frame_sizes = tuple(int(f) for f in self.frame_sizes)
-        if not self.frame_sizes or any(f < 1 for f in self.frame_sizes):
-            raise BadInputError(f"frame_sizes {self.frame_sizes} must be positive integers, "
-                                "e.g. 16 4")
+        sizes = self.frame_sizes
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+            raise BadInputError(f"frame_sizes {sizes!r} must be a list of integers, e.g. 16 4")
+        try:
+            self.frame_sizes = tuple(_as_int("frame_sizes", f, 1) for f in sizes)
+        except BadInputError:
+            raise BadInputError(f"frame_sizes {tuple(sizes)!r} must be positive integers, "
+                                "e.g. 16 4") from None
+        if not self.frame_sizes:
+            raise BadInputError("frame_sizes is empty; give one size per tier, e.g. 16 4")
         for name in ("n_rnn", "dim", "sample_rate"):
-            if int(getattr(self, name)) < 1:
-                raise BadInputError(f"{name} {getattr(self, name)} must be at least 1")
-        if self.q_levels < 2:
-            raise BadInputError(f"q_levels {self.q_levels} must be at least 2, e.g. 256")
+            setattr(self, name, _as_int(name, getattr(self, name), 1))
+        self.q_levels = _as_int("q_levels", self.q_levels, 2)
         if self.rnn_type not in ("gru", "lstm"):
             raise BadInputError(f"rnn_type {self.rnn_type!r}: use gru or lstm")
-        if self.quantization not in ("mu-law", "linear"):
-            raise BadInputError(f"quantization {self.quantization!r}: use mu-law or linear")
+        _check_kind(self.quantization, "quantization")
+        for name in ("weight_norm", "learn_h0", "skip"):
+            if not isinstance(getattr(self, name), bool):
+                raise BadInputError(f"{name} {getattr(self, name)!r} must be true or false")
 
     @property
     def spans(self) -> tuple[int, ...]:
@@ -64,20 +99,63 @@ class SampleRNNConfig:
         return tuple(math.prod(self.frame_sizes[: k + 1]) for k in range(len(self.frame_sizes)))
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain types (the frame sizes as a list), for a checkpoint."""
+        """Plain types (the frame sizes as a list), for a checkpoint or JSON."""
         out = asdict(self)
         out["frame_sizes"] = list(self.frame_sizes)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SampleRNNConfig:
-        """Rebuild from :meth:`to_dict`."""
+        """Rebuild from :meth:`to_dict` (lists become tuples again)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise BadInputError(f"unknown SampleRNN config key(s) {', '.join(unknown)}; "
+                                f"known: {', '.join(sorted(known))}")
         return cls(**data)
 
 
+def _as_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int of at least ``minimum`` (numpy ints pass; floats, bools don't)."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        out = operator.index(value)
+    except TypeError:
+        raise BadInputError(f"{name} {value!r} must be an integer of at least {minimum}") from None
+    if out < minimum:
+        raise BadInputError(f"{name} {value!r} must be an integer of at least {minimum}")
+    return out
+
+
+def _check_levels(q_levels: int) -> None:
+    _as_int("q_levels", q_levels, 2)
+
+
+def _check_kind(kind: str, name: str = "kind") -> None:
+    if kind not in KINDS:
+        raise BadInputError(f"{name} {kind!r}: use mu-law or linear")
+
+
 def quantize(x: Tensor, *, q_levels: int, kind: str) -> Tensor:
-    """Float samples in [-1, 1] to class indices 0..q_levels-1 (LongTensor, same shape)."""
-    x = x.clamp(-1.0, 1.0)
+    """Float samples to class indices.
+
+    Parameters
+    ----------
+    x : Tensor ``[...]``
+        Samples in [-1, 1] (values outside are clipped).
+    q_levels : int
+        Number of classes.
+    kind : str
+        ``mu-law`` (fine steps near zero, mu = ``q_levels - 1``) or ``linear``.
+
+    Returns
+    -------
+    LongTensor ``[...]`` in ``0..q_levels-1``.
+    """
+    _check_levels(q_levels)
+    _check_kind(kind)
+    x = x.float().clamp(-1.0, 1.0)
     if kind == "mu-law":
         mu = q_levels - 1
         x = torch.sign(x) * torch.log1p(mu * x.abs()) / math.log1p(mu)
@@ -85,7 +163,21 @@ def quantize(x: Tensor, *, q_levels: int, kind: str) -> Tensor:
 
 
 def dequantize(q: Tensor, *, q_levels: int, kind: str) -> Tensor:
-    """Class indices back to float samples in [-1, 1] (the inverse of :func:`quantize`)."""
+    """Class indices back to float samples (the inverse of :func:`quantize`).
+
+    Parameters
+    ----------
+    q : LongTensor ``[...]``
+        Classes in ``0..q_levels-1``.
+    q_levels, kind
+        As given to :func:`quantize`.
+
+    Returns
+    -------
+    Tensor ``[...]`` of float32 samples in [-1, 1].
+    """
+    _check_levels(q_levels)
+    _check_kind(kind)
     x = q.float() / (q_levels - 1) * 2.0 - 1.0
     if kind == "mu-law":
         mu = q_levels - 1
@@ -193,6 +285,7 @@ class SampleRNN(nn.Module):
         return [t.initial(batch) for t in self._tiers()]
 
     def _floats(self, q: Tensor) -> Tensor:
+        """Classes -> tier inputs: dequantized samples scaled to [-2, 2] (deepsound)."""
         c = self.config
         return dequantize(q, q_levels=c.q_levels, kind=c.quantization) * 2.0
 
@@ -202,42 +295,55 @@ class SampleRNN(nn.Module):
         Parameters
         ----------
         x : LongTensor ``[B, lookback + L]``
-            Quantized samples; ``L`` must be a multiple of the top tier's span.
+            Quantized samples; ``L`` must be a positive multiple of ``lookback`` (the
+            top tier's span). Classes are not range-checked here (it would cost a
+            device sync per step).
         hidden : list, optional
-            Per-tier state from the previous window (truncated BPTT; detach it first).
+            Per-tier state from the previous window (truncated BPTT: detach it first);
+            default: the learned start state.
 
         Returns
         -------
         logits : Tensor ``[B, L, q_levels]``
             ``logits[:, t]`` predicts ``x[:, lookback + t]``.
         hidden : list
+            Per-tier state after the window, to pass with the next one.
         """
         lb = self.lookback
+        if x.dim() != 2 or x.dtype.is_floating_point or x.dtype.is_complex:
+            raise BadInputError(f"x of shape {tuple(x.shape)} and dtype {x.dtype}: pass "
+                                "[batch, samples] integer classes (see quantize)")
         n = x.shape[1] - lb
         if n <= 0 or n % lb:
             raise BadInputError(f"sequence of {x.shape[1]} samples: need the lookback {lb} "
                                 f"plus a positive multiple of {lb}")
+        tiers = self._tiers()
         if hidden is None:
             hidden = self.initial_hidden(x.shape[0])
-        new_hidden: Hidden = [None] * len(self.tiers)
+        elif len(hidden) != len(tiers):
+            raise BadInputError(f"hidden holds {len(hidden)} tier states; pass the "
+                                f"{len(tiers)} returned by the previous call, or None")
+        new_hidden: Hidden = [None] * len(tiers)
         xf = self._floats(x)
         cond: Tensor | None = None
-        tiers = self._tiers()
         for k in reversed(range(len(tiers))):
-            tier = tiers[k]
-            span = tier.span
+            span = tiers[k].span
             frames = xf[:, lb - span: lb - span + n].reshape(x.shape[0], n // span, span)
-            cond, new_hidden[k] = tier(frames, cond, hidden[k])
+            cond, new_hidden[k] = tiers[k](frames, cond, hidden[k])
         fs0 = self.config.frame_sizes[0]
         window = x[:, lb - fs0: lb + n - 1].unfold(1, fs0, 1)  # [B, n, fs0]
-        assert cond is not None  # at least one tier (checked by the config)
+        if cond is None:  # unreachable: the config asks for at least one tier
+            raise BadInputError("frame_sizes is empty; give at least one tier")
         return self.mlp(window, cond), new_hidden
 
     @torch.no_grad()
     def generate(self, *, n_samples: int, batch_size: int = 1, temperature: float = 1.0,
                  generator: torch.Generator | None = None, prime: Tensor | None = None,
                  return_logits: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-        """Sample audio, every stream of the batch in step.
+        """Sample audio autoregressively, every stream of the batch in step.
+
+        Each frame tier runs once per frame of its span (not once per sample) and the
+        MLP's input layer is a table lookup, so a sample costs one small MLP pass.
 
         Parameters
         ----------
@@ -246,37 +352,73 @@ class SampleRNN(nn.Module):
         batch_size : int
             Streams.
         temperature : float
-            Divides the logits (> 0; lower is more conservative).
+            Divides the logits before sampling (> 0; lower is more conservative).
         generator : torch.Generator, optional
-            Seeded on the model's device for reproducible output.
-        prime : LongTensor ``[batch_size, lookback]``, optional
-            Context to start from; default: silence.
+            On the model's device; the same seed gives the same output.
+        prime : LongTensor ``[batch_size, P]`` or ``[P]``, optional
+            Classes to start from, ``P >= lookback``; the tiers' state warms up over all
+            of it. Default: ``lookback`` samples of silence (the class of 0.0).
         return_logits : bool
-            Also return the logits each sample was drawn from (``[B, n, q]``; tests).
+            Also return the model's logits each sample was drawn from, before the
+            temperature (``[batch_size, n_samples, q_levels]``; for tests).
 
         Returns
         -------
         LongTensor ``[batch_size, n_samples]`` of classes (and the logits).
         """
-        if temperature <= 0:
-            raise BadInputError(f"temperature {temperature:g} must be > 0")
-        cfg, lb = self.config, self.lookback
+        if not isinstance(n_samples, int) or n_samples < 1:
+            raise BadInputError(f"n_samples {n_samples!r} must be a positive integer")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise BadInputError(f"batch_size {batch_size!r} must be a positive integer")
+        if not math.isfinite(temperature) or temperature <= 0:
+            raise BadInputError(f"temperature {temperature:g} must be > 0, e.g. 1.0")
         dev = next(self.parameters()).device
+        if generator is not None and generator.device.type != dev.type:
+            raise BadInputError(f"generator on {generator.device} but the model on {dev}; "
+                                f"make it with torch.Generator(device={str(dev)!r})")
+        prime = self._check_prime(prime, batch_size, dev)
+        # Per generated sample the Python overhead is the cost: weight norm is computed
+        # once, not at every call.
+        with parametrize.cached():
+            return self._generate(n_samples, temperature, generator, prime, return_logits)
+
+    def _check_prime(self, prime: Tensor | None, batch_size: int,
+                     dev: torch.device) -> Tensor:
+        cfg, lb = self.config, self.lookback
         if prime is None:
             zero = quantize(torch.zeros(()), q_levels=cfg.q_levels, kind=cfg.quantization)
-            prime = torch.full((batch_size, lb), int(zero), dtype=torch.long, device=dev)
-        seq = torch.empty(batch_size, lb + n_samples, dtype=torch.long, device=dev)
-        seq[:, :lb] = prime.to(dev)
-        floats = torch.empty(batch_size, lb + n_samples, device=dev)
-        floats[:, :lb] = self._floats(seq[:, :lb])
-        hidden = self.initial_hidden(batch_size)
-        ups: list[Tensor | None] = [None] * len(self.tiers)  # each tier's current expansion
-        fs = cfg.frame_sizes
-        logits_all: list[Tensor] | None = [] if return_logits else None
-        table = self.mlp.input_table()
+            return torch.full((batch_size, lb), int(zero), dtype=torch.long, device=dev)
+        if prime.dtype.is_floating_point or prime.dtype.is_complex:
+            raise BadInputError(f"prime has dtype {prime.dtype}; pass integer classes "
+                                "(quantize the audio first)")
+        if prime.dim() == 1:
+            prime = prime.unsqueeze(0).expand(batch_size, -1)
+        if prime.dim() != 2 or prime.shape[0] != batch_size or prime.shape[1] < lb:
+            raise BadInputError(f"prime of shape {tuple(prime.shape)}: pass [{batch_size}, P] "
+                                f"classes with P >= the lookback {lb}")
+        if prime.numel() and (int(prime.min()) < 0 or int(prime.max()) >= cfg.q_levels):
+            raise BadInputError(f"prime holds classes outside 0..{cfg.q_levels - 1}; "
+                                "quantize it with this model's q_levels")
+        return prime.to(dev, torch.long)
+
+    def _generate(self, n_samples: int, temperature: float, generator: torch.Generator | None,
+                  prime: Tensor, return_logits: bool) -> Tensor | tuple[Tensor, Tensor]:
+        cfg, lb = self.config, self.lookback
+        batch, n_prime = prime.shape
+        dev = prime.device
+        seq = torch.empty(batch, n_prime + n_samples, dtype=torch.long, device=dev)
+        seq[:, :n_prime] = prime
+        floats = torch.empty(batch, n_prime + n_samples, device=dev)
+        floats[:, :n_prime] = self._floats(prime)
+        level = self._floats(torch.arange(cfg.q_levels, device=dev))  # class -> tier input
+        hidden = self.initial_hidden(batch)
         tiers = self._tiers()
-        for i in range(n_samples):
-            t = lb + i
+        ups: list[Tensor] = [floats.new_empty(0)] * len(tiers)  # each tier's expansion
+        fs = cfg.frame_sizes
+        logits_all: list[Tensor] = []
+        table = self.mlp.input_table()
+        for i in range(n_prime - lb + n_samples):
+            t = lb + i  # the sample predicted now
             for k in reversed(range(len(tiers))):
                 tier = tiers[k]
                 if i % tier.span:
@@ -284,21 +426,20 @@ class SampleRNN(nn.Module):
                 frame = floats[:, t - tier.span: t].unsqueeze(1)
                 cond = None
                 if k + 1 < len(tiers):
-                    parent = ups[k + 1]
-                    assert parent is not None
                     sub = (i // tier.span) % fs[k + 1]
-                    cond = parent[:, sub: sub + 1]
+                    cond = ups[k + 1][:, sub: sub + 1]
                 ups[k], hidden[k] = tier(frame, cond, hidden[k])
-            low = ups[0]
-            assert low is not None
-            c = low[:, i % fs[0]: i % fs[0] + 1]
-            logits = self.mlp(seq[:, t - fs[0]: t].unsqueeze(1), c, table)[:, 0] / temperature
-            if logits_all is not None:
+            if t < n_prime:  # still inside the prime: only the tiers' state matters
+                continue
+            c = ups[0][:, i % fs[0]: i % fs[0] + 1]
+            logits = self.mlp(seq[:, t - fs[0]: t].unsqueeze(1), c, table)[:, 0]
+            if return_logits:
                 logits_all.append(logits)
-            q = torch.multinomial(torch.softmax(logits.float(), dim=-1), 1, generator=generator)
-            seq[:, t] = q[:, 0]
-            floats[:, t] = self._floats(q[:, 0])
-        out = seq[:, lb:]
-        if logits_all is not None:
+            probs = torch.softmax(logits.float() / temperature, dim=-1)
+            q = torch.multinomial(probs, 1, generator=generator)[:, 0]
+            seq[:, t] = q
+            floats[:, t] = level[q]
+        out = seq[:, n_prime:]
+        if return_logits:
             return out, torch.stack(logits_all, dim=1)
         return out

@@ -18,7 +18,7 @@ from loopmill.prompts.spec import MusicSpec
 __all__ = ["ENGINES", "TEMPO_TOLERANCE", "GenerateReport", "finish", "generate",
            "generate_files", "generate_loops", "get_engine", "make_spec"]
 
-ENGINES = ("composer", "musicgen")
+ENGINES = ("composer", "musicgen", "samplernn", "lstm")
 _MODEL_ENGINES: dict[tuple[str, str], Engine] = {}
 SAMPLE_RATES = (44100, 48000)
 DURATION_RANGE = (8.0, 128.0)
@@ -37,6 +37,13 @@ def get_engine(name: str, *, model: str | None = None) -> Engine:
         key = (name, model or "facebook/musicgen-small")
         if key not in _MODEL_ENGINES:
             _MODEL_ENGINES[key] = MusicGenEngine(key[1])
+        return _MODEL_ENGINES[key]
+    if name in ("samplernn", "lstm"):
+        from loopmill.engines.trained import TrainedEngine
+
+        key = (name, model or "")
+        if key not in _MODEL_ENGINES:
+            _MODEL_ENGINES[key] = TrainedEngine(name, model)
         return _MODEL_ENGINES[key]
     raise BadInputError(f"unknown --engine {name!r}; choose one of {', '.join(ENGINES)}")
 

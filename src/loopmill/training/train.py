@@ -248,6 +248,8 @@ def train(
             "batch": batch, "window": window, "hidden": _detach(hidden),
             "best_val": report.best_val, "history": report.history,
             "options": asdict(opts), "dataset": str(dataset),
+            # what the LSTM composer continues when sampling without a seed clip
+            "seed_audio": train_x[: min(4, len(train_x))].reshape(-1).clone(),
         })
 
     n_batches = math.ceil(len(train_x) / opts.batch_size)

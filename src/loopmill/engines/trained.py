@@ -1,0 +1,145 @@
+"""Engines over the user's own trained models: SampleRNN and the LSTM composer.
+
+Both are unconditional: they make music like their training audio and ignore the
+prompt's words (the output says so). The audio goes through the loop engine like
+MusicGen's, so a loop is cut at the asked tempo from whatever the model played.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loopmill.engines.base import EngineOutput
+from loopmill.engines.params import GenerationParams
+from loopmill.errors import BadInputError, MissingDependencyError, MissingModelError
+from loopmill.prompts.spec import MusicSpec
+
+__all__ = ["PROMPT_NOTE", "TrainedEngine", "sample_audio"]
+
+PROMPT_NOTE = ("the prompt's words are ignored: a trained SampleRNN or LSTM model is "
+               "unconditional and plays like its training audio")
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise MissingDependencyError(
+            "trained models need torch; pip install 'loopmill[train]'") from None
+    return torch
+
+
+def sample_audio(model: Any, kind: str, *, seconds: float, count: int = 1,
+                 temperature: float = 1.0, seed: int = 0,
+                 seed_audio: Any = None) -> list[np.ndarray]:
+    """``count`` streams of ``seconds`` each, generated together in one batch.
+
+    Parameters
+    ----------
+    model : SampleRNN or LSTMComposer
+        In eval mode, on its device.
+    kind : str
+        ``samplernn`` or ``lstm``.
+    temperature : float
+        SampleRNN: divides the logits. LSTM: scales the noise added to the fed-back
+        blocks (0.005 x temperature), which varies the continuation.
+    seed_audio : Tensor ``[T]``, optional
+        LSTM: audio to continue (a window of it is picked by the seed).
+
+    Returns
+    -------
+    list of ``[T]`` float32 arrays at the model's rate.
+    """
+    torch = _torch()
+    if seconds <= 0 or count < 1:
+        raise BadInputError(f"--seconds {seconds:g} and --count {count} must be positive")
+    dev = next(model.parameters()).device
+    gen = torch.Generator(device=dev).manual_seed(int(seed))
+    sr = int(model.config.sample_rate)
+    if kind == "samplernn":
+        from loopmill.models.samplernn import dequantize
+
+        q = model.generate(n_samples=round(seconds * sr), batch_size=count,
+                           temperature=temperature, generator=gen)
+        y = dequantize(q, q_levels=model.config.q_levels, kind=model.config.quantization)
+        return [row.cpu().numpy().astype(np.float32) for row in y]
+    from loopmill.models.lstm_composer import audio_to_blocks, blocks_to_audio
+
+    cfg = model.config
+    if seed_audio is None or len(seed_audio) < 2 * cfg.block_size:
+        raise MissingModelError("this LSTM checkpoint holds no seed audio to continue; pass "
+                                "one with --continue FILE")
+    rng = np.random.default_rng(seed)
+    span = min(len(seed_audio), 8 * cfg.block_size)
+    starts = rng.integers(0, len(seed_audio) - span + 1, size=count)
+    clips = torch.stack([torch.as_tensor(seed_audio[s: s + span]) for s in starts]).to(dev)
+    blocks = audio_to_blocks(clips.float(), config=cfg)
+    n = max(1, int(np.ceil(seconds * sr / cfg.block_size)))
+    out = model.continue_(blocks, n_blocks=n, noise=0.005 * temperature, generator=gen)
+    y = blocks_to_audio(out, config=cfg)[:, : round(seconds * sr)]
+    return [row.cpu().numpy().astype(np.float32) for row in y]
+
+
+class TrainedEngine:
+    """A SampleRNN or LSTM checkpoint as a loopmill engine (``--engine samplernn|lstm
+    --model CHECKPOINT``)."""
+
+    def __init__(self, kind: str, checkpoint: str | None, *, device: str = "auto") -> None:
+        if not checkpoint:
+            raise BadInputError(f"--engine {kind} needs --model CHECKPOINT: a .pt file or a "
+                                "run folder from `loopmill train`")
+        self.name, self.kind, self.checkpoint, self.device = kind, kind, checkpoint, device
+        self._model: Any = None
+        self._data: dict[str, Any] = {}
+
+    def check(self) -> None:
+        """Cheap check (no loading): the checkpoint exists."""
+        path = Path(self.checkpoint)
+        if not (path.is_file() or (path / "best.pt").is_file() or (path / "last.pt").is_file()):
+            raise MissingModelError(f"no checkpoint at {path}; pass a .pt file or a run folder "
+                                    "from `loopmill train`")
+
+    def load(self) -> None:
+        """Load the model now; a missing or foreign checkpoint fails here."""
+        if self._model is not None:
+            return
+        torch = _torch()
+        from loopmill.training.checkpoint import load_model
+
+        dev = self.device if self.device != "auto" else (
+            "cuda" if torch.cuda.is_available() else "cpu")
+        kind, model, data = load_model(self.checkpoint, device=dev)
+        if kind != self.kind:
+            raise BadInputError(f"{self.checkpoint} is a {kind} checkpoint; use --engine {kind}")
+        self._model, self._data = model, data
+
+    def generate(self, spec: MusicSpec, params: GenerationParams, *, sr: int) -> EngineOutput:
+        """Enough audio for the loop engine: the longest loop asked for, half again, and
+        two bars, at the model's rate resampled to ``sr``."""
+        from loopmill.audio.resample import resample
+
+        self.load()
+        seed = spec.seed if spec.seed is not None else int(np.random.default_rng().integers(2**31))
+        bpm = float(spec.bpm or 120.0)
+        seconds = spec.max_duration * 1.5 + 8 * 60.0 / bpm
+        seed_audio = self._data.get("seed_audio")
+        if params.extra.get("continue"):
+            from loopmill.audio import load
+
+            y, _ = load(str(params.extra["continue"]), sr=int(self._model.config.sample_rate),
+                        mono=True)
+            seed_audio = y[0]
+        (audio,) = sample_audio(self._model, self.kind, seconds=seconds, count=1,
+                                temperature=params.temperature, seed=seed,
+                                seed_audio=seed_audio)
+        model_sr = int(self._model.config.sample_rate)
+        y = audio[None, :]
+        if sr != model_sr:
+            y = resample(y, orig_sr=model_sr, target_sr=sr)
+        return EngineOutput(audio=np.ascontiguousarray(y, dtype=np.float32), sr=sr,
+                            seamless=False, bpm=bpm, bars=None, beats_per_bar=4, key=None,
+                            seed=seed, info={"model": str(self._data.get("path")),
+                                             "note": PROMPT_NOTE})
