@@ -2,7 +2,7 @@
 
 Its codec runs at 32 kHz with 640-sample hops (50 frames per second, like Meta's
 models), four codebooks of 32 codes, a one-layer decoder and a one-layer T5; the
-tokenizer is a ``tokenizers`` WordLevel model made on the spot. It is saved with
+tokenizer is a Unigram T5 tokenizer made on the spot. It is saved with
 ``save_pretrained`` (model and processor) so the engine loads it through its real
 folder path.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 WORDS = [
     "calm", "lofi", "synthwave", "dark", "epic", "ambient", "piano", "drums", "bass", "90",
@@ -34,6 +35,20 @@ def _tokenizer() -> object:
                                unk_token="<unk>", extra_ids=0)
 
 
+def _text_and_codec(channels: int) -> tuple[Any, Any]:
+    """A one-layer T5 over ``WORDS`` and a tiny 32 kHz EnCodec at 50 frames a second."""
+    from transformers import EncodecConfig, T5Config
+
+    t5 = T5Config(vocab_size=len(WORDS) + 4, d_model=16, d_kv=4, d_ff=32, num_layers=1,
+                  num_heads=2, pad_token_id=0, eos_token_id=1)
+    codec = EncodecConfig(sampling_rate=32000, audio_channels=channels, num_filters=4,
+                          codebook_size=32, codebook_dim=8, hidden_size=8,
+                          num_residual_layers=1, upsampling_ratios=[8, 5, 4, 4],
+                          num_lstm_layers=1, target_bandwidths=[1.0], chunk_length_s=None,
+                          overlap=None)
+    return t5, codec
+
+
 def _sharpen(model: object) -> None:
     """A random model barely listens to its conditioning (flat logits, weak attention):
     scale its output heads and attention so that the text and the melody decide the
@@ -54,24 +69,16 @@ def build_tiny_musicgen(folder: Path, *, window_s: float = 2.0, channels: int = 
     """Write a tiny MusicGen (random weights) and its processor to ``folder``."""
     import torch
     from transformers import (
-        EncodecConfig,
         EncodecFeatureExtractor,
         MusicgenConfig,
         MusicgenDecoderConfig,
         MusicgenForConditionalGeneration,
         MusicgenProcessor,
-        T5Config,
     )
 
     torch.manual_seed(0)
     tokenizer = _tokenizer()
-    t5 = T5Config(vocab_size=len(WORDS) + 4, d_model=16, d_kv=4, d_ff=32, num_layers=1,
-                  num_heads=2, pad_token_id=0, eos_token_id=1)
-    codec = EncodecConfig(sampling_rate=32000, audio_channels=channels, num_filters=4,
-                          codebook_size=32, codebook_dim=8, hidden_size=8,
-                          num_residual_layers=1, upsampling_ratios=[8, 5, 4, 4],
-                          num_lstm_layers=1, target_bandwidths=[1.0], chunk_length_s=None,
-                          overlap=None)
+    t5, codec = _text_and_codec(channels)
     books = 4 * channels
     decoder = MusicgenDecoderConfig(vocab_size=32, hidden_size=16, num_hidden_layers=1,
                                     num_attention_heads=2, ffn_dim=32, num_codebooks=books,
@@ -100,22 +107,14 @@ def build_tiny_musicgen_melody(folder: Path, *, window_s: float = 2.0) -> Path:
     """Write a tiny random MusicGen-Melody (chroma conditioning) and its processor."""
     import torch
     from transformers import (
-        EncodecConfig,
         MusicgenMelodyConfig,
         MusicgenMelodyDecoderConfig,
         MusicgenMelodyForConditionalGeneration,
-        T5Config,
     )
 
     torch.manual_seed(0)
     tokenizer = _tokenizer()
-    t5 = T5Config(vocab_size=len(WORDS) + 4, d_model=16, d_kv=4, d_ff=32, num_layers=1,
-                  num_heads=2, pad_token_id=0, eos_token_id=1)
-    codec = EncodecConfig(sampling_rate=32000, audio_channels=1, num_filters=4,
-                          codebook_size=32, codebook_dim=8, hidden_size=8,
-                          num_residual_layers=1, upsampling_ratios=[8, 5, 4, 4],
-                          num_lstm_layers=1, target_bandwidths=[1.0], chunk_length_s=None,
-                          overlap=None)
+    t5, codec = _text_and_codec(1)
     decoder = MusicgenMelodyDecoderConfig(vocab_size=32, hidden_size=16, num_hidden_layers=1,
                                           num_attention_heads=2, ffn_dim=32, num_codebooks=4,
                                           max_position_embeddings=2048, pad_token_id=32,

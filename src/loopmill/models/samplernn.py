@@ -41,22 +41,15 @@ class SampleRNNConfig:
     frame_sizes : tuple of int
         Frame size of each tier, bottom first; a tier's span in samples is the product
         of its own and all lower frame sizes (``(16, 4)``: 16 and 64 samples).
-    n_rnn : int
-        Stacked RNN layers per tier.
-    dim : int
-        Width of every RNN and MLP layer.
+    n_rnn, dim : int
+        Stacked RNN layers per tier; width of every RNN and MLP layer.
     rnn_type : str
         ``gru`` or ``lstm``.
-    q_levels : int
-        Quantization classes per sample.
-    quantization : str
-        ``mu-law`` or ``linear``.
-    weight_norm : bool
-        Weight normalization on the linear layers.
-    learn_h0 : bool
-        Learn each tier's initial RNN state (else zeros).
-    skip : bool
-        Add each tier's RNN input to its output.
+    q_levels, quantization
+        Classes per sample; ``mu-law`` or ``linear``.
+    weight_norm, learn_h0, skip : bool
+        Weight normalization on the linear layers; learn each tier's initial RNN
+        state (else zeros); add each tier's RNN input to its output.
     sample_rate : int
         Rate of the training audio (metadata for generation).
     """
@@ -88,7 +81,7 @@ class SampleRNNConfig:
         self.q_levels = _as_int("q_levels", self.q_levels, 2)
         if self.rnn_type not in ("gru", "lstm"):
             raise BadInputError(f"rnn_type {self.rnn_type!r}: use gru or lstm")
-        _check_kind(self.quantization, "quantization")
+        _check(self.q_levels, self.quantization, "quantization")
         for name in ("weight_norm", "learn_h0", "skip"):
             if not isinstance(getattr(self, name), bool):
                 raise BadInputError(f"{name} {getattr(self, name)!r} must be true or false")
@@ -118,69 +111,37 @@ class SampleRNNConfig:
 def _as_int(name: str, value: Any, minimum: int) -> int:
     """``value`` as an int of at least ``minimum`` (numpy ints pass; floats, bools don't)."""
     try:
-        if isinstance(value, bool):
-            raise TypeError
-        out = operator.index(value)
+        out = -1 if isinstance(value, bool) else operator.index(value)
     except TypeError:
-        raise BadInputError(f"{name} {value!r} must be an integer of at least {minimum}") from None
+        out = -1
     if out < minimum:
         raise BadInputError(f"{name} {value!r} must be an integer of at least {minimum}")
     return out
 
 
-def _check_levels(q_levels: int) -> None:
+def _check(q_levels: int, kind: str, name: str = "kind") -> None:
     _as_int("q_levels", q_levels, 2)
-
-
-def _check_kind(kind: str, name: str = "kind") -> None:
     if kind not in KINDS:
         raise BadInputError(f"{name} {kind!r}: use mu-law or linear")
 
 
 def quantize(x: Tensor, *, q_levels: int, kind: str) -> Tensor:
-    """Float samples to class indices.
-
-    Parameters
-    ----------
-    x : Tensor ``[...]``
-        Samples in [-1, 1] (values outside are clipped).
-    q_levels : int
-        Number of classes.
-    kind : str
-        ``mu-law`` (fine steps near zero, mu = ``q_levels - 1``) or ``linear``.
-
-    Returns
-    -------
-    LongTensor ``[...]`` in ``0..q_levels-1``.
-    """
-    _check_levels(q_levels)
-    _check_kind(kind)
-    x = x.float().clamp(-1.0, 1.0)
+    """Float samples ``[...]`` in [-1, 1] (clipped) to LongTensor classes ``[...]`` in
+    ``0..q_levels-1``; ``kind`` is ``mu-law`` (mu = ``q_levels - 1``) or ``linear``."""
+    _check(q_levels, kind)
+    x, mu = x.float().clamp(-1.0, 1.0), q_levels - 1
     if kind == "mu-law":
-        mu = q_levels - 1
         x = torch.sign(x) * torch.log1p(mu * x.abs()) / math.log1p(mu)
     return ((x + 1.0) / 2.0 * (q_levels - 1)).round().long().clamp(0, q_levels - 1)
 
 
 def dequantize(q: Tensor, *, q_levels: int, kind: str) -> Tensor:
-    """Class indices back to float samples (the inverse of :func:`quantize`).
-
-    Parameters
-    ----------
-    q : LongTensor ``[...]``
-        Classes in ``0..q_levels-1``.
-    q_levels, kind
-        As given to :func:`quantize`.
-
-    Returns
-    -------
-    Tensor ``[...]`` of float32 samples in [-1, 1].
-    """
-    _check_levels(q_levels)
-    _check_kind(kind)
-    x = q.float() / (q_levels - 1) * 2.0 - 1.0
+    """LongTensor classes ``[...]`` back to float32 samples ``[...]`` in [-1, 1] (the
+    inverse of :func:`quantize`, with the same ``q_levels`` and ``kind``)."""
+    _check(q_levels, kind)
+    mu = q_levels - 1
+    x = q.float() / mu * 2.0 - 1.0
     if kind == "mu-law":
-        mu = q_levels - 1
         x = torch.sign(x) * ((1.0 + mu) ** x.abs() - 1.0) / mu
     return x
 
@@ -332,9 +293,7 @@ class SampleRNN(nn.Module):
             cond, new_hidden[k] = tiers[k](frames, cond, hidden[k])
         fs0 = self.config.frame_sizes[0]
         window = x[:, lb - fs0: lb + n - 1].unfold(1, fs0, 1)  # [B, n, fs0]
-        if cond is None:  # unreachable: the config asks for at least one tier
-            raise BadInputError("frame_sizes is empty; give at least one tier")
-        return self.mlp(window, cond), new_hidden
+        return self.mlp(window, cond), new_hidden  # cond is set: the config has >= 1 tier
 
     @torch.no_grad()
     def generate(self, *, n_samples: int, batch_size: int = 1, temperature: float = 1.0,
@@ -365,11 +324,14 @@ class SampleRNN(nn.Module):
         Returns
         -------
         LongTensor ``[batch_size, n_samples]`` of classes (and the logits).
+
+        Raises
+        ------
+        BadInputError
+            A bad count, temperature, prime, or a generator on another device.
         """
-        if not isinstance(n_samples, int) or n_samples < 1:
-            raise BadInputError(f"n_samples {n_samples!r} must be a positive integer")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise BadInputError(f"batch_size {batch_size!r} must be a positive integer")
+        n_samples, batch_size = _as_int("n_samples", n_samples, 1), _as_int(
+            "batch_size", batch_size, 1)
         if not math.isfinite(temperature) or temperature <= 0:
             raise BadInputError(f"temperature {temperature:g} must be > 0, e.g. 1.0")
         dev = next(self.parameters()).device
@@ -377,13 +339,14 @@ class SampleRNN(nn.Module):
             raise BadInputError(f"generator on {generator.device} but the model on {dev}; "
                                 f"make it with torch.Generator(device={str(dev)!r})")
         prime = self._check_prime(prime, batch_size, dev)
-        # Per generated sample the Python overhead is the cost: weight norm is computed
-        # once, not at every call.
-        with parametrize.cached():
-            return self._generate(n_samples, temperature, generator, prime, return_logits)
+        # weight norm computed once, not per sample; inference mode trims the per-step
+        # overhead further, and the clones hand back ordinary tensors
+        with torch.inference_mode(), parametrize.cached():
+            out, logits = self._generate(n_samples, temperature, generator, prime,
+                                         return_logits)
+        return (out.clone(), logits.clone()) if return_logits else out.clone()
 
-    def _check_prime(self, prime: Tensor | None, batch_size: int,
-                     dev: torch.device) -> Tensor:
+    def _check_prime(self, prime: Tensor | None, batch_size: int, dev: torch.device) -> Tensor:
         cfg, lb = self.config, self.lookback
         if prime is None:
             zero = quantize(torch.zeros(()), q_levels=cfg.q_levels, kind=cfg.quantization)
@@ -402,10 +365,9 @@ class SampleRNN(nn.Module):
         return prime.to(dev, torch.long)
 
     def _generate(self, n_samples: int, temperature: float, generator: torch.Generator | None,
-                  prime: Tensor, return_logits: bool) -> Tensor | tuple[Tensor, Tensor]:
+                  prime: Tensor, return_logits: bool) -> tuple[Tensor, Tensor]:
         cfg, lb = self.config, self.lookback
-        batch, n_prime = prime.shape
-        dev = prime.device
+        (batch, n_prime), dev = prime.shape, prime.device
         seq = torch.empty(batch, n_prime + n_samples, dtype=torch.long, device=dev)
         seq[:, :n_prime] = prime
         floats = torch.empty(batch, n_prime + n_samples, device=dev)
@@ -439,7 +401,5 @@ class SampleRNN(nn.Module):
             q = torch.multinomial(probs, 1, generator=generator)[:, 0]
             seq[:, t] = q
             floats[:, t] = level[q]
-        out = seq[:, n_prime:]
-        if return_logits:
-            return out, torch.stack(logits_all, dim=1)
-        return out
+        logits = torch.stack(logits_all, dim=1) if return_logits else seq.new_empty(0)
+        return seq[:, n_prime:], logits
