@@ -22,6 +22,18 @@ Lr = Annotated[float, typer.Option(help="Adam learning rate.")]
 Resume = Annotated[bool, typer.Option(help="Continue run/last.pt exactly where it stopped.")]
 Seed = Annotated[int, typer.Option(help="Initial weights and data order.")]
 Device = Annotated[str, typer.Option(help="auto (cuda when present), cpu or cuda.")]
+Config = Annotated[
+    Path | None,
+    typer.Option(help="Run file (YAML: model:, train:); flags you type win over it."),
+]
+
+
+def _typed(ctx: typer.Context) -> set[str]:
+    """The parameters given on the command line (not defaults)."""
+    # by name: typer may bring its own copy of click's ParameterSource enum
+    return {name for name in ctx.params
+            if getattr(ctx.get_parameter_source(name), "name", "") in ("COMMANDLINE",
+                                                                       "ENVIRONMENT")}
 
 
 @dataset_app.command("prepare")
@@ -94,6 +106,7 @@ def _run_training(kind: str, *, dataset: Path, run: Path, config: dict[str, Any]
 
 @train_app.command("samplernn")
 def train_samplernn(
+    ctx: typer.Context,
     dataset: Dataset,
     run: Run,
     frame_sizes: Annotated[str, typer.Option(help='Tier frame sizes, e.g. "16 4".')] = "16 4",
@@ -110,27 +123,30 @@ def train_samplernn(
     resume: Resume = False,
     seed: Seed = 0,
     device: Device = "auto",
+    config: Config = None,
 ) -> None:
     """Train a multi-tier SampleRNN (Dadabots' settings by default).
 
     Example: loopmill train samplernn --dataset data/ambient --run runs/ambient
     """
-    from loopmill.training.train import TrainOptions
+    from loopmill.training.run_config import resolve
 
     try:
         sizes = tuple(int(x) for x in frame_sizes.replace(",", " ").split())
     except ValueError:
         raise fail(f'--frame-sizes {frame_sizes!r}: give integers, e.g. "16 4"') from None
-    config = {"frame_sizes": sizes, "n_rnn": n_rnn, "dim": dim, "rnn_type": rnn_type,
-              "q_levels": q_levels, "quantization": quantization}
-    opts = TrainOptions(epochs=epochs, max_steps=max_steps, batch_size=batch_size,
-                        seq_len=seq_len, lr=lr, seed=seed, device=device)
-    _run_training("samplernn", dataset=dataset, run=run, config=config, options=opts,
+    model = {"frame_sizes": sizes, "n_rnn": n_rnn, "dim": dim, "rnn_type": rnn_type,
+             "q_levels": q_levels, "quantization": quantization}
+    model, opts = guarded(lambda: resolve(
+        "samplernn", config_file=config, model_flags=model, train_flags=dict(ctx.params),
+        explicit=_typed(ctx)))
+    _run_training("samplernn", dataset=dataset, run=run, config=model, options=opts,
                   resume=resume)
 
 
 @train_app.command("lstm")
 def train_lstm(
+    ctx: typer.Context,
     dataset: Dataset,
     run: Run,
     block_seconds: Annotated[float, typer.Option(help="Block length (GRUV: 0.25 s).")] = 0.25,
@@ -144,20 +160,23 @@ def train_lstm(
     resume: Resume = False,
     seed: Seed = 0,
     device: Device = "auto",
+    config: Config = None,
 ) -> None:
     """Train the GRUV-style LSTM composer (blocks of audio, next block predicted).
 
     Example: loopmill train lstm --dataset data/piano44k --run runs/piano
     """
     from loopmill.training.dataset import read_manifest
-    from loopmill.training.train import TrainOptions
+    from loopmill.training.run_config import resolve
 
     sr = int(guarded(lambda: read_manifest(dataset))["sample_rate"])
-    config = {"block_size": max(1, round(block_seconds * sr)), "domain": domain,
-              "hidden": hidden, "n_layers": n_layers}
-    opts = TrainOptions(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr,
-                        seed=seed, device=device)
-    _run_training("lstm", dataset=dataset, run=run, config=config, options=opts, resume=resume)
+    model = {"block_size": max(1, round(block_seconds * sr)), "domain": domain,
+             "hidden": hidden, "n_layers": n_layers}
+    typed = _typed(ctx) | ({"block_size"} if "block_seconds" in _typed(ctx) else set())
+    model, opts = guarded(lambda: resolve(
+        "lstm", config_file=config, model_flags=model, train_flags=dict(ctx.params),
+        explicit=typed))
+    _run_training("lstm", dataset=dataset, run=run, config=model, options=opts, resume=resume)
 
 
 def sample(

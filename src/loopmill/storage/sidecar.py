@@ -28,6 +28,21 @@ def write_json_atomic(path: str | Path, data: Mapping[str, Any]) -> Path:
     Path
         The written path.
     """
+    try:
+        text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+    except (TypeError, ValueError) as exc:
+        raise StorageError(f"cannot write {path}: {exc}") from exc
+    return write_text_atomic(path, text)
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` via a temporary name and a rename.
+
+    Raises
+    ------
+    StorageError
+        The folder cannot be made or written; the message names the path.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,10 +57,9 @@ def write_json_atomic(path: str | Path, data: Mapping[str, Any]) -> Path:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False, default=str)
-            fh.write("\n")
+            fh.write(text)
         os.replace(tmp, path)
-    except (OSError, TypeError, ValueError) as exc:
+    except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise StorageError(f"cannot write {path}: {exc}") from exc
     return path

@@ -216,6 +216,9 @@ def train(
         cfg = dict(state["config"])
     else:
         cfg = {**(config or {}), "sample_rate": int(man["sample_rate"])}
+    from loopmill.training.run_config import write_run_config
+
+    write_run_config(run, model=cfg, options=opts)  # every run says how it was made
     train_x = torch.from_numpy(load_split(dataset, "train"))
     val_x = torch.from_numpy(load_split(dataset, "val"))
     if len(train_x) == 0:
