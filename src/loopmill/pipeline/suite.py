@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from loopmill.errors import BadInputError
 
@@ -69,19 +69,9 @@ class SuiteResult:
 
 
 def _read_phases_file(path: Path) -> _SuiteFile:
-    import yaml
+    from loopmill._yaml import read_yaml
 
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return _SuiteFile.model_validate(data)
-    except OSError as exc:
-        raise BadInputError(f"cannot read --phases-file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise BadInputError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise BadInputError(f"{path}: {where}: {err['msg']}") from None
+    return read_yaml(path, _SuiteFile, flag="--phases-file")
 
 
 def _slug(text: str) -> str:

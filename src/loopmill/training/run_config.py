@@ -19,7 +19,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from loopmill.errors import BadInputError
 from loopmill.training.train import TrainOptions
@@ -56,22 +56,11 @@ def read_run_config(path: str | Path, kind: str) -> tuple[dict[str, Any], dict[s
         Unreadable file, bad YAML, an unknown key or a wrong type; the message names the
         file and the key.
     """
-    import yaml
-
+    from loopmill._yaml import read_yaml
     from loopmill.training.checkpoint import build_model
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        run = _RunFile.model_validate(data)
-    except OSError as exc:
-        raise BadInputError(f"cannot read --config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise BadInputError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise BadInputError(f"{path}: {where}: {err['msg']}") from None
+    run = read_yaml(path, _RunFile, flag="--config")
     try:  # the model section must build a model: unknown or bad fields fail here
         build_model(kind, {**run.model, "sample_rate": 16000})
     except TypeError as exc:

@@ -1,0 +1,36 @@
+"""Read one YAML file into a pydantic model, with one-line errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from loopmill.errors import BadInputError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_yaml(path: Path, model: type[M], *, flag: str) -> M:
+    """Parse and validate ``path``; ``flag`` names the option it came from.
+
+    Raises
+    ------
+    BadInputError
+        Unreadable file, bad YAML, or a key or value the model refuses
+        (``file: a.b: message``).
+    """
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return model.model_validate(data)
+    except OSError as exc:
+        raise BadInputError(f"cannot read {flag} {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise BadInputError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise BadInputError(f"{path}: {where}: {err['msg']}") from None
