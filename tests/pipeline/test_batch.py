@@ -122,3 +122,17 @@ def test_auto_batches_a_model_engine(tiny: Path, tmp_path: Path, calls: list[int
         run_auto(AutoOptions(count=1, engine="musicgen", model=str(tiny),
                              dest=str(tmp_path / "o2"), catalog=str(tmp_path / "c.db"),
                              params={"temperature": 0}), runs_dir=tmp_path / "runs")
+
+
+def test_only_batching_engines_get_batches(tiny: Path, tmp_path: Path) -> None:
+    from loopmill.engines.composer.engine import ComposerEngine
+    from loopmill.engines.trained import TrainedEngine
+    from loopmill.pipeline.finish import DEFAULT_BATCH, batch_for
+
+    mg = MusicGenEngine(str(tiny))
+    assert batch_for(mg, None) == DEFAULT_BATCH and batch_for(mg, None, 3) == 3
+    assert batch_for(mg, 16, 40) == 16
+    # one loop per call otherwise: results arrive one by one, and auto keeps every
+    # worker busy instead of giving one worker a chunk it renders serially
+    assert batch_for(ComposerEngine(), 16) == 1
+    assert batch_for(TrainedEngine("lstm", str(tmp_path)), 16) == 1

@@ -40,7 +40,6 @@ from loopmill.pipeline.auto_item import ItemJob
 __all__ = ["AutoOptions", "AutoProgress", "AutoReport", "default_runs_dir", "run_auto"]
 
 _RUN, _PLAN, _DONE, _FAILED = "run.json", "plan.jsonl", "done.jsonl", "failed.jsonl"
-_MODEL_BATCH = 8  # loops per batched call of a model engine, unless told otherwise
 
 
 @dataclass(frozen=True)
@@ -294,8 +293,11 @@ def run_auto(
         if len(parts) >= 2 and parts[-2].isdigit():
             done_idx.add(int(parts[-2]))
     report.resumed = len(done_idx)
-    # A model engine renders a batch per call (MusicGen); the composer one loop per call.
-    size = 1 if opts.engine == "composer" else (opts.batch_size or _MODEL_BATCH)
+    # An engine that renders batches (MusicGen) gets a batch per call; others one loop.
+    from loopmill.pipeline.finish import batch_for
+    from loopmill.pipeline.generate import get_engine
+
+    size = batch_for(get_engine(opts.engine, model=opts.model), opts.batch_size)
     todo: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue(
         maxsize=max(4, 2 * opts.workers * size))
     pending = [(i, s) for i, s in sorted(planned.items()) if i not in done_idx]

@@ -17,10 +17,22 @@ from loopmill.errors import LoopmillError
 from loopmill.loops.types import Loop
 from loopmill.prompts.spec import MusicSpec
 
-__all__ = ["TEMPO_TOLERANCE", "finish", "finish_many", "render_many"]
+__all__ = ["DEFAULT_BATCH", "TEMPO_TOLERANCE", "batch_for", "finish", "finish_many",
+           "render_many"]
 
 #: a model's loop more than this far from the asked tempo is generated again
 TEMPO_TOLERANCE = 0.06
+#: loops an engine with ``generate_many`` (MusicGen) renders per call, unless told otherwise
+DEFAULT_BATCH = 8
+
+
+def batch_for(eng: Engine, asked: int | None, count: int | None = None) -> int:
+    """Loops per render call: ``asked`` (default :data:`DEFAULT_BATCH`, at most ``count``)
+    for an engine that renders batches, else 1 (so results come one by one)."""
+    if not callable(getattr(eng, "generate_many", None)):
+        return 1
+    size = asked or DEFAULT_BATCH
+    return size if count is None else max(1, min(count, size))
 
 
 def finish(

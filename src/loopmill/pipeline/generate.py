@@ -12,7 +12,13 @@ from loopmill.engines.base import Engine
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError, LoopmillError, UnsupportedFormatError
 from loopmill.loops.types import Loop
-from loopmill.pipeline.finish import TEMPO_TOLERANCE, finish, finish_many, render_many
+from loopmill.pipeline.finish import (
+    TEMPO_TOLERANCE,
+    batch_for,
+    finish,
+    finish_many,
+    render_many,
+)
 from loopmill.prompts.spec import MusicSpec
 
 __all__ = ["ENGINES", "TEMPO_TOLERANCE", "GenerateReport", "finish", "generate",
@@ -182,32 +188,25 @@ def generate(
         At -14 LUFS integrated (true peak <= -1 dBTP), with ``extra`` holding the spec,
         the params, the engine and the seed used.
     """
-    if max_attempts < 1:
-        raise BadInputError(f"--max-attempts {max_attempts} must be at least 1")
-    eng, spec, params = _prepare(
+    ((_, result),) = generate_loops(
         prompt,
+        count=1,
+        seed=seed,
+        max_attempts=max_attempts,
         engine=engine,
         bpm=bpm,
         key=key,
         genre=genre,
         min_duration=min_duration,
         max_duration=max_duration,
-        seed=seed,
         sample_rate=sample_rate,
         params=params,
         soundfont=soundfont,
         model=model,
     )
-    out = eng.generate(spec, params, sr=sample_rate)
-    (result,) = finish_many(eng, [out], specs=[spec], params=params, engine=engine,
-                            sr=sample_rate, max_attempts=max_attempts)
     if isinstance(result, LoopmillError):
         raise result
     return result
-
-
-#: loops a model engine renders in one batched call, unless told otherwise
-DEFAULT_BATCH = 8
 
 
 def generate_loops(
@@ -229,8 +228,8 @@ def generate_loops(
     Raises
     ------
     BadInputError, MissingModelError, MissingDependencyError
-        A bad request, before any audio is made. One item's failure is yielded, not
-        raised.
+        A bad request, at the call, before any audio is made or any file written. One
+        item's failure is yielded, not raised.
     """
     if count < 1:
         raise BadInputError(f"--count {count} must be at least 1")
@@ -239,9 +238,14 @@ def generate_loops(
     if max_attempts < 1:
         raise BadInputError(f"--max-attempts {max_attempts} must be at least 1")
     eng, spec, params = _prepare(prompt, seed=seed, **options)
-    engine = options.get("engine", "composer")
-    sr = int(options.get("sample_rate", 44100))
-    size = 1 if engine == "composer" else min(count, batch_size or DEFAULT_BATCH)
+    # Checked above, at the call; the loops are made as they are asked for.
+    return _loops(eng, spec, params, count=count, size=batch_for(eng, batch_size, count),
+                  engine=options.get("engine", "composer"),
+                  sr=int(options.get("sample_rate", 44100)), max_attempts=max_attempts)
+
+
+def _loops(eng: Engine, spec: MusicSpec, params: GenerationParams, *, count: int, size: int,
+           engine: str, sr: int, max_attempts: int) -> Iterator[tuple[int, Loop | LoopmillError]]:
     for start in range(0, count, size):
         idx = list(range(start, min(count, start + size)))
         specs = [spec if spec.seed is None else spec.with_overrides(
@@ -324,17 +328,13 @@ def generate_files(
                 f"unknown --format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)} "
                 "(or several, comma-separated)"
             )
-    if count < 1:
-        raise BadInputError(f"--count {count} must be at least 1")
     if variations < 0 or (variations and options.get("engine", "composer") == "composer"):
         raise BadInputError(f"--variations {variations}: give 1 or more, with a model engine "
                             "such as --engine musicgen (the composer makes new loops instead)")
     if not file_prefix or "/" in file_prefix:
         raise BadInputError(f"--file-prefix {file_prefix!r} must be a plain, non-empty name")
-    # refuse a bad request before writing anything
-    _prepare(prompt, seed=seed, **{k: v for k, v in options.items() if k != "max_attempts"})
-    if batch_size is not None and batch_size < 1:
-        raise BadInputError(f"--batch-size {batch_size} must be at least 1")
+    # a bad request fails here, before anything is written
+    loops = generate_loops(prompt, count=count, seed=seed, batch_size=batch_size, **options)
     dest_dir = ensure_writable_dir(dest)
     cat = None
     if catalog is not False:
@@ -342,8 +342,7 @@ def generate_files(
 
         cat = Catalog(None if catalog is None or catalog is True else Path(catalog))
     report = GenerateReport()
-    for i, made in generate_loops(prompt, count=count, seed=seed, batch_size=batch_size,
-                                  **options):
+    for i, made in loops:
         try:
             if isinstance(made, LoopmillError):
                 raise made
