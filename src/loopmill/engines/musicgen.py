@@ -402,10 +402,8 @@ class MusicGenEngine:
         if params.extra.get("melody"):
             from loopmill.audio import load
 
-            if lm.chroma is None:
-                raise BadInputError(f"--melody needs a melody model such as "
-                                    f"facebook/musicgen-melody; {lm.name} is not one")
-            rate = int(lm.chroma.get("sampling_rate", lm.sampling_rate))
+            # generate_batch refuses a model without melody conditioning
+            rate = int((lm.chroma or {}).get("sampling_rate", lm.sampling_rate))
             mono, _ = load(str(params.extra["melody"]), sr=rate, mono=True)
             melody = mono[0]
         audios = self.generate_batch(list(specs), params, seconds=seconds, seed=batch_seed,
