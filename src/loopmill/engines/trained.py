@@ -7,7 +7,6 @@ MusicGen's, so a loop is cut at the asked tempo from whatever the model played.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,22 +84,23 @@ def sample_audio(model: Any, kind: str, *, seconds: float, count: int = 1,
 
 class TrainedEngine:
     """A SampleRNN or LSTM checkpoint as a loopmill engine (``--engine samplernn|lstm
-    --model CHECKPOINT``)."""
+    --model CHECKPOINT``); ``kind=None`` takes whichever the checkpoint holds."""
 
-    def __init__(self, kind: str, checkpoint: str | None, *, device: str = "auto") -> None:
+    def __init__(self, kind: str | None, checkpoint: str | None, *,
+                 device: str = "auto") -> None:
         if not checkpoint:
             raise BadInputError(f"--engine {kind} needs --model CHECKPOINT: a .pt file or a "
                                 "run folder from `loopmill train`")
-        self.name, self.kind, self.checkpoint, self.device = kind, kind, checkpoint, device
+        self.name = kind or "trained"
+        self.kind, self.checkpoint, self.device = kind, checkpoint, device
         self._model: Any = None
         self._data: dict[str, Any] = {}
 
     def check(self) -> None:
         """Cheap check (no loading): the checkpoint exists."""
-        path = Path(self.checkpoint)
-        if not (path.is_file() or (path / "best.pt").is_file() or (path / "last.pt").is_file()):
-            raise MissingModelError(f"no checkpoint at {path}; pass a .pt file or a run folder "
-                                    "from `loopmill train`")
+        from loopmill.training.checkpoint import checkpoint_path
+
+        checkpoint_path(self.checkpoint)
 
     def load(self) -> None:
         """Load the model now; a missing or foreign checkpoint fails here."""
@@ -112,30 +112,42 @@ class TrainedEngine:
         dev = self.device if self.device != "auto" else (
             "cuda" if torch.cuda.is_available() else "cpu")
         kind, model, data = load_model(self.checkpoint, device=dev)
-        if kind != self.kind:
+        if self.kind is not None and kind != self.kind:
             raise BadInputError(f"{self.checkpoint} is a {kind} checkpoint; use --engine {kind}")
-        self._model, self._data = model, data
+        self.kind, self._model, self._data = kind, model, data
+
+    @property
+    def sample_rate(self) -> int:
+        """The model's own rate (the training audio's); loads the model."""
+        self.load()
+        return int(self._model.config.sample_rate)
+
+    def sample(self, *, seconds: float, count: int = 1, temperature: float = 1.0,
+               seed: int = 0, seed_audio: Any = None) -> list[np.ndarray]:
+        """Raw streams at :attr:`sample_rate` (see :func:`sample_audio`); the LSTM
+        continues ``seed_audio``, by default the clip stored in its checkpoint."""
+        self.load()
+        if seed_audio is None:
+            seed_audio = self._data.get("seed_audio")
+        return sample_audio(self._model, str(self.kind), seconds=seconds, count=count,
+                            temperature=temperature, seed=seed, seed_audio=seed_audio)
 
     def generate(self, spec: MusicSpec, params: GenerationParams, *, sr: int) -> EngineOutput:
         """Enough audio for the loop engine: the longest loop asked for, half again, and
         two bars, at the model's rate resampled to ``sr``."""
         from loopmill.audio.resample import resample
 
-        self.load()
         seed = spec.seed if spec.seed is not None else int(np.random.default_rng().integers(2**31))
         bpm = float(spec.bpm or 120.0)
         seconds = spec.max_duration * 1.5 + 8 * 60.0 / bpm
-        seed_audio = self._data.get("seed_audio")
+        model_sr = self.sample_rate
+        seed_audio = None
         if params.extra.get("continue"):
             from loopmill.audio import load
 
-            y, _ = load(str(params.extra["continue"]), sr=int(self._model.config.sample_rate),
-                        mono=True)
-            seed_audio = y[0]
-        (audio,) = sample_audio(self._model, self.kind, seconds=seconds, count=1,
-                                temperature=params.temperature, seed=seed,
-                                seed_audio=seed_audio)
-        model_sr = int(self._model.config.sample_rate)
+            seed_audio = load(str(params.extra["continue"]), sr=model_sr, mono=True)[0][0]
+        (audio,) = self.sample(seconds=seconds, temperature=params.temperature, seed=seed,
+                               seed_audio=seed_audio)
         y = audio[None, :]
         if sr != model_sr:
             y = resample(y, orig_sr=model_sr, target_sr=sr)

@@ -47,9 +47,8 @@ def sample_files(
     import time
 
     from loopmill.audio import WRITE_FORMATS, save
-    from loopmill.engines.trained import TrainedEngine, sample_audio
+    from loopmill.engines.trained import TrainedEngine
     from loopmill.storage.sidecar import ensure_writable_dir
-    from loopmill.training.checkpoint import load_checkpoint
 
     if format not in WRITE_FORMATS:
         raise UnsupportedFormatError(f"unknown --format {format!r}; choose one of "
@@ -57,17 +56,14 @@ def sample_files(
     if seconds <= 0 or count < 1 or temperature <= 0:
         raise BadInputError(f"--seconds {seconds:g}, --count {count} and --temperature "
                             f"{temperature:g} must all be positive")
-    kind = str(load_checkpoint(checkpoint)["kind"])
-    eng = TrainedEngine(kind, str(checkpoint), device=device)
+    eng = TrainedEngine(None, str(checkpoint), device=device)  # its own kind
     eng.load()
+    kind, sr = str(eng.kind), eng.sample_rate
     if seed is None or seed < 0:
         seed = int(np.random.default_rng().integers(2**31))
     out_dir = ensure_writable_dir(dest)
     t = time.perf_counter()
-    streams = sample_audio(eng._model, kind, seconds=seconds, count=count,
-                           temperature=temperature, seed=seed,
-                           seed_audio=eng._data.get("seed_audio"))
-    sr = int(eng._model.config.sample_rate)
+    streams = eng.sample(seconds=seconds, count=count, temperature=temperature, seed=seed)
     report = SampleReport(kind=kind, seed=seed, sample_rate=sr,
                           seconds_taken=time.perf_counter() - t)
     for i, y in enumerate(streams):

@@ -9,14 +9,13 @@ GRUV), and uses ``weights_only=True``: a checkpoint cannot run code.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from loopmill.errors import BadInputError, MissingModelError
 
-__all__ = ["KINDS", "build_model", "load_checkpoint", "load_model", "save_checkpoint"]
+__all__ = ["KINDS", "build_model", "checkpoint_path", "load_checkpoint", "load_model",
+           "save_checkpoint"]
 
 KINDS = ("samplernn", "lstm")
 
@@ -35,20 +34,42 @@ def build_model(kind: str, config: dict[str, Any]) -> Any:
 
 
 def save_checkpoint(path: str | Path, data: dict[str, Any]) -> Path:
-    """Write ``data`` atomically (a temporary name, then a rename): a crash or Ctrl-C
-    while saving never leaves a half-written checkpoint."""
+    """Write ``data`` atomically (a hidden name, then a rename): a crash or Ctrl-C
+    while saving never leaves a half-written checkpoint.
+
+    Raises
+    ------
+    StorageError
+        The run folder cannot be written.
+    """
     import torch
+
+    from loopmill.storage.sidecar import publish
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(data, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with publish(path, stage="part") as hidden:
+        torch.save(data, hidden)
+    return path
+
+
+def checkpoint_path(path: str | Path) -> Path:
+    """The checkpoint file ``path`` names: itself, or a run folder's ``best.pt`` (else
+    ``last.pt``).
+
+    Raises
+    ------
+    MissingModelError
+        Nothing there; the message says what to pass.
+    """
+    path = Path(path)
+    if path.is_dir():
+        for name in ("best.pt", "last.pt"):
+            if (path / name).is_file():
+                return path / name
+    if not path.is_file():
+        raise MissingModelError(f"no checkpoint at {path}; pass a .pt file or a run folder "
+                                "from `loopmill train`")
     return path
 
 
@@ -62,15 +83,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """
     import torch
 
-    path = Path(path)
-    if path.is_dir():
-        for name in ("best.pt", "last.pt"):
-            if (path / name).is_file():
-                path = path / name
-                break
-    if not path.is_file():
-        raise MissingModelError(f"no checkpoint at {path}; pass a .pt file or a run folder "
-                                "from `loopmill train`")
+    path = checkpoint_path(path)
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated, corrupt, or not a torch file

@@ -216,9 +216,6 @@ def train(
         cfg = dict(state["config"])
     else:
         cfg = {**(config or {}), "sample_rate": int(man["sample_rate"])}
-    from loopmill.training.run_config import write_run_config
-
-    write_run_config(run, model=cfg, options=opts)  # every run says how it was made
     train_x = torch.from_numpy(load_split(dataset, "train"))
     val_x = torch.from_numpy(load_split(dataset, "val"))
     if len(train_x) == 0:
@@ -227,6 +224,10 @@ def train(
     torch.manual_seed(opts.seed)  # the initial weights
     model = build_model(kind, cfg).to(dev)
     task: Any = _SampleRNNTask(model, opts) if kind == "samplernn" else _LSTMTask(model, opts)
+    from loopmill.training.run_config import write_run_config
+
+    # every run says how it was made (once its settings have built a model)
+    write_run_config(run, model=model.config.to_dict(), options=opts)
     optim = torch.optim.Adam(model.parameters(), lr=opts.lr)
     report = TrainReport(run=run)
     epoch = batch = window = 0
