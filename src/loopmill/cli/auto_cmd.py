@@ -45,9 +45,12 @@ def auto(
     use_case: Annotated[
         str | None, typer.Option(help='Steers the prompts, e.g. "space shooter".')
     ] = None,
-    engine: Annotated[str, typer.Option(help="composer (offline) or musicgen.")] = "composer",
+    engine: Annotated[
+        str, typer.Option(help="composer (offline), musicgen, samplernn or lstm.")
+    ] = "composer",
     model: Annotated[
-        str | None, typer.Option(help="For musicgen: a hub id or a model folder.")
+        str | None,
+        typer.Option(help="musicgen: a hub id or folder; samplernn/lstm: a checkpoint."),
     ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (default: one per core).")
