@@ -88,3 +88,14 @@ def click_track(
         k += 1
     y *= 0.5
     return np.stack([y, y])
+
+
+def peak_hz(x: np.ndarray, sr: int = SR) -> float:
+    """Frequency of the strongest FFT bin above DC (Hann window), refined by parabolic
+    interpolation of the log magnitudes around it."""
+    spec = np.abs(np.fft.rfft(x * np.hanning(x.size)))
+    k = int(np.argmax(spec[1:])) + 1
+    if k >= spec.size - 1:
+        return k * sr / x.size
+    a, b, c = np.log(spec[k - 1:k + 2] + 1e-12)
+    return float((k + 0.5 * (a - c) / (a - 2 * b + c)) * sr / x.size)

@@ -17,15 +17,9 @@ from loopmill.engines.composer.synth import (
     wrap_tail,
 )
 from loopmill.errors import BadInputError
+from tests.synth import peak_hz
 
 SR = 44100
-
-
-def _peak_hz(x: np.ndarray, sr: int = SR) -> float:
-    spec = np.abs(np.fft.rfft(x * np.hanning(x.size)))
-    k = int(np.argmax(spec))
-    a, b, c = np.log(spec[k - 1:k + 2] + 1e-12)  # parabolic interpolation
-    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * sr / x.size
 
 
 def _alias_db(x: np.ndarray, f0: float, sr: int = SR) -> float:
@@ -43,7 +37,7 @@ def _alias_db(x: np.ndarray, f0: float, sr: int = SR) -> float:
 def test_oscillator_frequency(kind: str) -> None:
     x = oscillator(kind, 440.0, SR, sr=SR)
     assert x.dtype == np.float32 and x.shape == (SR,)
-    assert abs(_peak_hz(x) - 440.0) < 1.0
+    assert abs(peak_hz(x) - 440.0) < 1.0
     assert np.max(np.abs(x)) <= 1.0 + 1e-6
     y = oscillator(kind, np.full(SR, 440.0), SR, sr=SR)  # per-sample frequency
     assert np.allclose(x, y, atol=1e-4)

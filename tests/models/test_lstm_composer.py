@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,14 +24,6 @@ from loopmill.models.lstm_composer import (
 
 TINY: dict[str, Any] = {"block_size": 64, "hidden": 32, "n_layers": 2, "sample_rate": 8000}
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny models run fastest on one thread, and do not stall when the machine is busy."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _block_rms(audio: torch.Tensor, block_size: int) -> torch.Tensor:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -22,14 +21,6 @@ from loopmill.models.samplernn import SampleRNN, SampleRNNConfig, dequantize, qu
 TINY: dict[str, Any] = {"frame_sizes": (4, 2), "dim": 32, "q_levels": 64, "n_rnn": 1,
                         "sample_rate": 8000}
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny models run fastest on one thread, and do not stall when the machine is busy."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _silence(model: SampleRNN) -> int:

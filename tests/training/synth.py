@@ -24,9 +24,3 @@ def write_chords(folder: Path, *, seconds: float = 12.0, seed: int = 0,
         y = g * (y + 0.01 * rng.standard_normal(len(t)))
         paths.append(save(folder / f"chord{i}.wav", y[None].astype(np.float32), sr=SR))
     return paths
-
-
-def strongest_hz(y: np.ndarray, sr: int = SR) -> float:
-    """Frequency of the strongest FFT bin (Hann window)."""
-    spec = np.abs(np.fft.rfft(y * np.hanning(len(y))))
-    return float(np.argmax(spec[1:]) + 1) * sr / len(y)
