@@ -154,3 +154,47 @@ def test_generate_and_suite_record_every_loop(tmp_path: Path) -> None:
                    min_duration=8, max_duration=12)
     with Catalog(db) as cat:
         assert cat.count() == 4
+
+
+def test_ratings_table_stars_like_pair(cat: Catalog) -> None:
+    a, b = (r["id"] for r in cat.query(genre="synthwave"))
+    cat.add_rating(a, 4, listener="ann")
+    cat.add_rating(a, 2, listener="ann")
+    cat.add_rating(a, 5, listener="bob")
+    cat.add_rating(b, -1, listener="ann", kind="like")
+    cat.add_rating(b, 1, listener="ann", kind="pair", other_id=a)
+    rows = cat.ratings(listener="ann")
+    assert [(r["loop_id"], r["score"], r["kind"]) for r in rows] == [
+        (a, 4.0, "stars"), (a, 2.0, "stars"), (b, -1.0, "like"), (b, 1.0, "pair")]
+    assert rows[-1]["other_id"] == a
+    assert len(cat.ratings(loop_id=a)) == 3
+    # The loop's summary rating is the last rater's mean stars for it.
+    assert cat.get(a)["rating"] == 5.0
+    cat.add_rating(a, 3, listener="ann")
+    assert cat.get(a)["rating"] == 3.0  # (4 + 2 + 3) / 3
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ((6,), "a stars score 6 is out of range; use 1 to 5"),
+    ((0.5,), "a stars score 0.5 is out of range"),
+    ((1, "like"), None),
+    ((2, "like"), "a like score 2 is out of range; use -1 to 1"),
+    ((3, "thumbs"), "rating kind 'thumbs' is unknown; use stars, like, pair"),
+    ((1, "pair"), "other_id is needed with kind 'pair'"),
+])
+def test_rating_errors_name_the_value(cat: Catalog, args: tuple, message: str | None) -> None:
+    loop_id = cat.query()[0]["id"]
+    kind = args[1] if len(args) > 1 else "stars"
+    if message is None:
+        cat.add_rating(loop_id, args[0], kind=kind)
+        return
+    with pytest.raises(BadInputError, match=message.replace("(", r"\(")):
+        cat.add_rating(loop_id, args[0], kind=kind)
+    assert cat.ratings() == []
+
+
+def test_rating_an_unknown_loop_is_refused(cat: Catalog) -> None:
+    with pytest.raises(BadInputError, match="no loop with id 999"):
+        cat.add_rating(999, 3)
+    with pytest.raises(BadInputError, match="listener is empty"):
+        cat.add_rating(1, 3, listener=" ")

@@ -22,9 +22,9 @@ from loopmill.errors import BadInputError, StorageError
 if TYPE_CHECKING:
     from loopmill.loops.types import Loop
 
-__all__ = ["COLUMNS", "Catalog", "default_catalog_path", "record_from_loop"]
+__all__ = ["COLUMNS", "RATING_KINDS", "Catalog", "default_catalog_path", "record_from_loop"]
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2  # 2: the ratings table
 #: column -> SQL type; JSON columns hold lists/dicts
 COLUMNS: dict[str, str] = {
     "created": "TEXT", "run_id": "TEXT", "name": "TEXT", "prompt": "TEXT",
@@ -34,6 +34,14 @@ COLUMNS: dict[str, str] = {
     "spec": "TEXT", "params": "TEXT", "timings": "TEXT", "extra": "TEXT", "rating": "REAL",
 }
 _JSON = ("uris", "spec", "params", "timings", "extra")
+#: rating kind -> (lowest, highest) score
+RATING_KINDS: dict[str, tuple[float, float]] = {"stars": (1.0, 5.0), "like": (-1.0, 1.0),
+                                                "pair": (1.0, 1.0)}
+_RATINGS = (
+    "CREATE TABLE IF NOT EXISTS ratings (id INTEGER PRIMARY KEY, "
+    "loop_id INTEGER NOT NULL, listener TEXT NOT NULL, score REAL NOT NULL, "
+    "kind TEXT NOT NULL, other_id INTEGER, created TEXT NOT NULL)"
+)
 
 
 def default_catalog_path() -> Path:
@@ -123,6 +131,9 @@ class Catalog:
             self._db.execute(f"CREATE TABLE IF NOT EXISTS loops (id INTEGER PRIMARY KEY, {cols})")
             for col in ("genre", "bpm", "created", "run_id"):
                 self._db.execute(f'CREATE INDEX IF NOT EXISTS loops_{col} ON loops("{col}")')
+            self._db.execute(_RATINGS)
+            self._db.execute(
+                "CREATE INDEX IF NOT EXISTS ratings_listener ON ratings(listener, loop_id)")
             self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
 
     def __enter__(self) -> Catalog:
@@ -214,6 +225,63 @@ class Catalog:
                                    (float(value), loop_id))
         if cur.rowcount == 0:
             raise BadInputError(f"no loop with id {loop_id} in {self.path}")
+
+    def add_rating(
+        self, loop_id: int, score: float, *, listener: str = "default", kind: str = "stars",
+        other_id: int | None = None,
+    ) -> int:
+        """Record one rating; returns its id.
+
+        ``kind`` is ``stars`` (1..5), ``like`` (1 like, -1 dislike) or ``pair`` (``loop_id``
+        was preferred to ``other_id``; ``score`` 1). A ``stars`` rating also sets the loop's
+        ``rating`` column to that listener's mean stars for it.
+
+        Raises
+        ------
+        BadInputError
+            An unknown kind, a score out of its range, an empty listener, or no loop with
+            ``loop_id`` (or ``other_id``).
+        """
+        if kind not in RATING_KINDS:
+            raise BadInputError(f"rating kind {kind!r} is unknown; use {', '.join(RATING_KINDS)}")
+        lo, hi = RATING_KINDS[kind]
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or not lo <= score <= hi:
+            raise BadInputError(f"a {kind} score {score!r} is out of range; use {lo:g} to {hi:g}")
+        if not listener or not listener.strip():
+            raise BadInputError("listener is empty; name the listener, e.g. 'default'")
+        if (kind == "pair") != (other_id is not None):
+            raise BadInputError("other_id is needed with kind 'pair' and only with it")
+        for lid in (loop_id, other_id):
+            if lid is not None and self.get(lid) is None:
+                raise BadInputError(f"no loop with id {lid} in {self.path}")
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        with self._lock, self._db:
+            cur = self._db.execute(
+                "INSERT INTO ratings (loop_id, listener, score, kind, other_id, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (loop_id, listener, float(score), kind, other_id, now),
+            )
+            if kind == "stars":
+                self._db.execute(
+                    "UPDATE loops SET rating = (SELECT avg(score) FROM ratings WHERE "
+                    "loop_id = ? AND listener = ? AND kind = 'stars') WHERE id = ?",
+                    (loop_id, listener, loop_id),
+                )
+        return int(cur.lastrowid or 0)
+
+    def ratings(
+        self, *, listener: str | None = None, loop_id: int | None = None,
+        kind: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Ratings matching every given filter, oldest first (id, loop_id, listener,
+        score, kind, other_id, created)."""
+        where, args = [], []
+        for col, value in (("listener", listener), ("loop_id", loop_id), ("kind", kind)):
+            if value is not None:
+                where.append(f"{col} = ?")
+                args.append(value)
+        sql = "SELECT * FROM ratings" + (" WHERE " + " AND ".join(where) if where else "")
+        return [dict(r) for r in self._db.execute(sql + " ORDER BY id", args)]
 
     def count(self) -> int:
         """How many loops the catalog holds."""
