@@ -16,7 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from loopmill.cli._common import err_console, fail, guarded, out_console
+from loopmill.cli._common import FORMATS_RULE, err_console, fail, guarded, out_console, say
 from loopmill.cli._model_opts import BatchSize, Guidance, MaxAttempts, Temperature, TopK, TopP
 
 
@@ -63,13 +63,14 @@ def auto(
         str | None, typer.Option(help="Dask resources each item holds, e.g. GPU=1.")
     ] = None,
     dest: Annotated[
-        str, typer.Option(help="Folder or fsspec URL (s3://bucket/prefix, memory://...).")
+        str,
+        typer.Option("--dest", "-d",
+                     help="Folder or fsspec URL (s3://bucket/prefix, memory://...)."),
     ] = "loops",
-    fmt: Annotated[
-        str, typer.Option("--format", help="ogg, mp3, flac or wav; several: ogg,mp3.")
-    ] = "ogg",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS_RULE)] = "ogg",
     keep_metadata: Annotated[
-        bool, typer.Option(help="Write a JSON sidecar (spec, params, seed) per loop.")
+        bool,
+        typer.Option("--keep-metadata", help="Write a JSON sidecar (spec, params, seed) per loop.")
     ] = False,
     file_prefix: Annotated[str, typer.Option(help="Start of every file name.")] = "loop",
     min_duration: Annotated[float, typer.Option(help="Shortest loop, seconds.")] = 8.0,
@@ -163,11 +164,11 @@ def auto(
     )
     out_console.print(f"run folder: {report.run_dir}")
     for uri in report.spooled:
-        err_console.print(f"[yellow]kept in the local spool (destination down):[/] {uri}")
+        say("kept in the local spool (destination down)", uri, style="yellow")
     for msg in report.failures:
-        err_console.print(f"[bold red]failed:[/] {msg}")
+        say("failed", msg)
     if report.provider_error:
-        err_console.print(f"[bold red]error:[/] {report.provider_error}")
+        say("error", report.provider_error)
     if report.interrupted:
         err_console.print(f"stopped; continue with: loopmill auto --resume {report.run_dir}")
         raise typer.Exit(130)

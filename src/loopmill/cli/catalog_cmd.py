@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from loopmill.cli._common import fail, guarded, out_console
+from loopmill.cli._common import fail, guarded, out_console, print_table
 
 catalog_app = typer.Typer(help="Look into the catalog of every loop made.", no_args_is_help=True)
 
@@ -26,6 +26,8 @@ SinceOpt = Annotated[str | None, typer.Option(help="Made on or after (2026-11-22
 UntilOpt = Annotated[str | None, typer.Option(help="Made on or before (2026-11-22).")]
 RunOpt = Annotated[str | None, typer.Option("--run", help="Only this auto run id.")]
 LimitOpt = Annotated[int | None, typer.Option(help="At most this many rows.")]
+#: ``--json`` stays as a hidden shorthand for ``--format json`` (older scripts).
+JsonOpt = Annotated[bool, typer.Option("--json", hidden=True, help="Same as --format json.")]
 
 
 def _rows(catalog: Path | None, **filters: Any) -> list[dict[str, Any]]:
@@ -40,33 +42,39 @@ def list_(
     catalog: CatalogOpt = None, genre: GenreOpt = None, bpm_min: BpmMinOpt = None,
     bpm_max: BpmMaxOpt = None, key: KeyOpt = None, since: SinceOpt = None,
     until: UntilOpt = None, run: RunOpt = None, limit: LimitOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    as_json: JsonOpt = False,
 ) -> None:
-    """List loops, filtered. Example: loopmill catalog list --genre synthwave --bpm-min 90"""
+    """List loops, filtered. Example: loopmill catalog list --genre synthwave --bpm-min 90
+
+    On a terminal the list is a table; piped, it is one tab-separated line per loop.
+    """
+    from loopmill.storage.catalog import export as write
+
+    fmt = "json" if as_json else fmt.lower()
+    if fmt not in ("table", "json", "csv"):
+        raise fail(f"--format {fmt} is unknown; use table, json or csv")
     rows = guarded(lambda: _rows(catalog, genre=genre, bpm_min=bpm_min, bpm_max=bpm_max,
                                  key=key, since=since, until=until, run_id=run, limit=limit))
-    if as_json:
-        print(json.dumps(rows, indent=2, default=str))
+    if fmt != "table":
+        write(rows, fmt=fmt, out=sys.stdout)
         return
-    table = Table(title=f"{len(rows)} loops", title_justify="left")
-    table.add_column("id", no_wrap=True)
-    table.add_column("file", overflow="fold", min_width=20)
-    for col in ("genre", "bpm", "key", "s", "LUFS", "seam"):
-        table.add_column(col, no_wrap=True)
-    for r in rows:
-        uris = r.get("uris") or [""]
-        table.add_row(str(r["id"]), str(uris[0]).rsplit("/", 1)[-1], str(r.get("genre") or "-"),
-                      f"{r.get('bpm') or 0:g}", str(r.get("key") or "-"),
-                      f"{r.get('duration') or 0:.1f}", f"{r.get('loudness_lufs') or 0:.1f}",
-                      f"{r.get('seam_score') or 0:.2f}")
-    out_console.print(table)
+    print_table(
+        f"{len(rows)} loops",
+        ("id", "file", "genre", "bpm", "key", "s", "LUFS", "seam"),
+        [[str(r["id"]), str((r.get("uris") or [""])[0]).rsplit("/", 1)[-1],
+          str(r.get("genre") or "-"), f"{r.get('bpm') or 0:g}", str(r.get("key") or "-"),
+          f"{r.get('duration') or 0:.1f}", f"{r.get('loudness_lufs') or 0:.1f}",
+          f"{r.get('seam_score') or 0:.2f}"] for r in rows],
+    )
 
 
 @catalog_app.command()
 def show(
     loop_id: Annotated[int, typer.Argument(help="The loop's id (see catalog list).")],
     catalog: CatalogOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    as_json: JsonOpt = False,
 ) -> None:
     """Everything the catalog knows about one loop."""
     from loopmill.storage.catalog import Catalog
@@ -75,20 +83,23 @@ def show(
         with Catalog(catalog) as cat:
             return cat.get(loop_id)
 
+    fmt = "json" if as_json else fmt.lower()
+    if fmt not in ("table", "json"):
+        raise fail(f"--format {fmt} is unknown; use table or json")
     row = guarded(get)
     if row is None:
         raise fail(f"no loop with id {loop_id} in the catalog; see `loopmill catalog list`")
-    if as_json:
+    if fmt == "json":
         print(json.dumps(row, indent=2, default=str))
         return
     for k, v in row.items():
         text = json.dumps(v, default=str) if isinstance(v, dict | list) else v
-        out_console.print(f"[bold]{k}[/]: {text}")
+        out_console.print(Text.assemble((f"{k}:", "bold"), f" {text}"))
 
 
 @catalog_app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
     out: Annotated[Path | None, typer.Option(help="Write here (default: stdout).")] = None,
     catalog: CatalogOpt = None, genre: GenreOpt = None, bpm_min: BpmMinOpt = None,
     bpm_max: BpmMaxOpt = None, key: KeyOpt = None, since: SinceOpt = None,

@@ -7,9 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from loopmill.cli._common import err_console, fail, guarded, out_console, progress_bar
+from loopmill.cli._common import (
+    FORMATS_RULE,
+    err_console,
+    fail,
+    guarded,
+    print_table,
+    progress_bar,
+    say,
+)
 from loopmill.cli._model_opts import BatchSize, Guidance, MaxAttempts, Temperature, TopK, TopP
 from loopmill.pipeline.generate import generate_files
 
@@ -41,16 +48,17 @@ def generate(
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")] = -1,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="ogg, mp3, flac or wav; several comma-separated.")
+        str, typer.Option("--format", "-f", help=FORMATS_RULE)
     ] = "ogg",
     dest: Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")] = Path("loops"),
     file_prefix: Annotated[str, typer.Option(help="Start of every file name.")] = "loop",
     keep_metadata: Annotated[
-        bool, typer.Option(help="Write a JSON sidecar with the spec, params and seed used.")
+        bool, typer.Option("--keep-metadata",
+                           help="Write a JSON sidecar with the spec, params and seed used.")
     ] = False,
     count: Annotated[int, typer.Option(min=1, help="How many loops to make.")] = 1,
     midi: Annotated[
-        bool, typer.Option(help="Also write the arrangement as a MIDI file (<name>.mid).")
+        bool, typer.Option("--midi", help="Also write the arrangement as a MIDI file (<name>.mid).")
     ] = False,
     soundfont: Annotated[
         Path | None,
@@ -134,23 +142,16 @@ def generate(
                 on_item=lambda i, p: progress.advance(task),
             )
         )
-    table = Table(title=f"loops in {dest}", title_justify="left")
-    for col in ("file", "genre", "bpm", "key", "bars", "length s", "LUFS", "seam", "seed"):
-        table.add_column(col, overflow="fold")
-    for path, loop in report.written:
-        table.add_row(
-            path.name,
-            str(loop.extra.get("genre", "-")),
-            f"{loop.bpm:g}",
-            str(loop.key),
-            str(loop.bars),
-            f"{loop.duration:.2f}",
-            f"{loop.loudness_lufs:.1f}",
-            f"{loop.seam_score:.2f}",
-            str(loop.extra["seed"]),
+    if report.written:  # an empty table before the error says nothing
+        print_table(
+            f"loops in {dest}",
+            ("file", "genre", "bpm", "key", "bars", "length s", "LUFS", "seam", "seed"),
+            [[path.name, str(loop.extra.get("genre", "-")), f"{loop.bpm:g}", str(loop.key),
+              str(loop.bars), f"{loop.duration:.2f}", f"{loop.loudness_lufs:.1f}",
+              f"{loop.seam_score:.2f}", str(loop.extra["seed"])]
+             for path, loop in report.written],
         )
-    out_console.print(table)
     for msg in report.failures:
-        err_console.print(f"[bold red]error:[/] {msg}")
+        say("error", msg)
     if report.failures:
         raise typer.Exit(1)

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from loopmill.cli._common import err_console, out_console
+from loopmill.cli._common import fail, out_console, print_table, say
 from loopmill.errors import LoopmillError
 from loopmill.pipeline.inspect import inspect_file
 
@@ -31,20 +30,25 @@ _ROWS = (
 
 
 def _show(report: dict[str, Any]) -> None:
-    table = Table(title=report["path"], title_justify="left", show_header=False)
-    table.add_column("field")
-    table.add_column("value")
-    for key, label in _ROWS:
-        value = report.get(key)
-        table.add_row(label, "-" if value is None else str(value))
-    for key, value in report.get("tags", {}).items():
-        table.add_row(key, str(value))
-    out_console.print(table)
+    rows = [[label, "-" if report.get(key) is None else str(report.get(key))]
+            for key, label in _ROWS]
+    rows += [[key, str(value)] for key, value in report.get("tags", {}).items()]
+    if out_console.is_terminal:
+        print_table(report["path"], ("field", "value"), rows, header=False)
+    else:  # one "field: value" line each, after the file's own line
+        print(report["path"])
+        for label, value in rows:
+            print(f"{label}: {value}")
 
 
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Audio files to measure.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one list).")] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table or json (one list of reports).")
+    ] = "table",
+    as_json: Annotated[
+        bool, typer.Option("--json", hidden=True, help="Same as --format json.")
+    ] = False,
 ) -> None:
     """Print duration, rate, channels, LUFS, true peak, tempo, key, loop points and seam score.
 
@@ -52,6 +56,9 @@ def inspect(
     loop; each +1 doubles the abruptness. Without loop points the whole file is
     scored as a loop.
     """
+    fmt = "json" if as_json else fmt.lower()
+    if fmt not in ("table", "json"):
+        raise fail(f"--format {fmt} is unknown; use table or json")
     reports: list[dict[str, Any]] = []
     errors: list[str] = []
     for f in files:
@@ -61,13 +68,13 @@ def inspect(
             msg = str(exc) if str(exc).startswith(str(f)) else f"{f}: {exc}"
             errors.append(msg)
             reports.append({"path": str(f), "error": msg})
-    if as_json:
+    if fmt == "json":
         print(json.dumps(reports, indent=2))
     else:
         for rep in reports:
             if "error" not in rep:
                 _show(rep)
     for msg in errors:
-        err_console.print(f"[bold red]error:[/] {msg}")
+        say("error", msg)
     if errors:
         raise typer.Exit(1)

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from loopmill.cli._common import err_console, guarded, out_console, progress_bar
+from loopmill.cli._common import FORMATS_RULE, guarded, out_console, print_table, progress_bar, say
 from loopmill.pipeline.loop_files import (
     BatchReport,
     ItemResult,
@@ -18,15 +17,13 @@ from loopmill.pipeline.loop_files import (
 )
 
 
-def _table(report: BatchReport, dest: Path) -> Table:
-    table = Table(title=f"loops in {dest}", title_justify="left")
-    for col in ("file", "bars", "bpm", "key", "length s", "seam", "time s", "output"):
-        table.add_column(col, overflow="fold")
+def _table(report: BatchReport, dest: Path) -> None:
+    rows = []
     for it in report.items:
         if it.ok and it.loop is not None:
             lp = it.loop
             meter = "" if lp["beats_per_bar"] == 4 else f" ({lp['beats_per_bar']}/4)"
-            table.add_row(
+            rows.append([
                 it.source.name,
                 f"{lp['bars']}{meter}",
                 f"{lp['bpm']:.2f}",
@@ -35,11 +32,13 @@ def _table(report: BatchReport, dest: Path) -> Table:
                 f"{lp['seam_score']:.2f}" if lp["seam_score"] is not None else "-",
                 f"{it.seconds:.2f}",
                 it.output.name if it.output else "-",
-            )
+            ])
         else:
             # The reason is printed in full, one line per file, under the table.
-            table.add_row(it.source.name, "", "", "", "", "", f"{it.seconds:.2f}", "[red]failed[/]")
-    return table
+            rows.append([it.source.name, "", "", "", "", "", f"{it.seconds:.2f}", "failed"])
+    if rows:
+        print_table(f"loops in {dest}",
+                    ("file", "bars", "bpm", "key", "length s", "seam", "time s", "output"), rows)
 
 
 def loop(
@@ -68,7 +67,7 @@ def loop(
         int | None, typer.Option(help="Force the meter: 3 or 4 (default: detected).")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="Output format: wav, flac, ogg or mp3.")
+        str, typer.Option("--format", "-f", help=FORMATS_RULE)
     ] = "wav",
     loudness: Annotated[
         float | None,
@@ -78,11 +77,13 @@ def loop(
         ),
     ] = None,
     keep_metadata: Annotated[
-        bool, typer.Option(help="Write a JSON sidecar with the loop's measurements.")
+        bool,
+        typer.Option("--keep-metadata", help="Write a JSON sidecar with the loop's measurements.")
     ] = False,
     tag_only: Annotated[
         bool,
         typer.Option(
+            "--tag-only",
             help="Write the loop points into a copy of the original file instead: no "
             "re-encoding, the intro kept, a hard (phase-aligned) wrap, same format."
         ),
@@ -119,11 +120,11 @@ def loop(
             progress.update(task, advance=1, description=f"looping {item.source.name}")
 
         report = guarded(lambda: loop_files(inputs, dest=dest, options=opts, on_item=step))
-    out_console.print(_table(report, dest))
+    _table(report, dest)
     failed = report.failures
     done = len(report.items) - len(failed)
     out_console.print(f"{done} loop(s) written to {dest}, {len(failed)} failed")
     for it in failed:
-        err_console.print(f"[bold red]error:[/] {it.error}")
+        say("error", str(it.error))
     if failed:
         raise typer.Exit(1)

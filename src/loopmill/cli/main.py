@@ -55,3 +55,7 @@ def main() -> None:
 
     keep_freed_memory()
     app()
+
+
+if __name__ == "__main__":
+    main()

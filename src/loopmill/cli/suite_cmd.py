@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from loopmill.cli._common import err_console, guarded, out_console, progress_bar
+from loopmill.cli._common import FORMATS_RULE, guarded, out_console, print_table, progress_bar, say
 
 
 def suite(
@@ -29,10 +28,10 @@ def suite(
     min_duration: Annotated[float | None, typer.Option(help="Shortest loop, s.")] = None,
     max_duration: Annotated[float | None, typer.Option(help="Longest loop, s.")] = None,
     seed: Annotated[int | None, typer.Option(help="Phase i uses seed + i (recorded).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="Formats, e.g. ogg,mp3 or ogg,mp3,wav.")
-                   ] = "ogg,mp3",
-    dest: Annotated[Path, typer.Option(help="Parent folder of the suite's folder.")] = Path(
-        "suites"),
+    fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS_RULE)] = "ogg,mp3",
+    dest: Annotated[
+        Path, typer.Option("--dest", "-d", help="Parent folder of the suite's folder.")
+    ] = Path("suites"),
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
     catalog: Annotated[
         Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
@@ -57,20 +56,16 @@ def suite(
             sample_rate=sample_rate, on_phase=lambda _: progress.advance(task), catalog=catalog,
         ))
     s = result.manifest["suite"]
-    table = Table(title=f"{result.directory}: {s['genre']}, {s['bpm']:g} BPM, {s['key']}, "
-                        f"{s['bars']} bars", title_justify="left")
-    for col in ("phase", "files", "LUFS", "seam", "checks"):
-        table.add_column(col, overflow="fold")
     by_phase: dict[str, list[bool]] = {}
     for f in result.report["files"]:
         by_phase.setdefault(f["phase"], []).append(f["ok"])
-    for p in result.manifest["phases"]:
-        ok = all(by_phase.get(p["phase"], [False]))
-        table.add_row(p["phase"], ", ".join(p["files"].values()), f"{p['loudness_lufs']:.1f}",
-                      f"{p['seam_score']:.2f}", "PASS" if ok else "[bold red]FAIL[/]")
-    out_console.print(table)
+    rows = [[p["phase"], ", ".join(p["files"].values()), f"{p['loudness_lufs']:.1f}",
+             f"{p['seam_score']:.2f}", "PASS" if all(by_phase.get(p["phase"], [False])) else "FAIL"]
+            for p in result.manifest["phases"]]
+    print_table(f"{result.directory}: {s['genre']}, {s['bpm']:g} BPM, {s['key']}, "
+                f"{s['bars']} bars", ("phase", "files", "LUFS", "seam", "checks"), rows)
     out_console.print(f"manifest: {result.directory / 'manifest.json'}; report: "
                       f"{result.directory / 'report.md'}")
     if not result.ok:
-        err_console.print("[bold red]error:[/] some checks failed; see report.md")
+        say("error", "some checks failed; see report.md")
         raise typer.Exit(1)

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from loopmill.cli._common import err_console, fail, guarded, out_console, progress_bar
+from loopmill.cli._common import (
+    FORMATS_RULE,
+    err_console,
+    fail,
+    guarded,
+    out_console,
+    progress_bar,
+    say,
+)
 
 dataset_app = typer.Typer(help="Prepare your recordings for training.", no_args_is_help=True)
 train_app = typer.Typer(help="Train a raw-audio model on a prepared dataset.",
@@ -19,7 +27,9 @@ Epochs = Annotated[int, typer.Option(help="Passes over the training chunks.")]
 MaxSteps = Annotated[int | None, typer.Option(help="Stop after this many optimizer steps.")]
 BatchSize = Annotated[int, typer.Option(help="Chunks per batch.")]
 Lr = Annotated[float, typer.Option(help="Adam learning rate.")]
-Resume = Annotated[bool, typer.Option(help="Continue run/last.pt exactly where it stopped.")]
+Resume = Annotated[
+    bool, typer.Option("--resume", help="Continue run/last.pt exactly where it stopped.")
+]
 Seed = Annotated[int, typer.Option(help="Initial weights and data order.")]
 Device = Annotated[str, typer.Option(help="auto (cuda when present), cpu or cuda.")]
 Config = Annotated[
@@ -64,7 +74,7 @@ def prepare(
         def seen(path: Path, error: str | None) -> None:
             progress.advance(task)
             if error:
-                err_console.print(f"[yellow]skipped:[/] {error}")
+                say("skipped", error, style="yellow")
 
         rep = guarded(lambda: prepare_dataset(
             sources, out=out, sample_rate=sample_rate, chunk_seconds=chunk_seconds,
@@ -95,6 +105,8 @@ def _run_training(kind: str, *, dataset: Path, run: Path, config: dict[str, Any]
 
         rep = guarded(lambda: train(kind, dataset=dataset, run=run, config=config,
                                     options=options, resume=resume, on_step=step))
+    for note in rep.notes:
+        say("note", note, style="yellow")
     for h in rep.history[-3:]:
         out_console.print(", ".join(f"{k} {v:.4g}" for k, v in h.items()))
     out_console.print(f"{rep.step} steps; checkpoints in {run} (best.pt, last.pt)")
@@ -185,8 +197,8 @@ def sample(
     count: Annotated[int, typer.Option(help="Streams, generated together in one batch.")] = 1,
     temperature: Annotated[float, typer.Option(help="Higher is wilder (> 0).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")] = -1,
-    dest: Annotated[Path, typer.Option(help="Output folder.")] = Path("samples"),
-    fmt: Annotated[str, typer.Option("--format", help="wav, flac, ogg or mp3.")] = "wav",
+    dest: Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")] = Path("samples"),
+    fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS_RULE)] = "wav",
     device: Device = "auto",
 ) -> None:
     """Generate raw audio from a trained SampleRNN or LSTM checkpoint.
