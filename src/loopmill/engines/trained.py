@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from loopmill._extras import require
 from loopmill.engines.base import EngineOutput
 from loopmill.engines.params import GenerationParams
-from loopmill.errors import BadInputError, MissingDependencyError, MissingModelError
+from loopmill.errors import BadInputError, MissingModelError
 from loopmill.prompts.spec import MusicSpec
 
 __all__ = ["PROMPT_NOTE", "TrainedEngine", "sample_audio"]
@@ -23,12 +24,7 @@ PROMPT_NOTE = ("the prompt's words are ignored: a trained SampleRNN or LSTM mode
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise MissingDependencyError(
-            "trained models need torch; pip install 'loopmill[train]'") from None
-    return torch
+    return require("torch", what="a trained SampleRNN or LSTM model", extra="train")
 
 
 def sample_audio(model: Any, kind: str, *, seconds: float, count: int = 1,
@@ -114,6 +110,10 @@ class TrainedEngine:
         kind, model, data = load_model(self.checkpoint, device=dev)
         if self.kind is not None and kind != self.kind:
             raise BadInputError(f"{self.checkpoint} is a {kind} checkpoint; use --engine {kind}")
+        if dev == "cpu":
+            from loopmill._threads import use_torch_threads
+
+            use_torch_threads(model)  # small models: one thread (see _threads.torch_threads)
         self.kind, self._model, self._data = kind, model, data
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from loopmill._extras import require
 from loopmill.errors import BadInputError, MissingModelError
 
 __all__ = ["KINDS", "build_model", "checkpoint_path", "load_checkpoint", "load_model",
@@ -22,6 +23,7 @@ KINDS = ("samplernn", "lstm")
 
 def build_model(kind: str, config: dict[str, Any]) -> Any:
     """A fresh model of ``kind`` from its config dict."""
+    require("torch", what=f"a {kind} model", extra="train")
     if kind == "samplernn":
         from loopmill.models.samplernn import SampleRNN, SampleRNNConfig
 
@@ -80,8 +82,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     ------
     MissingModelError
         Missing, unreadable or not a loopmill checkpoint; the message says which.
+    MissingDependencyError
+        torch is not installed.
     """
-    import torch
+    torch = require("torch", what="reading a checkpoint", extra="train")
 
     path = checkpoint_path(path)
     try:

@@ -67,6 +67,7 @@ class TrainReport:
     history: list[dict[str, float]] = field(default_factory=list)
     best_val: float = math.inf
     interrupted: bool = False
+    notes: list[str] = field(default_factory=list)  # one line each, for the user
 
 
 class _SampleRNNTask:
@@ -199,7 +200,9 @@ def train(
     TrainReport
         ``interrupted`` is True after Ctrl-C (a checkpoint was saved first).
     """
-    import torch
+    from loopmill._extras import require
+
+    torch = require("torch", what="training", extra="train")
 
     from loopmill.training.checkpoint import build_model, load_checkpoint, save_checkpoint
     from loopmill.training.dataset import load_split, read_manifest
@@ -223,6 +226,10 @@ def train(
     dev = _device(opts.device)
     torch.manual_seed(opts.seed)  # the initial weights
     model = build_model(kind, cfg).to(dev)
+    if dev == "cpu":
+        from loopmill._threads import use_torch_threads
+
+        use_torch_threads(model)  # small models: one thread (see _threads.torch_threads)
     task: Any = _SampleRNNTask(model, opts) if kind == "samplernn" else _LSTMTask(model, opts)
     from loopmill.training.run_config import write_run_config
 
@@ -243,6 +250,11 @@ def train(
             hidden = [h.to(dev) if isinstance(h, torch.Tensor) else tuple(x.to(dev) for x in h)
                       for h in hidden]
     writer = _writer(run)
+    if writer is None:
+        report.notes.append(
+            "TensorBoard logs are off: the tensorboard package is not installed "
+            "(pip install 'loopmill[train]' brings it)"
+        )
     amp = dev.startswith("cuda")
 
     def checkpoint(name: str) -> None:
