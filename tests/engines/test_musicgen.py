@@ -258,3 +258,52 @@ def test_cli_variations_are_written_beside_the_loop(tiny: Path, tmp_path: Path) 
     res = CliRunner().invoke(app, ["generate", "x", "--variations", "2", "--dest",
                                    str(tmp_path / "p")])
     assert res.exit_code == 2 and "with a model engine" in res.output
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again once this returns
+
+
+def test_no_network_fails_in_one_line_within_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    # Network mode, but the hub is a closed port on loopback: nothing leaves the machine.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    t = time.perf_counter()
+    with pytest.raises(MissingModelError) as info:
+        load_musicgen("facebook/musicgen-small")
+    assert time.perf_counter() - t < 10  # not half a minute of retries
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert "the hub cannot be reached" in msg
+    assert "`hf download facebook/musicgen-small --local-dir musicgen-small`" in msg
+    with pytest.raises(MissingModelError, match="the hub cannot be reached"):
+        MusicGenEngine("facebook/musicgen-small").check()
+
+
+def test_no_network_cli_is_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf"),
+           "HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "loopmill", "generate", "x", "--engine", "musicgen",
+         "--model", "facebook/musicgen-small", "--dest", str(tmp_path / "out")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: facebook/musicgen-small is not downloaded")
+    assert "Retry" not in proc.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

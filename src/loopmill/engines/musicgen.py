@@ -12,16 +12,17 @@ The output is not a loop yet: the pipeline cuts one with the loop engine.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from loopmill._extras import require
+from loopmill._hub import not_available, resolve_offline
 from loopmill.engines.base import EngineOutput
 from loopmill.engines.params import GenerationParams
-from loopmill.errors import BadInputError, MissingDependencyError, MissingModelError
+from loopmill.errors import BadInputError, MissingModelError
 from loopmill.prompts.spec import MusicSpec
 
 __all__ = ["HUB_MODELS", "MusicGenEngine", "load_musicgen", "prompt_text"]
@@ -33,13 +34,8 @@ _TRIM_S = 0.2  # MusicGen's last frames are often noisy: generated, then dropped
 
 
 def _torch() -> Any:
-    try:
-        import torch
-        import transformers  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError(
-            "the musicgen engine needs torch and transformers; pip install 'loopmill[musicgen]'"
-        ) from None
+    torch = require("torch", what="the musicgen engine", extra="musicgen")
+    require("transformers", what="the musicgen engine", extra="musicgen")
     return torch
 
 
@@ -136,10 +132,9 @@ def load_musicgen(model: str = "facebook/musicgen-small", *, device: str = "auto
             f"{model} is not a MusicGen model folder (no config.json); pass a folder saved "
             "with save_pretrained, or a hub id such as facebook/musicgen-small"
         )
-    # Read at call time (huggingface_hub reads it once, at import): offline means the
-    # local cache only, never a network attempt.
-    offline = is_local or any(os.environ.get(v, "").lower() in ("1", "true", "yes")
-                              for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    # Cached: load from the cache alone. Not cached: one quiet check that the hub
+    # answers, so a machine without network fails in one line, in seconds.
+    offline = True if is_local else resolve_offline(model)
     where = str(local) if is_local else model
     chroma = None
     net: Any
@@ -165,14 +160,15 @@ def load_musicgen(model: str = "facebook/musicgen-small", *, device: str = "auto
             raise MissingModelError(
                 f"cannot load the model in {model}: {first}; is the folder complete?"
             ) from None
-        raise MissingModelError(
-            f"{model} is not downloaded and the hub cannot be reached; on a machine with "
-            f"network run `huggingface-cli download {model}` and copy the folder here, then "
-            "pass --model /path/to/folder"
-        ) from None
+        raise not_available(model, why=f"loading it failed ({str(exc).splitlines()[0]})"
+                            ) from None
     except (ValueError, KeyError) as exc:
         raise MissingModelError(f"{model} is not a usable MusicGen model: {exc}") from None
     net = net.to(dev).eval()
+    if dev == "cpu":
+        from loopmill._threads import use_torch_threads
+
+        use_torch_threads(net)  # a tiny model: one thread (see _threads.torch_threads)
     return LoadedModel(model=net, processor=proc, device=dev, dtype=dt, name=model,
                        chroma=chroma)
 
@@ -217,7 +213,8 @@ class MusicGenEngine:
         ------
         MissingDependencyError, MissingModelError
             As :func:`load_musicgen` would, for a missing package, a folder without a
-            config, or (offline) a hub id that is not in the local cache.
+            config, or a hub id that is not in the local cache while the hub is off or
+            does not answer (one quiet check of a few seconds).
         """
         _torch()
         local = Path(self.model_name).expanduser()
@@ -229,17 +226,7 @@ class MusicGenEngine:
                     "facebook/musicgen-small"
                 )
             return
-        from huggingface_hub import try_to_load_from_cache
-
-        if not isinstance(try_to_load_from_cache(self.model_name, "config.json"), str):
-            offline = any(os.environ.get(v, "").lower() in ("1", "true", "yes")
-                          for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-            if offline:
-                raise MissingModelError(
-                    f"{self.model_name} is not downloaded and the hub cannot be reached; on a "
-                    f"machine with network run `huggingface-cli download {self.model_name}` "
-                    "and copy the folder here, then pass --model /path/to/folder"
-                )
+        resolve_offline(self.model_name)
 
     def load(self) -> None:
         """Load the model now (a missing model fails here, before any work)."""
