@@ -70,6 +70,7 @@ def test_lstm_train_and_generate_a_loop(data: Path) -> None:
     info = json.loads(meta.read_text())
     assert info["engine"] == "lstm" and info["bpm"] == 120.0 and info["seed"] == 5
     assert 8.0 <= info["duration"] <= 12.0 + 1e-6
+    assert info["bars"] == 4  # 4 to 6 bars of 2 s fit: the longest power of two
 
 
 def test_engine_errors(data: Path) -> None:

@@ -90,12 +90,21 @@ def _cut(
     stretched to exactly the asked tempo (half or double the detected one matched)."""
     import pedalboard
 
+    from loopmill.loops.length import choose_bars
     from loopmill.loops.make import make_loop
     from loopmill.loops.post import finish_loop
 
     # Generated audio can carry a DC offset; it would eat the headroom of the limiter.
     y = out.audio - out.audio.mean(axis=1, keepdims=True)
     y = pedalboard.HighpassFilter(cutoff_frequency_hz=20.0)(y.astype(np.float32), out.sr)
+    if bars is None:
+        # The rule every engine follows (loops.length): the longest 2^k bars within the
+        # durations, when the audio holds them with a bar to spare for the tail wrap.
+        want = choose_bars(bpm=out.bpm, min_duration=spec.min_duration,
+                           max_duration=spec.max_duration, beats_per_bar=out.beats_per_bar)
+        bar_s = out.beats_per_bar * 60.0 / out.bpm
+        if (want + 1) * bar_s <= y.shape[-1] / out.sr:
+            bars = want
     if bars is None:
         loop = make_loop(y, sr=out.sr, bpm=out.bpm, beats_per_bar=out.beats_per_bar,
                          min_duration=spec.min_duration, max_duration=spec.max_duration)

@@ -19,7 +19,7 @@ from loopmill.engines.composer.effects import bus_reverb, chain_for, process_loo
 from loopmill.engines.composer.midi import MidiNote, Part
 from loopmill.engines.composer.synth import PATCHES, NoteEvent, render_notes
 from loopmill.engines.params import GenerationParams
-from loopmill.errors import BadInputError
+from loopmill.loops.length import choose_bars
 from loopmill.prompts.spec import MusicSpec
 
 #: role -> (gain, pan -1..1)
@@ -106,28 +106,6 @@ def midi_parts(arr: Arrangement) -> list[Part]:
         ]
         parts.append(Part(name="drums", program=0, is_drums=True, notes=hits))
     return parts
-
-
-def choose_bars(
-    *, bpm: float, min_duration: float, max_duration: float, beats_per_bar: int = 4
-) -> int:
-    """The loop length in bars: the longest 2^k bars within the limits, else any.
-
-    Raises
-    ------
-    BadInputError
-        When no whole number of bars at ``bpm`` fits between the limits.
-    """
-    bar_s = beats_per_bar * 60.0 / bpm
-    lo, hi = math.ceil(min_duration / bar_s - 1e-9), math.floor(max_duration / bar_s + 1e-9)
-    if hi < max(lo, 1):
-        raise BadInputError(
-            f"no whole number of bars at {bpm:g} BPM ({bar_s:.2f} s each) lasts between "
-            f"{min_duration:g} and {max_duration:g} s; widen the durations or change --bpm"
-        )
-    lo = max(lo, 1)
-    powers = [2**k for k in range(10) if lo <= 2**k <= hi]
-    return powers[-1] if powers else hi
 
 
 def _stereo(mono: np.ndarray, pan: float, gain: float) -> np.ndarray:
