@@ -33,3 +33,23 @@ def test_env_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
         _threads.max_threads()
     with pytest.raises(BadInputError, match="threads=0"):
         _threads.set_max_threads(0)
+
+
+def test_torch_thread_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOOPMILL_THREADS", raising=False)
+    assert _threads.torch_threads(50_000) == 1  # README-size SampleRNN
+    assert _threads.torch_threads(52_900_000) == 1  # the default SampleRNN
+    assert _threads.torch_threads(600_000_000) == _threads.max_threads()  # musicgen-small
+    monkeypatch.setenv("LOOPMILL_THREADS", "2")
+    assert _threads.torch_threads(50_000) == 2  # the user's word wins
+
+
+def test_use_torch_threads_sets_torch() -> None:
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert _threads.use_torch_threads(torch.nn.Linear(8, 8)) == 1
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
