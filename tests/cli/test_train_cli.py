@@ -84,3 +84,19 @@ def test_engine_errors(data: Path) -> None:
     res = runner.invoke(app, ["train", "lstm", "--dataset", str(data), "--run",
                               str(data / "r")])
     assert res.exit_code == 2 and "manifest.json" in res.output
+
+
+def test_without_tensorboard_train_says_logs_are_off(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # not installed
+    run = data / "no_tb"
+    res = runner.invoke(app, ["train", "samplernn", "--dataset", str(data / "ds"), "--run",
+                              str(run), "--frame-sizes", "4 2", "--dim", "16", "--q-levels",
+                              "16", "--n-rnn", "1", "--seq-len", "64", "--batch-size", "4",
+                              "--max-steps", "2"])
+    assert res.exit_code == 0, res.output
+    assert "note: TensorBoard logs are off: the tensorboard package is not installed" in res.output
+    assert not (run / "tb").exists()
