@@ -53,13 +53,15 @@ class ItemJob:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def worker_setup() -> None:
+def worker_setup(parent_pid: int | None = None) -> None:
     """Process initializer: one thread per loop, freed memory kept for reuse, Ctrl-C
-    left to the coordinator.
+    left to the coordinator, and death with the coordinator.
 
     The terminal sends SIGINT to the whole process group; a worker that died of it
     would lose the item in hand, so workers ignore it and the coordinator stops
-    handing out work instead.
+    handing out work instead. With ``parent_pid`` (a local pool) the worker exits as
+    soon as that process is gone (``kill -9`` of ``loopmill auto``), publishing
+    nothing more.
     """
     import signal
 
@@ -67,6 +69,10 @@ def worker_setup() -> None:
     from loopmill._threads import set_max_threads
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_pid is not None:
+        from loopmill._parent import watch_parent
+
+        watch_parent(parent_pid)
     set_max_threads(1)
     keep_freed_memory()  # no page faults for every reused multi-megabyte buffer
 
