@@ -31,7 +31,7 @@ def _kill_coordinator_with_workers(tmp_path: Path, *extra: str, after: int = 1
 
 @needs_proc
 def test_kill9_of_the_coordinator_leaves_no_worker_alive(tmp_path: Path) -> None:
-    run_dir, kids = _kill_coordinator_with_workers(tmp_path)
+    _, kids = _kill_coordinator_with_workers(tmp_path)
     assert len(kids) >= 2  # two workers (and the resource tracker)
     left = wait_gone(kids, 10)
     try:

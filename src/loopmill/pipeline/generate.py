@@ -285,6 +285,23 @@ def _encode_all(paths: list[Path], loop: Loop, *, tags: dict[str, str]) -> None:
         list(pool.map(one, paths))
 
 
+def _publish(loop: Loop, dest_dir: Path, stem: str, formats: list[str]) -> list[Path]:
+    """Encode every format under hidden names, then claim ``stem`` (or the next free
+    ``stem_N``) for all of them at once: a concurrent run never overwrites them."""
+    from loopmill.pipeline.loop_files import loop_tags
+    from loopmill.storage.claim import candidates, claim_names, staging_name
+
+    suffixes = [f".{f}" for f in formats]
+    staged = [staging_name(dest_dir, stem, s) for s in suffixes]
+    try:
+        _encode_all(staged, loop, tags=loop_tags(loop))
+        return claim_names(staged, dest_dir=dest_dir, stems=candidates(stem),
+                           suffixes=suffixes)[1]
+    finally:
+        for p in staged:
+            p.unlink(missing_ok=True)
+
+
 @dataclass
 class GenerateReport:
     """The files a ``generate`` run wrote, and the failures."""
@@ -348,14 +365,9 @@ def generate_files(
                 raise made
             loop = made
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            base = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}"
-            n = 2
-            while any(base.with_name(f"{base.name}.{f}").exists() for f in formats):
-                base = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}_{n}"
-                n += 1
-            paths = [base.with_name(f"{base.name}.{f}") for f in formats]
-            _encode_all(paths, loop, tags=loop_tags(loop))
-            path = paths[0]
+            paths = _publish(loop, dest_dir, f"{file_prefix}_{stamp}_{loop.extra['seed']}",
+                             formats)
+            base, path = paths[0].with_suffix(""), paths[0]
             if midi and loop.midi_parts:
                 from loopmill.engines.composer.midi import write_midi
 
