@@ -39,7 +39,8 @@ class RebuildReport:
 
 def _from_sidecar(meta: dict[str, Any]) -> dict[str, Any]:
     record = {k: meta[k] for k in _SIDE_COLUMNS if k in meta}
-    spec = meta.get("spec") if isinstance(meta.get("spec"), dict) else {}
+    found = meta.get("spec")
+    spec: dict[str, Any] = found if isinstance(found, dict) else {}
     record["genre"] = meta.get("genre") or spec.get("genre")
     if "prompt" not in record:
         record["prompt"] = spec.get("text")
