@@ -158,12 +158,15 @@ def auto(
     rate = len(report.made) / minutes if minutes > 0 else 0.0
     out_console.print(
         f"made {len(report.made)} loops ({report.audio_seconds / 60:.1f} min of audio) in "
-        f"{report.elapsed:.1f} s = {rate:.1f} loops/min -> {opts.dest}"
+        f"{report.elapsed:.1f} s = {rate:.1f} loops/min -> {report.dest}"
         + (f" (+{report.resumed} from before)" if report.resumed else "")
     )
     out_console.print(f"run folder: {report.run_dir}")
     for uri in report.spooled:
         err_console.print(f"[yellow]kept in the local spool (destination down):[/] {uri}")
+    if report.delivered:
+        out_console.print(f"delivered {len(report.delivered)} files from the local spool to "
+                          f"{report.dest} (catalog updated)")
     for msg in report.failures:
         err_console.print(f"[bold red]failed:[/] {msg}")
     if report.provider_error:
@@ -173,3 +176,9 @@ def auto(
         raise typer.Exit(130)
     if not report.ok:
         raise typer.Exit(1)
+    if report.still_spooled:
+        from loopmill.pipeline.auto import SPOOLED_EXIT
+
+        err_console.print(f"{len(report.still_spooled)} files are still in the local spool; "
+                          f"send them with: loopmill spool deliver")
+        raise typer.Exit(SPOOLED_EXIT)

@@ -37,7 +37,12 @@ from typing import Any
 from loopmill.errors import BadInputError, LoopmillError, ProviderError
 from loopmill.pipeline.auto_item import ItemJob
 
-__all__ = ["AutoOptions", "AutoProgress", "AutoReport", "default_runs_dir", "run_auto"]
+__all__ = ["SPOOLED_EXIT", "AutoOptions", "AutoProgress", "AutoReport", "default_runs_dir",
+           "run_auto"]
+
+#: exit status of a run that made its loops but left some in the local spool
+#: (EX_TEMPFAIL: the destination was down; ``loopmill spool deliver`` sends them later)
+SPOOLED_EXIT = 75
 
 _RUN, _PLAN, _DONE, _FAILED = "run.json", "plan.jsonl", "done.jsonl", "failed.jsonl"
 
@@ -109,9 +114,12 @@ class AutoReport:
 
     run_id: str
     run_dir: Path
+    dest: str = ""
     made: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     spooled: list[str] = field(default_factory=list)
+    delivered: list[tuple[str, str]] = field(default_factory=list)
+    still_spooled: list[str] = field(default_factory=list)
     interrupted: bool = False
     provider_error: str | None = None
     resumed: int = 0
@@ -231,6 +239,19 @@ def _load_run(run_dir: Path) -> tuple[str, AutoOptions, int]:
         ) from None
 
 
+def _settle_spool(sink: Any, catalog: Any, report: AutoReport) -> None:
+    """Rows of delivered files point at their real URIs; list what is still waiting."""
+    from loopmill.storage.spool import relink
+
+    fresh = [d for d in sink.delivered if d not in report.delivered]
+    relink(catalog, fresh)
+    report.delivered.extend(fresh)
+    folder = sink.spool_dir
+    report.still_spooled = sorted(
+        f"spool://{p}" for p in (folder.iterdir() if folder.is_dir() else [])
+        if p.is_file() and not p.name.startswith("."))
+
+
 def run_auto(
     opts: AutoOptions,
     *,
@@ -278,11 +299,17 @@ def run_auto(
         run_id, opts, run_seed = _load_run(Path(resume))
         run_dir = Path(resume)
     _check(opts)
-    open_sink(opts.dest, s3_endpoint_url=opts.s3_endpoint_url).check()
     catalog = Catalog(Path(opts.catalog) if opts.catalog else default_catalog_path())
+    try:
+        sink = open_sink(opts.dest, s3_endpoint_url=opts.s3_endpoint_url)  # delivers the spool
+        sink.check()
+    except BaseException:
+        catalog.close()
+        raise
     if resume is None:
         run_id, run_dir, run_seed = _start_run(opts, Path(runs_dir or default_runs_dir()))
-    report = AutoReport(run_id=run_id, run_dir=run_dir)
+    report = AutoReport(run_id=run_id, run_dir=run_dir, dest=opts.dest)  # a resumed run's own
+    _settle_spool(sink, catalog, report)  # files an earlier run spooled, now delivered
 
     planned = {int(r["index"]): r["spec"] for r in _read_jsonl(run_dir / _PLAN)}
     done_idx = {int(r["index"]) for r in _read_jsonl(run_dir / _DONE)}
@@ -438,6 +465,9 @@ def run_auto(
         stop.set()
         backend.close()
         producer.join(timeout=5)
+        if report.spooled:
+            sink.flush_spool()  # the destination may be back by now
+        _settle_spool(sink, catalog, report)
         catalog.close()
         report.elapsed = time.perf_counter() - t0
     return report
