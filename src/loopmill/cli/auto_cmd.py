@@ -82,6 +82,11 @@ def auto(
     llm_base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
     ] = None,
+    llm_api_key_env: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Environment variable with the API key for "
+                     "--llm-base-url (OPENAI_API_KEY goes only to api.openai.com)."),
+    ] = None,
     prompt_file: Annotated[
         Path | None, typer.Option(help="Prompts for --prompt-provider file (.txt or .jsonl).")
     ] = None,
@@ -124,7 +129,7 @@ def auto(
         formats=tuple(f.strip().lower() for f in fmt.split(",") if f.strip()),
         keep_metadata=keep_metadata, file_prefix=file_prefix, min_duration=min_duration,
         max_duration=max_duration, seed=seed, sample_rate=sample_rate, retries=retries,
-        llm_model=llm_model, llm_base_url=llm_base_url,
+        llm_model=llm_model, llm_base_url=llm_base_url, llm_api_key_env=llm_api_key_env,
         prompt_file=str(prompt_file) if prompt_file else None,
         s3_endpoint_url=s3_endpoint_url, catalog=str(catalog) if catalog else None,
         params={"temperature": temperature, "top_k": top_k, "top_p": top_p,
@@ -151,7 +156,8 @@ def auto(
         task = progress.add_task("auto", total=count, rate="")
         report = guarded(
             lambda: run_auto(
-                opts, resume=resume, runs_dir=runs_dir, on_progress=show, handle_sigint=True
+                opts, resume=resume, runs_dir=runs_dir, on_progress=show, handle_sigint=True,
+                on_warning=lambda text: err_console.print(f"[yellow]warning:[/] {text}"),
             )
         )
     minutes = report.elapsed / 60

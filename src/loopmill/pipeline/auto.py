@@ -71,6 +71,7 @@ class AutoOptions:
     retries: int = 2
     llm_model: str | None = None
     llm_base_url: str | None = None
+    llm_api_key_env: str | None = None
     prompt_file: str | None = None
     s3_endpoint_url: str | None = None
     catalog: str | None = None
@@ -120,6 +121,7 @@ class AutoReport:
     spooled: list[str] = field(default_factory=list)
     delivered: list[tuple[str, str]] = field(default_factory=list)
     still_spooled: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     interrupted: bool = False
     provider_error: str | None = None
     resumed: int = 0
@@ -239,6 +241,16 @@ def _load_run(run_dir: Path) -> tuple[str, AutoOptions, int]:
         ) from None
 
 
+def _credential_warnings(opts: AutoOptions) -> list[str]:
+    """Where the LLM provider's key would travel, checked before any request."""
+    if opts.prompt_provider not in ("openai", "ollama"):
+        return []
+    from loopmill.prompts.llm import api_key_for, default_base_url, key_warnings
+
+    url = opts.llm_base_url or default_base_url(opts.prompt_provider)
+    return key_warnings(url, api_key_for(url, key_env=opts.llm_api_key_env))
+
+
 def _settle_spool(sink: Any, catalog: Any, report: AutoReport) -> None:
     """Rows of delivered files point at their real URIs; list what is still waiting."""
     from loopmill.storage.spool import relink
@@ -260,6 +272,7 @@ def run_auto(
     stop: threading.Event | None = None,
     on_progress: Callable[[AutoProgress], None] | None = None,
     handle_sigint: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> AutoReport:
     """Generate loops in bulk until ``opts.count`` are made (or ``stop`` is set).
 
@@ -278,6 +291,9 @@ def run_auto(
         Called with an :class:`AutoProgress` after every finished or failed item.
     handle_sigint : bool
         Let the first Ctrl-C set ``stop`` (a second one aborts); for the command line.
+    on_warning : callable, optional
+        Called with each warning before work starts (an API key over plain http);
+        they are also in ``report.warnings``.
 
     Returns
     -------
@@ -299,6 +315,7 @@ def run_auto(
         run_id, opts, run_seed = _load_run(Path(resume))
         run_dir = Path(resume)
     _check(opts)
+    cautions = _credential_warnings(opts)  # an unset --llm-api-key-env fails here
     catalog = Catalog(Path(opts.catalog) if opts.catalog else default_catalog_path())
     try:
         sink = open_sink(opts.dest, s3_endpoint_url=opts.s3_endpoint_url)  # delivers the spool
@@ -309,6 +326,10 @@ def run_auto(
     if resume is None:
         run_id, run_dir, run_seed = _start_run(opts, Path(runs_dir or default_runs_dir()))
     report = AutoReport(run_id=run_id, run_dir=run_dir, dest=opts.dest)  # a resumed run's own
+    report.warnings = cautions
+    for text in report.warnings:
+        if on_warning:
+            on_warning(text)
     _settle_spool(sink, catalog, report)  # files an earlier run spooled, now delivered
 
     planned = {int(r["index"]): r["spec"] for r in _read_jsonl(run_dir / _PLAN)}
@@ -344,7 +365,7 @@ def run_auto(
                 opts.prompt_provider, use_case=opts.use_case, seed=run_seed,
                 min_duration=opts.min_duration, max_duration=opts.max_duration,
                 llm_model=opts.llm_model, llm_base_url=opts.llm_base_url,
-                prompt_file=opts.prompt_file,
+                llm_api_key_env=opts.llm_api_key_env, prompt_file=opts.prompt_file,
             )
             target = None if opts.count is None else opts.count - len(done_idx) - len(pending)
             made = 0
