@@ -45,6 +45,9 @@ def _show(report: dict[str, Any]) -> None:
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Audio files to measure.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one list).")] = False,
+    max_input_duration: Annotated[
+        float, typer.Option(help="Refuse files longer than this many seconds.")
+    ] = 1800.0,
 ) -> None:
     """Print duration, rate, channels, LUFS, true peak, tempo, key, loop points and seam score.
 
@@ -56,7 +59,7 @@ def inspect(
     errors: list[str] = []
     for f in files:
         try:
-            reports.append(inspect_file(f))
+            reports.append(inspect_file(f, max_input_duration=max_input_duration))
         except LoopmillError as exc:
             msg = str(exc) if str(exc).startswith(str(f)) else f"{f}: {exc}"
             errors.append(msg)

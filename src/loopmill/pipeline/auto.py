@@ -171,8 +171,9 @@ def _check(opts: AutoOptions) -> None:
             raise BadInputError(
                 f"unknown --format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)}"
             )
-    if not opts.file_prefix or "/" in opts.file_prefix:
-        raise BadInputError(f"--file-prefix {opts.file_prefix!r} must be a plain name")
+    from loopmill.storage.claim import check_file_prefix
+
+    check_file_prefix(opts.file_prefix)
     make_spec("", min_duration=opts.min_duration, max_duration=opts.max_duration)
     eng = get_engine(opts.engine, model=opts.model)  # an unknown engine fails here
     check = getattr(eng, "check", None)

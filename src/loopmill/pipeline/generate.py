@@ -124,6 +124,9 @@ def _prepare(
         max_duration=max_duration,
         seed=seed,
     )
+    check_spec = getattr(eng, "check_spec", None)
+    if callable(check_spec):  # a genre the engine cannot make fails here, not silently later
+        check_spec(spec)
     params = params or GenerationParams()
     if soundfont is not None:
         from loopmill.engines.composer.soundfont import check_soundfont, find_fluidsynth
@@ -348,8 +351,9 @@ def generate_files(
     if variations < 0 or (variations and options.get("engine", "composer") == "composer"):
         raise BadInputError(f"--variations {variations}: give 1 or more, with a model engine "
                             "such as --engine musicgen (the composer makes new loops instead)")
-    if not file_prefix or "/" in file_prefix:
-        raise BadInputError(f"--file-prefix {file_prefix!r} must be a plain, non-empty name")
+    from loopmill.storage.claim import check_file_prefix
+
+    check_file_prefix(file_prefix)
     # a bad request fails here, before anything is written
     loops = generate_loops(prompt, count=count, seed=seed, batch_size=batch_size, **options)
     dest_dir = ensure_writable_dir(dest)

@@ -18,9 +18,38 @@ from pathlib import Path
 
 from loopmill.errors import StorageError
 
-__all__ = ["candidates", "claim_names", "staging_name"]
+__all__ = ["MAX_PREFIX_BYTES", "candidates", "check_file_prefix", "claim_names", "staging_name"]
 
 _MAX_TRIES = 10_000
+#: a file name holds at most 255 bytes; the rest of a loop's name (run id or time
+#: stamp, index, seed, ``_v2``, suffix) takes up to ~80
+MAX_PREFIX_BYTES = 150
+
+
+def check_file_prefix(prefix: str, *, field: str = "--file-prefix") -> str:
+    """Refuse a prefix that cannot start a file name everywhere, before any work.
+
+    Raises
+    ------
+    BadInputError
+        Empty, too long, a path separator, a control character (a newline), or a
+        leading dot (a hidden file, which loopmill's own staging names use).
+    """
+    from loopmill.errors import BadInputError
+
+    shown = repr(prefix if len(prefix) <= 40 else prefix[:37] + "...")
+    if not prefix.strip():
+        raise BadInputError(f"{field} {shown} is empty; use a plain name such as 'loop'")
+    if len(prefix.encode("utf-8")) > MAX_PREFIX_BYTES:
+        raise BadInputError(f"{field} {shown} is {len(prefix.encode('utf-8'))} bytes long; "
+                            f"keep it to {MAX_PREFIX_BYTES} (file names hold 255)")
+    if any(ord(c) < 32 or ord(c) == 127 for c in prefix):
+        raise BadInputError(f"{field} {shown} holds a control character (a newline or tab); "
+                            "use a plain name")
+    if "/" in prefix or "\\" in prefix or prefix.startswith("."):
+        raise BadInputError(f"{field} {shown} must be a plain name (no / or \\, no leading "
+                            "dot)")
+    return prefix
 
 
 def staging_name(dest_dir: Path, stem: str, suffix: str) -> Path:
