@@ -20,7 +20,8 @@ from loopmill.storage.catalog import Catalog
 runner = CliRunner()
 COMMANDS = (["generate"], ["loop"], ["inspect"], ["auto"], ["suite"], ["catalog", "list"],
             ["catalog", "show"], ["catalog", "export"], ["dataset", "prepare"],
-            ["train", "samplernn"], ["train", "lstm"], ["sample"])
+            ["train", "samplernn"], ["train", "lstm"], ["sample"], ["catalog", "check"],
+            ["catalog", "rebuild"], ["spool", "status"], ["spool", "deliver"])
 
 
 def test_square_brackets_survive_in_errors(capsys: pytest.CaptureFixture[str]) -> None:

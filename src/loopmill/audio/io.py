@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from loopmill.audio import _ffmpeg, _parallel, _riff
+from loopmill.audio import _ffmpeg, _ogg, _parallel, _riff
 from loopmill.audio.looptags import (
     LoopPoints,
     check_file,
@@ -153,6 +153,12 @@ def load(
         _check_finite(path, y)
     else:
         with f:
+            if _kind(f.format) == "ogg" and not _ogg.is_complete(path):
+                # refused like a cut-off WAV, not looped from the part that is left
+                raise BadInputError(
+                    f"{path}: is truncated: the Ogg stream stops after {f.frames} frames "
+                    "without its end page; re-export or re-download it"
+                )
             if max_duration is not None and f.frames / f.samplerate > max_duration:
                 raise BadInputError(_ffmpeg.too_long(path, f.frames / f.samplerate, max_duration))
             resample_mono = mono and sr is not None and f.samplerate != sr

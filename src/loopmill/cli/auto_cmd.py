@@ -83,6 +83,11 @@ def auto(
     llm_base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
     ] = None,
+    llm_api_key_env: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Environment variable with the API key for "
+                     "--llm-base-url (OPENAI_API_KEY goes only to api.openai.com)."),
+    ] = None,
     prompt_file: Annotated[
         Path | None, typer.Option(help="Prompts for --prompt-provider file (.txt or .jsonl).")
     ] = None,
@@ -125,7 +130,7 @@ def auto(
         formats=tuple(f.strip().lower() for f in fmt.split(",") if f.strip()),
         keep_metadata=keep_metadata, file_prefix=file_prefix, min_duration=min_duration,
         max_duration=max_duration, seed=seed, sample_rate=sample_rate, retries=retries,
-        llm_model=llm_model, llm_base_url=llm_base_url,
+        llm_model=llm_model, llm_base_url=llm_base_url, llm_api_key_env=llm_api_key_env,
         prompt_file=str(prompt_file) if prompt_file else None,
         s3_endpoint_url=s3_endpoint_url, catalog=str(catalog) if catalog else None,
         params={"temperature": temperature, "top_k": top_k, "top_p": top_p,
@@ -152,19 +157,23 @@ def auto(
         task = progress.add_task("auto", total=count, rate="")
         report = guarded(
             lambda: run_auto(
-                opts, resume=resume, runs_dir=runs_dir, on_progress=show, handle_sigint=True
+                opts, resume=resume, runs_dir=runs_dir, on_progress=show, handle_sigint=True,
+                on_warning=lambda text: say("warning", text, style="yellow"),
             )
         )
     minutes = report.elapsed / 60
     rate = len(report.made) / minutes if minutes > 0 else 0.0
     out_console.print(
         f"made {len(report.made)} loops ({report.audio_seconds / 60:.1f} min of audio) in "
-        f"{report.elapsed:.1f} s = {rate:.1f} loops/min -> {opts.dest}"
+        f"{report.elapsed:.1f} s = {rate:.1f} loops/min -> {report.dest}"
         + (f" (+{report.resumed} from before)" if report.resumed else "")
     )
     out_console.print(f"run folder: {report.run_dir}")
     for uri in report.spooled:
         say("kept in the local spool (destination down)", uri, style="yellow")
+    if report.delivered:
+        out_console.print(f"delivered {len(report.delivered)} files from the local spool to "
+                          f"{report.dest} (catalog updated)")
     for msg in report.failures:
         say("failed", msg)
     if report.provider_error:
@@ -174,3 +183,9 @@ def auto(
         raise typer.Exit(130)
     if not report.ok:
         raise typer.Exit(1)
+    if report.still_spooled:
+        from loopmill.pipeline.auto import SPOOLED_EXIT
+
+        err_console.print(f"{len(report.still_spooled)} files are still in the local spool; "
+                          f"send them with: loopmill spool deliver")
+        raise typer.Exit(SPOOLED_EXIT)

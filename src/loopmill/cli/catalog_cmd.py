@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from loopmill.cli._common import fail, guarded, out_console, print_table
+from loopmill.cli._common import fail, guarded, out_console, print_table, say
 
 catalog_app = typer.Typer(help="Look into the catalog of every loop made.", no_args_is_help=True)
 
@@ -123,3 +123,50 @@ def export(
 
     guarded(save)
     out_console.print(f"{len(rows)} loops -> {out}")
+
+
+@catalog_app.command()
+def check(
+    catalog: CatalogOpt = None,
+    files: Annotated[bool, typer.Option(help="Also look for every row's local files.")] = True,
+) -> None:
+    """Is the catalog healthy? Damage, a foreign file, rows whose files are gone.
+
+    Exit 0 when healthy, 1 when rows point at missing files, 2 when the catalog is
+    damaged or not loopmill's. Example: loopmill catalog check
+    """
+    from loopmill.storage.catalog import default_catalog_path
+    from loopmill.storage.catalog_check import check_catalog
+
+    path = catalog or default_catalog_path()
+    health = guarded(lambda: check_catalog(path, files=files))
+    if health.state in ("damaged", "foreign"):
+        raise fail(f"{path}: {health.state} ({health.detail}); make it again with "
+                   "`loopmill catalog rebuild --from DEST`", 2)
+    out_console.print(f"{path}: {health.state}, {health.rows} loops, {len(health.missing)} "
+                      f"with missing files, {len(health.spooled)} waiting in the spool")
+    for loop_id, uri in health.missing:
+        out_console.print(f"missing: {loop_id} {uri}")
+    if health.missing:
+        raise typer.Exit(1)
+
+
+@catalog_app.command()
+def rebuild(
+    source: Annotated[
+        Path, typer.Option("--from", help="The folder the loops were written to (--dest).")
+    ],
+    catalog: CatalogOpt = None,
+) -> None:
+    """Make the catalog again from the loop files and sidecars in a folder.
+
+    The old catalog is kept beside the new one. Example: loopmill catalog rebuild --from loops
+    """
+    from loopmill.storage.catalog_rebuild import rebuild_catalog
+
+    rep = guarded(lambda: rebuild_catalog(source, catalog=catalog))
+    out_console.print(f"{rep.rows} loops from {source} -> {rep.catalog}")
+    if rep.kept_old is not None:
+        out_console.print(f"the old catalog is kept as {rep.kept_old}")
+    for msg in rep.skipped:
+        say("skipped", msg, style="yellow")

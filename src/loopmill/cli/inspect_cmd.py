@@ -49,6 +49,9 @@ def inspect(
     as_json: Annotated[
         bool, typer.Option("--json", hidden=True, help="Same as --format json.")
     ] = False,
+    max_input_duration: Annotated[
+        float, typer.Option(help="Refuse files longer than this many seconds.")
+    ] = 1800.0,
 ) -> None:
     """Print duration, rate, channels, LUFS, true peak, tempo, key, loop points and seam score.
 
@@ -63,7 +66,7 @@ def inspect(
     errors: list[str] = []
     for f in files:
         try:
-            reports.append(inspect_file(f))
+            reports.append(inspect_file(f, max_input_duration=max_input_duration))
         except LoopmillError as exc:
             msg = str(exc) if str(exc).startswith(str(f)) else f"{f}: {exc}"
             errors.append(msg)

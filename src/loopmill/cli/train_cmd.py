@@ -109,7 +109,8 @@ def _run_training(kind: str, *, dataset: Path, run: Path, config: dict[str, Any]
         say("note", note, style="yellow")
     for h in rep.history[-3:]:
         out_console.print(", ".join(f"{k} {v:.4g}" for k, v in h.items()))
-    out_console.print(f"{rep.step} steps; checkpoints in {run} (best.pt, last.pt)")
+    saved = ", ".join(n for n in ("best.pt", "last.pt") if (run / n).is_file()) or "none"
+    out_console.print(f"{rep.step} steps; checkpoints in {run} ({saved})")
     if rep.interrupted:
         err_console.print(f"stopped; continue with: loopmill train {kind} --dataset {dataset} "
                           f"--run {run} --resume")

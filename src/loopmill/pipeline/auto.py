@@ -37,7 +37,12 @@ from typing import Any
 from loopmill.errors import BadInputError, LoopmillError, ProviderError
 from loopmill.pipeline.auto_item import ItemJob
 
-__all__ = ["AutoOptions", "AutoProgress", "AutoReport", "default_runs_dir", "run_auto"]
+__all__ = ["SPOOLED_EXIT", "AutoOptions", "AutoProgress", "AutoReport", "default_runs_dir",
+           "run_auto"]
+
+#: exit status of a run that made its loops but left some in the local spool
+#: (EX_TEMPFAIL: the destination was down; ``loopmill spool deliver`` sends them later)
+SPOOLED_EXIT = 75
 
 _RUN, _PLAN, _DONE, _FAILED = "run.json", "plan.jsonl", "done.jsonl", "failed.jsonl"
 
@@ -66,6 +71,7 @@ class AutoOptions:
     retries: int = 2
     llm_model: str | None = None
     llm_base_url: str | None = None
+    llm_api_key_env: str | None = None
     prompt_file: str | None = None
     s3_endpoint_url: str | None = None
     catalog: str | None = None
@@ -109,9 +115,13 @@ class AutoReport:
 
     run_id: str
     run_dir: Path
+    dest: str = ""
     made: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     spooled: list[str] = field(default_factory=list)
+    delivered: list[tuple[str, str]] = field(default_factory=list)
+    still_spooled: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     interrupted: bool = False
     provider_error: str | None = None
     resumed: int = 0
@@ -161,8 +171,9 @@ def _check(opts: AutoOptions) -> None:
             raise BadInputError(
                 f"unknown --format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)}"
             )
-    if not opts.file_prefix or "/" in opts.file_prefix:
-        raise BadInputError(f"--file-prefix {opts.file_prefix!r} must be a plain name")
+    from loopmill.storage.claim import check_file_prefix
+
+    check_file_prefix(opts.file_prefix)
     make_spec("", min_duration=opts.min_duration, max_duration=opts.max_duration)
     eng = get_engine(opts.engine, model=opts.model)  # an unknown engine fails here
     check = getattr(eng, "check", None)
@@ -231,6 +242,29 @@ def _load_run(run_dir: Path) -> tuple[str, AutoOptions, int]:
         ) from None
 
 
+def _credential_warnings(opts: AutoOptions) -> list[str]:
+    """Where the LLM provider's key would travel, checked before any request."""
+    if opts.prompt_provider not in ("openai", "ollama"):
+        return []
+    from loopmill.prompts.llm import api_key_for, default_base_url, key_warnings
+
+    url = opts.llm_base_url or default_base_url(opts.prompt_provider)
+    return key_warnings(url, api_key_for(url, key_env=opts.llm_api_key_env))
+
+
+def _settle_spool(sink: Any, catalog: Any, report: AutoReport) -> None:
+    """Rows of delivered files point at their real URIs; list what is still waiting."""
+    from loopmill.storage.spool import relink
+
+    fresh = [d for d in sink.delivered if d not in report.delivered]
+    relink(catalog, fresh)
+    report.delivered.extend(fresh)
+    folder = sink.spool_dir
+    report.still_spooled = sorted(
+        f"spool://{p}" for p in (folder.iterdir() if folder.is_dir() else [])
+        if p.is_file() and not p.name.startswith("."))
+
+
 def run_auto(
     opts: AutoOptions,
     *,
@@ -239,6 +273,7 @@ def run_auto(
     stop: threading.Event | None = None,
     on_progress: Callable[[AutoProgress], None] | None = None,
     handle_sigint: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> AutoReport:
     """Generate loops in bulk until ``opts.count`` are made (or ``stop`` is set).
 
@@ -257,6 +292,9 @@ def run_auto(
         Called with an :class:`AutoProgress` after every finished or failed item.
     handle_sigint : bool
         Let the first Ctrl-C set ``stop`` (a second one aborts); for the command line.
+    on_warning : callable, optional
+        Called with each warning before work starts (an API key over plain http);
+        they are also in ``report.warnings``.
 
     Returns
     -------
@@ -278,11 +316,22 @@ def run_auto(
         run_id, opts, run_seed = _load_run(Path(resume))
         run_dir = Path(resume)
     _check(opts)
-    open_sink(opts.dest, s3_endpoint_url=opts.s3_endpoint_url).check()
+    cautions = _credential_warnings(opts)  # an unset --llm-api-key-env fails here
     catalog = Catalog(Path(opts.catalog) if opts.catalog else default_catalog_path())
+    try:
+        sink = open_sink(opts.dest, s3_endpoint_url=opts.s3_endpoint_url)  # delivers the spool
+        sink.check()
+    except BaseException:
+        catalog.close()
+        raise
     if resume is None:
         run_id, run_dir, run_seed = _start_run(opts, Path(runs_dir or default_runs_dir()))
-    report = AutoReport(run_id=run_id, run_dir=run_dir)
+    report = AutoReport(run_id=run_id, run_dir=run_dir, dest=opts.dest)  # a resumed run's own
+    report.warnings = cautions
+    for text in report.warnings:
+        if on_warning:
+            on_warning(text)
+    _settle_spool(sink, catalog, report)  # files an earlier run spooled, now delivered
 
     planned = {int(r["index"]): r["spec"] for r in _read_jsonl(run_dir / _PLAN)}
     done_idx = {int(r["index"]) for r in _read_jsonl(run_dir / _DONE)}
@@ -317,7 +366,7 @@ def run_auto(
                 opts.prompt_provider, use_case=opts.use_case, seed=run_seed,
                 min_duration=opts.min_duration, max_duration=opts.max_duration,
                 llm_model=opts.llm_model, llm_base_url=opts.llm_base_url,
-                prompt_file=opts.prompt_file,
+                llm_api_key_env=opts.llm_api_key_env, prompt_file=opts.prompt_file,
             )
             target = None if opts.count is None else opts.count - len(done_idx) - len(pending)
             made = 0
@@ -438,6 +487,9 @@ def run_auto(
         stop.set()
         backend.close()
         producer.join(timeout=5)
+        if report.spooled:
+            sink.flush_spool()  # the destination may be back by now
+        _settle_spool(sink, catalog, report)
         catalog.close()
         report.elapsed = time.perf_counter() - t0
     return report

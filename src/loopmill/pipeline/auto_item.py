@@ -9,6 +9,7 @@ worker's disk is not the coordinator's.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -24,7 +25,10 @@ if TYPE_CHECKING:
     from loopmill.prompts.spec import MusicSpec
     from loopmill.storage.sink import Sink
 
-__all__ = ["ItemJob", "run_item", "run_items", "worker_setup"]
+__all__ = ["ItemJob", "clean_stale_staging", "run_item", "run_items", "staging_dir",
+           "worker_setup"]
+
+_STAGING = "loopmill-item-"
 
 # Loaded once per worker process, reused by every item it runs.
 _ENGINES: dict[tuple[str, str | None], Engine] = {}
@@ -53,13 +57,15 @@ class ItemJob:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def worker_setup() -> None:
+def worker_setup(parent_pid: int | None = None) -> None:
     """Process initializer: one thread per loop, freed memory kept for reuse, Ctrl-C
-    left to the coordinator.
+    left to the coordinator, and death with the coordinator.
 
     The terminal sends SIGINT to the whole process group; a worker that died of it
     would lose the item in hand, so workers ignore it and the coordinator stops
-    handing out work instead.
+    handing out work instead. With ``parent_pid`` (a local pool) the worker exits as
+    soon as that process is gone (``kill -9`` of ``loopmill auto``), publishing
+    nothing more.
     """
     import signal
 
@@ -67,8 +73,52 @@ def worker_setup() -> None:
     from loopmill._threads import set_max_threads
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_pid is not None:
+        from loopmill._parent import watch_parent
+
+        watch_parent(parent_pid)
     set_max_threads(1)
+    clean_stale_staging()  # what killed workers of earlier runs left in the temp folder
     keep_freed_memory()  # no page faults for every reused multi-megabyte buffer
+
+
+def staging_dir(*, root: Path | None = None) -> Path:
+    """A private folder in ``root`` (the temp folder) named after this process."""
+    return Path(tempfile.mkdtemp(prefix=f"{_STAGING}{os.getpid()}-",
+                                 dir=str(root) if root else None))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def clean_stale_staging(*, root: Path | None = None) -> int:
+    """Remove staging folders whose worker is dead (a SIGKILL gives no chance to clean).
+
+    Returns
+    -------
+    int
+        How many folders were removed.
+    """
+    base = Path(root or tempfile.gettempdir())
+    removed = 0
+    try:
+        entries = list(base.glob(f"{_STAGING}*"))
+    except OSError:
+        return 0
+    for d in entries:
+        pid_text = d.name[len(_STAGING):].split("-", 1)[0]
+        if not d.is_dir() or not pid_text.isdigit() or _pid_alive(int(pid_text)):
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        removed += not d.exists()
+    return removed
 
 
 def _engine(name: str, model: str | None) -> Engine:
@@ -167,7 +217,7 @@ def _store(job: ItemJob, spec: MusicSpec, loop: Loop, *, render_s: float) -> dic
     # The run id starts with its date and time: names sort by time, and an item
     # rendered again after a kill gets the same name (replaced, never duplicated).
     stem = f"{job.file_prefix}_{job.run_id}_{job.index:05d}_{loop.extra['seed']}"
-    staging = Path(tempfile.mkdtemp(prefix="loopmill-item-"))
+    staging = staging_dir()
     try:
         paths = [staging / f"{stem}.{fmt}" for fmt in job.formats]
         _encode_all(paths, loop, tags=loop_tags(loop))

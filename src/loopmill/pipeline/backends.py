@@ -7,6 +7,7 @@ Both hand back ``concurrent.futures.Future`` objects, so the coordinator in
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
@@ -45,11 +46,14 @@ class LocalBackend:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn, not fork: the coordinator runs threads (the prompt producer)
+        # spawn, not fork: the coordinator runs threads (the prompt producer). Workers
+        # are started by submit() in the coordinator's own thread, which outlives the
+        # pool, so their parent-death signal fires only when the coordinator dies.
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker_setup,
+            initargs=(os.getpid(),),
         )
 
     def submit(self, jobs: list[ItemJob]) -> Future[list[Any]]:

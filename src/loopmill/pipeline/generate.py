@@ -124,6 +124,9 @@ def _prepare(
         max_duration=max_duration,
         seed=seed,
     )
+    check_spec = getattr(eng, "check_spec", None)
+    if callable(check_spec):  # a genre the engine cannot make fails here, not silently later
+        check_spec(spec)
     params = params or GenerationParams()
     if soundfont is not None:
         from loopmill.engines.composer.soundfont import check_soundfont, find_fluidsynth
@@ -285,6 +288,23 @@ def _encode_all(paths: list[Path], loop: Loop, *, tags: dict[str, str]) -> None:
         list(pool.map(one, paths))
 
 
+def _publish(loop: Loop, dest_dir: Path, stem: str, formats: list[str]) -> list[Path]:
+    """Encode every format under hidden names, then claim ``stem`` (or the next free
+    ``stem_N``) for all of them at once: a concurrent run never overwrites them."""
+    from loopmill.pipeline.loop_files import loop_tags
+    from loopmill.storage.claim import candidates, claim_names, staging_name
+
+    suffixes = [f".{f}" for f in formats]
+    staged = [staging_name(dest_dir, stem, s) for s in suffixes]
+    try:
+        _encode_all(staged, loop, tags=loop_tags(loop))
+        return claim_names(staged, dest_dir=dest_dir, stems=candidates(stem),
+                           suffixes=suffixes)[1]
+    finally:
+        for p in staged:
+            p.unlink(missing_ok=True)
+
+
 @dataclass
 class GenerateReport:
     """The files a ``generate`` run wrote, and the failures."""
@@ -331,8 +351,9 @@ def generate_files(
     if variations < 0 or (variations and options.get("engine", "composer") == "composer"):
         raise BadInputError(f"--variations {variations}: give 1 or more, with a model engine "
                             "such as --engine musicgen (the composer makes new loops instead)")
-    if not file_prefix or "/" in file_prefix:
-        raise BadInputError(f"--file-prefix {file_prefix!r} must be a plain, non-empty name")
+    from loopmill.storage.claim import check_file_prefix
+
+    check_file_prefix(file_prefix)
     # a bad request fails here, before anything is written
     loops = generate_loops(prompt, count=count, seed=seed, batch_size=batch_size, **options)
     dest_dir = ensure_writable_dir(dest)
@@ -348,14 +369,9 @@ def generate_files(
                 raise made
             loop = made
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            base = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}"
-            n = 2
-            while any(base.with_name(f"{base.name}.{f}").exists() for f in formats):
-                base = dest_dir / f"{file_prefix}_{stamp}_{loop.extra['seed']}_{n}"
-                n += 1
-            paths = [base.with_name(f"{base.name}.{f}") for f in formats]
-            _encode_all(paths, loop, tags=loop_tags(loop))
-            path = paths[0]
+            paths = _publish(loop, dest_dir, f"{file_prefix}_{stamp}_{loop.extra['seed']}",
+                             formats)
+            base, path = paths[0].with_suffix(""), paths[0]
             if midi and loop.midi_parts:
                 from loopmill.engines.composer.midi import write_midi
 

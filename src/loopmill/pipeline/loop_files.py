@@ -313,9 +313,34 @@ def loop_files(
             "no audio files found in the inputs; pass files or folders holding "
             f"{', '.join(sorted(AUDIO_SUFFIXES))}"
         )
+    made_dirs = _missing_dirs(Path(dest))
     dest_dir = ensure_writable_dir(dest)
     report = BatchReport()
     taken: set[Path] = set()
+    try:
+        _loop_all(files, dest_dir, opts, report, taken, on_item)
+    finally:
+        if not any(item.output for item in report.items):
+            for d in made_dirs:  # every input failed: leave no empty folder behind
+                try:
+                    d.rmdir()
+                except OSError:
+                    break
+    return report
+
+
+def _missing_dirs(dest: Path) -> list[Path]:
+    """The folders ``dest.mkdir(parents=True)`` would create, deepest first."""
+    out: list[Path] = []
+    p = dest.absolute()
+    while not p.exists() and p != p.parent:
+        out.append(p)
+        p = p.parent
+    return out
+
+
+def _loop_all(files: list[Path], dest_dir: Path, opts: LoopOptions, report: BatchReport,
+              taken: set[Path], on_item: Callable[[ItemResult], None] | None) -> None:
     for src in files:
         t0 = time.perf_counter()
         item = ItemResult(source=src)
@@ -332,4 +357,3 @@ def loop_files(
         report.items.append(item)
         if on_item is not None:
             on_item(item)
-    return report

@@ -23,10 +23,58 @@ from loopmill.prompts.parse import parse_prompt
 from loopmill.prompts.spec import MusicSpec
 from loopmill.prompts.vocab import GENRES
 
-__all__ = ["OLLAMA_URL", "OPENAI_URL", "OpenAIProvider"]
+__all__ = ["OLLAMA_URL", "OPENAI_URL", "OpenAIProvider", "api_key_for", "key_warnings"]
 
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://127.0.0.1:11434/v1"
+#: the only host OPENAI_API_KEY is ever sent to (unless the user names another key)
+OPENAI_HOST = "api.openai.com"
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _host(base_url: str) -> tuple[str, str]:
+    """(scheme, host) of a base URL, lower-case."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    return parts.scheme.lower(), (parts.hostname or "").lower()
+
+
+def _loopback(host: str) -> bool:
+    return host in _LOOPBACK or host.startswith("127.") or host.endswith(".localhost")
+
+
+def api_key_for(base_url: str, *, key_env: str | None = None) -> str | None:
+    """The API key to send to ``base_url``, if any.
+
+    ``OPENAI_API_KEY`` goes to OpenAI's own host over https and nowhere else: a
+    local or third-party server gets no key unless the user names the variable that
+    holds its key (``key_env``, the ``--llm-api-key-env`` option).
+
+    Raises
+    ------
+    ProviderError
+        ``key_env`` names a variable that is not set.
+    """
+    if key_env:
+        value = os.environ.get(key_env)
+        if not value:
+            raise ProviderError(f"the environment variable {key_env} (--llm-api-key-env) is "
+                                "not set; export it with the server's API key")
+        return value
+    scheme, host = _host(base_url)
+    if host == OPENAI_HOST and scheme == "https":
+        return os.environ.get("OPENAI_API_KEY") or None
+    return None
+
+
+def key_warnings(base_url: str, api_key: str | None) -> list[str]:
+    """Warnings about where a key would travel: plain http to a non-loopback host."""
+    scheme, host = _host(base_url)
+    if api_key and scheme == "http" and not _loopback(host):
+        return [f"the API key would travel unencrypted over plain http to {host}; use an "
+                "https:// --llm-base-url"]
+    return []
 
 _SYSTEM = (
     "You write prompts for a music loop generator. Answer with JSON only: "
@@ -86,7 +134,7 @@ class OpenAIProvider:
         self.timeout, self.retries, self.backoff = timeout, max(1, retries), backoff
         self._durations = (min_duration, max_duration)
         self._seen: set[str] = set()
-        if base_url.rstrip("/") == OPENAI_URL and not api_key:
+        if _host(base_url)[1] == OPENAI_HOST and not api_key:
             raise ProviderError(
                 "the OpenAI API needs a key; set OPENAI_API_KEY, or point --llm-base-url "
                 "at a local server (Ollama, vLLM, llama.cpp)"

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Protocol
 
@@ -37,6 +36,7 @@ def make_provider(
     max_duration: float = 30.0,
     llm_model: str | None = None,
     llm_base_url: str | None = None,
+    llm_api_key_env: str | None = None,
     prompt_file: str | Path | None = None,
     timeout: float = 30.0,
     retries: int = 3,
@@ -49,7 +49,14 @@ def make_provider(
     BadInputError
         An unknown name, or ``file`` without ``prompt_file``.
     ProviderError
-        ``openai`` against api.openai.com without ``OPENAI_API_KEY``.
+        ``openai`` against api.openai.com without ``OPENAI_API_KEY``, or an
+        ``llm_api_key_env`` that is not set.
+
+    Notes
+    -----
+    ``OPENAI_API_KEY`` is sent to api.openai.com only; another server gets the key in
+    the variable ``llm_api_key_env`` names, or none (see
+    :func:`loopmill.prompts.llm.api_key_for`).
     """
     durations = {"min_duration": min_duration, "max_duration": max_duration}
     if name == "template":
@@ -57,12 +64,13 @@ def make_provider(
 
         return TemplateProvider(use_case=use_case, seed=seed, **durations)
     if name in ("openai", "ollama"):
-        from loopmill.prompts.llm import OpenAIProvider, default_base_url
+        from loopmill.prompts.llm import OpenAIProvider, api_key_for, default_base_url
 
         model = llm_model or ("llama3.2" if name == "ollama" else "gpt-4o-mini")
+        url = llm_base_url or default_base_url(name)
         return OpenAIProvider(
-            base_url=llm_base_url or default_base_url(name), model=model,
-            api_key=os.environ.get("OPENAI_API_KEY") or None, use_case=use_case,
+            base_url=url, model=model,
+            api_key=api_key_for(url, key_env=llm_api_key_env), use_case=use_case,
             timeout=timeout, retries=retries, backoff=backoff, **durations,
         )
     if name == "file":

@@ -103,6 +103,9 @@ class Catalog:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_catalog_path()
         self._lock = threading.Lock()
+        from loopmill.storage.catalog_check import verify_catalog
+
+        verify_catalog(self.path)  # damaged or foreign: refused before a single write
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
@@ -135,6 +138,9 @@ class Catalog:
             self._db.execute(
                 "CREATE INDEX IF NOT EXISTS ratings_listener ON ratings(listener, loop_id)")
             self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+            from loopmill.storage.catalog_check import APPLICATION_ID
+
+            self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")  # loopmill's mark
 
     def __enter__(self) -> Catalog:
         return self

@@ -49,15 +49,19 @@ class Sink:
         The folder or URL, without a trailing slash.
     spooled : list of (Path, str)
         Files kept in the local spool this session, and the URI each was meant for.
+    delivered : list of (str, str)
+        Files :meth:`flush_spool` delivered: their ``spool://`` URI and where they are now.
     """
 
     def __init__(self, dest: str, *, spool_dir: Path, fs: Any = None, retries: int = 4,
-                 backoff: float = 0.5) -> None:
+                 backoff: float = 0.5, endpoint_url: str | None = None) -> None:
         self.dest = dest.rstrip("/")
         self.spool_dir = spool_dir
         self.retries = max(1, retries)
         self.backoff = backoff
+        self.endpoint_url = endpoint_url
         self.spooled: list[tuple[Path, str]] = []
+        self.delivered: list[tuple[str, str]] = []
         self._fs = fs
 
     @property
@@ -145,6 +149,9 @@ class Sink:
     def _spool(self, local: Path, name: str) -> str:
         try:
             self.spool_dir.mkdir(parents=True, exist_ok=True)
+            from loopmill.storage.spool import remember_dest
+
+            remember_dest(self.spool_dir, self.dest, self.endpoint_url)
             kept = self.spool_dir / name
             hidden = kept.with_name(f".{kept.name}.part")
             shutil.copyfile(local, hidden)
@@ -157,8 +164,14 @@ class Sink:
         self.spooled.append((kept, self.uri(name)))
         return f"spool://{kept}"
 
-    def flush_spool(self) -> int:
+    def flush_spool(self, *, give_up_after: int | None = 3) -> int:
         """Try to deliver every file waiting in this destination's spool.
+
+        Parameters
+        ----------
+        give_up_after : int, optional
+            Stop after this many failures in a row (the destination is still down:
+            trying a thousand files would take a connect timeout each); None tries all.
 
         Returns
         -------
@@ -167,15 +180,20 @@ class Sink:
         """
         if not self.spool_dir.is_dir():
             return 0
-        sent = 0
+        sent = failed = 0
         for kept in sorted(self.spool_dir.iterdir()):
             if kept.name.startswith(".") or not kept.is_file():
                 continue
+            if give_up_after is not None and failed >= give_up_after:
+                break
             try:
-                self._deliver(kept, kept.name)
+                target = self._deliver(kept, kept.name)
             except Exception:
+                failed += 1
                 continue  # still down: stays in the spool
+            failed = 0
             kept.unlink()
+            self.delivered.append((f"spool://{kept}", target))
             sent += 1
         self.spooled = [(p, u) for p, u in self.spooled if p.exists()]
         return sent
@@ -234,6 +252,7 @@ def open_sink(
     elif protocol == "memory":
         options = {}
     fs = fsspec.filesystem(protocol, **options)
-    sink = Sink(text, spool_dir=spool, fs=fs, retries=retries, backoff=backoff)
+    sink = Sink(text, spool_dir=spool, fs=fs, retries=retries, backoff=backoff,
+                endpoint_url=options.get("endpoint_url"))
     sink.flush_spool()
     return sink

@@ -106,8 +106,18 @@ def load_model(path: str | Path, *, device: str = "cpu") -> tuple[str, Any, dict
     Returns
     -------
     (kind, model, checkpoint dict)
+
+    Raises
+    ------
+    MissingModelError
+        No readable loopmill checkpoint at ``path``.
+    BadInputError
+        Weights that hold NaN or infinity.
     """
     data = load_checkpoint(path)
+    from loopmill.training.guards import check_finite_state
+
+    check_finite_state(data["model"], path=Path(data["path"]))  # a diverged run's weights
     model = build_model(data["kind"], data["config"])
     model.load_state_dict(data["model"])
     return data["kind"], model.to(device).eval(), data

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -121,13 +122,18 @@ def prepare_dataset(
     """
     if not 1000 <= sample_rate <= 192000:
         raise BadInputError(f"--sample-rate {sample_rate} is out of range; use e.g. 16000")
-    if chunk_seconds <= 0:
-        raise BadInputError(f"--chunk-seconds {chunk_seconds:g} must be positive, e.g. 8")
+    if not 0 < chunk_seconds < math.inf:  # NaN fails every comparison
+        raise BadInputError(f"--chunk-seconds {chunk_seconds:g} must be a positive number of "
+                            "seconds, e.g. 8")
     if not 0 <= overlap < 1:
         raise BadInputError(f"--overlap {overlap:g} must be in [0, 1), e.g. 0.5")
-    if max_silence < 0:
+    if not 0 <= max_silence < math.inf:
         raise BadInputError(f"--max-silence {max_silence:g} must be 0 or more seconds")
+    if not math.isfinite(silence_db):
+        raise BadInputError(f"--silence-db {silence_db:g} must be a number of dBFS, e.g. -64")
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"--out {out} is a file; pass a folder for the dataset")
     files = _sources(sources, out)
     settings = {"sample_rate": sample_rate, "chunk_seconds": chunk_seconds, "overlap": overlap,
                 "silence_db": silence_db, "max_silence": max_silence, "seed": seed}
@@ -139,12 +145,27 @@ def prepare_dataset(
             return PrepareReport(out=out, counts={k: len(v) for k, v in man["splits"].items()},
                                  skipped=list(man.get("skipped", [])),
                                  silent_chunks=int(man.get("silent_chunks", 0)), reused=True)
-    from loopmill.audio import load, save
-
     out.mkdir(parents=True, exist_ok=True)
     staging = out / ".chunks.part"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
+    try:
+        return _cut(files, out=out, staging=staging, settings=settings, fp=fp,
+                    on_file=on_file)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # Ctrl-C or a crash: no .chunks.part left
+        raise
+
+
+def _cut(files: list[Path], *, out: Path, staging: Path, settings: dict[str, Any], fp: str,
+         on_file: Callable[[Path, str | None], None] | None) -> PrepareReport:
+    """Cut, split and publish the chunks (the body of :func:`prepare_dataset`)."""
+    from loopmill.audio import load, save
+
+    sample_rate, chunk_seconds = int(settings["sample_rate"]), float(settings["chunk_seconds"])
+    overlap, seed = float(settings["overlap"]), int(settings["seed"])
+    silence_db, max_silence = float(settings["silence_db"]), float(settings["max_silence"])
+    old = out / _MANIFEST
     size = round(chunk_seconds * sample_rate)
     hop = max(1, round(size * (1 - overlap)))
     report = PrepareReport(out=out)

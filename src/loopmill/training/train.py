@@ -224,6 +224,11 @@ def train(
     if len(train_x) == 0:
         raise BadInputError(f"{dataset} has no training chunks; prepare more audio")
     dev = _device(opts.device)
+    from loopmill.training import guards
+
+    # no training window, or a model that cannot fit: refused before a byte is allocated
+    guards.preflight(kind, cfg, batch_size=opts.batch_size, seq_len=opts.seq_len,
+                     chunk_samples=int(train_x.shape[1]), sr=int(man["sample_rate"]), device=dev)
     torch.manual_seed(opts.seed)  # the initial weights
     model = build_model(kind, cfg).to(dev)
     if dev == "cpu":
@@ -258,6 +263,8 @@ def train(
     amp = dev.startswith("cuda")
 
     def checkpoint(name: str) -> None:
+        if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+            raise guards.diverged(report.step, "weights", lr=opts.lr, run=run)
         save_checkpoint(run / name, {
             "kind": kind, "config": model.config.to_dict(), "model": model.state_dict(),
             "optimizer": optim.state_dict(), "step": report.step, "epoch": epoch,
@@ -279,14 +286,19 @@ def train(
                     model.train()
                     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
                         loss, hidden = task.loss(data, window, hidden)
+                    value = float(loss.detach())
+                    if not math.isfinite(value):  # stop before it reaches the weights
+                        raise guards.diverged(report.step + 1, f"loss ({value})", lr=opts.lr,
+                                              run=run)
                     optim.zero_grad(set_to_none=True)
                     loss.backward()
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), opts.clip)
+                    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), opts.clip)
+                    if not bool(torch.isfinite(norm)):
+                        raise guards.diverged(report.step + 1, "gradient", lr=opts.lr, run=run)
                     optim.step()
                     hidden = _detach(hidden)
                     window += 1
                     report.step += 1
-                    value = float(loss.detach())
                     report.losses.append(value)
                     if writer is not None:
                         writer.add_scalar("train/loss", value, report.step)
@@ -313,7 +325,7 @@ def train(
                 checkpoint("best.pt")
             checkpoint("last.pt")
     except KeyboardInterrupt:
-        checkpoint("last.pt")  # Ctrl-C: nothing trained is lost
+        checkpoint("last.pt")  # Ctrl-C: nothing trained is lost (unless it is NaN)
         report.interrupted = True
     return _done(report, epoch, writer)
 

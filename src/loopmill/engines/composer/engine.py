@@ -19,6 +19,7 @@ from loopmill.engines.composer.effects import bus_reverb, chain_for, process_loo
 from loopmill.engines.composer.midi import MidiNote, Part
 from loopmill.engines.composer.synth import PATCHES, NoteEvent, render_notes
 from loopmill.engines.params import GenerationParams
+from loopmill.errors import BadInputError
 from loopmill.loops.length import choose_bars
 from loopmill.prompts.spec import MusicSpec
 
@@ -128,12 +129,25 @@ class ComposerEngine:
 
     name = "composer"
 
+    def check_spec(self, spec: MusicSpec) -> None:
+        """Refuse a genre the composer has no style for (instead of quietly another).
+
+        Raises
+        ------
+        BadInputError
+            The genre, and the genres that exist.
+        """
+        if spec.genre is not None and spec.genre not in STYLES:
+            raise BadInputError(
+                f"the composer has no genre {spec.genre!r}; choose one of "
+                f"{', '.join(sorted(STYLES))} (or --engine musicgen for any genre)"
+            )
+
     def plan(self, spec: MusicSpec, *, seed: int) -> Arrangement:
         """Choose genre, tempo, key, length and write the arrangement for ``spec``."""
+        self.check_spec(spec)
         rng = np.random.default_rng(seed)
-        genre = spec.genre if spec.genre in STYLES else None
-        if genre is None:
-            genre = str(rng.choice(sorted(STYLES))) if spec.genre is None else "synthwave"
+        genre = spec.genre if spec.genre is not None else str(rng.choice(sorted(STYLES)))
         style = STYLES[genre]
         bpm = float(spec.bpm) if spec.bpm else float(rng.integers(*style.bpm_range))
         mode = spec.mode or theory.suggest_mode(genre=genre, moods=spec.moods)
