@@ -12,6 +12,7 @@ from loopmill.cli.catalog_cmd import catalog_app
 from loopmill.cli.generate_cmd import generate
 from loopmill.cli.inspect_cmd import inspect
 from loopmill.cli.loop_cmd import loop
+from loopmill.cli.studio_cmd import studio
 from loopmill.cli.suite_cmd import suite
 from loopmill.cli.train_cmd import dataset_app, sample, train_app
 
@@ -31,6 +32,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(train_app, name="train")
 app.command()(sample)
+app.command()(studio)
 
 
 def _version(value: bool) -> None:
