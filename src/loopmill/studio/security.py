@@ -118,7 +118,9 @@ class Guard:
         if method in _MUTATING and path.startswith("/api"):
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
             want = "application/octet-stream" if path.startswith(_UPLOADS) else "application/json"
-            if ctype != want and headers.get("content-length") != "0":
+            has_body = (headers.get("content-length", "0") != "0"
+                        or "transfer-encoding" in headers)
+            if ctype != want and has_body:
                 return 415, f"send the body as {want}"
         return None
 

@@ -102,6 +102,8 @@ def serve(config: StudioConfig, *, open_browser: bool = False,
         webbrowser.open(url)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down: done
+        pass
     finally:
         with contextlib.suppress(OSError):
             sock.close()

@@ -163,6 +163,7 @@ export class Player extends EventTarget {
     old.src.onended = () => { this.leaving = this.leaving.filter((x) => x !== old); };
     this.current = v;
     this.pending = { when: nb.when, label: label || entry.info.name, bar: nb.bar + 1 };
+    this.lastSwitch = { when: nb.when, at: this.ctx.currentTime, from: old.id, to: id };
     this.emit();
     setTimeout(() => { this.pending = null; this.emit(); },
       Math.max(0, (nb.when - this.ctx.currentTime) * 1000) + 20);
