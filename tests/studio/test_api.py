@@ -188,3 +188,20 @@ def test_guard_refuses_other_hosts_forms_and_big_bodies(client: Any) -> None:
     got = client.get("/api/loops", headers={"Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in got.headers
     assert "script-src 'self'" in got.headers["content-security-policy"]
+
+
+def test_head_is_the_loop_regions_first_samples(client: Any, library: Any,
+                                                tmp_path: Path) -> None:
+    import io
+
+    import soundfile as sf
+
+    from loopmill.audio import load_region
+
+    r = client.get(f"/api/loops/{library[1][0]}/head?seconds=1")
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+    y, sr = sf.read(io.BytesIO(r.content), dtype="float32", always_2d=True)
+    want, _ = load_region(tmp_path / "loops" / "alpha.ogg", start=11025, stop=11025 + SR)
+    assert sr == SR and y.shape == (SR, 2)
+    np.testing.assert_array_equal(y.T, want)  # float32 WAV: the very same samples
+    assert client.get(f"/api/loops/{library[1][0]}/head?seconds=60").status_code == 422

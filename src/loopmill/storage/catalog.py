@@ -368,10 +368,12 @@ class Catalog:
         total = int(self._db.execute(f"SELECT count(*) FROM loops{where}", args).fetchone()[0])
         order = "DESC" if descending else "ASC"
         col = f'"{sort}"'
-        sql = (f"SELECT * FROM loops{where} ORDER BY ({col} IS NULL), {col} {order}, "
+        # Sort narrow (id, column) pairs, then read only the page's rows: SQLite's sorter
+        # would otherwise carry every matching row whole (JSON columns and all).
+        sql = (f"SELECT id FROM loops{where} ORDER BY ({col} IS NULL), {col} {order}, "
                f"id {order} LIMIT ? OFFSET ?")
-        rows = [self._decode(r) for r in self._db.execute(sql, [*args, limit, offset])]
-        return rows, total
+        ids = [int(r[0]) for r in self._db.execute(sql, [*args, limit, offset])]
+        return self.get_many(ids), total
 
     def ids(self, **filters: Any) -> list[int]:
         """The ids of every loop matching ``filters`` (as :meth:`page`), oldest first."""

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from loopmill.studio.app import studio_of
-from loopmill.studio.media import file_for, loop_info, peaks, stored_formats
+from loopmill.studio.media import file_for, head_wav, loop_info, peaks, stored_formats
 from loopmill.studio.security import safe_file
 
 router = APIRouter(prefix="/api")
@@ -124,6 +124,16 @@ def loop_audio(request: Request, loop_id: int) -> FileResponse:
     if path is None:
         raise HTTPException(404, f"loop {loop_id} has no file the studio may serve")
     return _send(path, path.suffix.lstrip("."), download=False)
+
+
+@router.get("/loops/{loop_id}/head")
+def loop_head(request: Request, loop_id: int,
+              seconds: Annotated[float, Query(gt=0, le=10)] = 6.0) -> Response:
+    """The loop region's first seconds as float32 WAV, for an instant start."""
+    path = file_for(_row(request, loop_id), None, studio_of(request).config.roots)
+    if path is None:
+        raise HTTPException(404, f"loop {loop_id} has no file the studio may serve")
+    return Response(head_wav(path, seconds=seconds), media_type="audio/wav")
 
 
 @router.get("/loops/{loop_id}/file/{fmt}")

@@ -40,6 +40,7 @@ class Studio:
         self.jobs = JobQueue(dest=config.dest, on_record=self._add, workers=config.workers,
                              measure=config.measure)
         self.evolve: Any = None  # the evolve sessions, made on first use
+        import loopmill.audio  # noqa: F401  # now, not in the first click on play
 
     def _add(self, record: dict[str, Any]) -> int:
         with self.lock:

@@ -100,3 +100,37 @@ def peaks(path: Path, *, bins: int = 800) -> dict[str, Any]:
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return out
+
+
+_HEADS: OrderedDict[tuple[str, int, int, int], bytes] = OrderedDict()
+
+
+def head_wav(path: Path, *, seconds: float) -> bytes:
+    """The first ``seconds`` of the loop region as a float32 WAV (no loop points).
+
+    The page plays it while the browser decodes the whole file, then hands over to the
+    looping buffer on the same sample: a long OGG sounds at once instead of after its
+    whole decode.
+    """
+    import io
+
+    import soundfile as sf
+
+    from loopmill.audio import load_region
+
+    info = loop_info(path)
+    n = max(1, min(int(seconds * info["sr"]), info["loop_length"]))
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, info["loop_start"], n)
+    with _LOCK:
+        if key in _HEADS:
+            return _HEADS[key]
+    y, sr = load_region(path, start=info["loop_start"], stop=info["loop_start"] + n)
+    buf = io.BytesIO()
+    sf.write(buf, y.T, sr, format="WAV", subtype="FLOAT")
+    data = buf.getvalue()
+    with _LOCK:
+        _HEADS[key] = data
+        while len(_HEADS) > 32:
+            _HEADS.popitem(last=False)
+    return data

@@ -6,6 +6,7 @@ import { api } from "./api.js";
 
 const LOOKAHEAD_S = 0.06; // a change is scheduled at least this far ahead
 const SWITCH_FADE_S = 0.012; // A/B: a tiny fade so the cut makes no click
+const HEAD_S = 6; // seconds of PCM that start a loop while its file decodes
 
 export class Player extends EventTarget {
   constructor() {
@@ -13,6 +14,9 @@ export class Player extends EventTarget {
     this.ctx = null;
     this.master = null;
     this.cache = new Map(); // loop id -> Promise<{id, info, buffer}>
+    this.infos = new Map(); // loop id -> Promise<info>
+    this.decoded = new Map(); // loop id -> {id, info, buffer}, once decoded
+    this.ticket = 0;
     this.current = null; // {id, entry, src, gain, t0, offset}
     this.leaving = []; // voices fading out
     this.slots = { A: null, B: null };
@@ -30,26 +34,60 @@ export class Player extends EventTarget {
     return this.ctx;
   }
 
+  info(id) {
+    if (!this.infos.has(id)) {
+      const p = api(`/api/loops/${id}`).then((info) => {
+        if (!info.loop) throw new Error(`loop ${id} has no playable file`);
+        return info;
+      });
+      p.catch(() => this.infos.delete(id));
+      this.infos.set(id, p);
+    }
+    return this.infos.get(id);
+  }
+
+  // The whole file, decoded: {id, info, buffer}.
   load(id) {
     if (!this.cache.has(id)) {
       const ctx = this.ensureContext();
       const p = (async () => {
-        const [info, resp] = await Promise.all([
-          api(`/api/loops/${id}`), api(`/api/loops/${id}/audio`, { raw: true })]);
-        if (!info.loop) throw new Error(`loop ${id} has no playable file`);
-        const buffer = await ctx.decodeAudioData(await resp.arrayBuffer());
-        return { id, info, buffer };
+        const [info, resp] = await Promise.all([this.info(id), api(`/api/loops/${id}/audio`, { raw: true })]);
+        const bytes = await resp.arrayBuffer();
+        performance.mark("loopmill:fetched");
+        const buffer = await ctx.decodeAudioData(bytes);
+        performance.mark("loopmill:decoded");
+        const entry = { id, info, buffer };
+        if (this.cache.get(id) === p) this.decoded.set(id, entry); // not forgotten meanwhile
+        return entry;
       })();
       p.catch(() => this.cache.delete(id));
       this.cache.set(id, p);
-      if (this.cache.size > 24) this.cache.delete(this.cache.keys().next().value);
+      if (this.cache.size > 24) {
+        const oldest = this.cache.keys().next().value;
+        this.cache.delete(oldest);
+        this.decoded.delete(oldest);
+      }
     }
     return this.cache.get(id);
   }
 
+  forget() { // drop every cached file (the benchmark measures cold starts)
+    this.cache.clear();
+    this.infos.clear();
+    this.decoded.clear();
+  }
+
+  // The loop region's first HEAD_S seconds as PCM (no decode to speak of), played while
+  // the whole file decodes: {id, info, buffer, head: true}.
+  async loadHead(id) {
+    const [info, resp] = await Promise.all([this.info(id), api(`/api/loops/${id}/head?seconds=${HEAD_S}`, { raw: true })]);
+    const buffer = await this.ctx.decodeAudioData(await resp.arrayBuffer());
+    return { id, info, buffer, head: true };
+  }
+
   static region(entry) {
     const lp = entry.info.loop;
-    const end = Math.min(lp.loop_end_s, entry.buffer.duration);
+    const end = entry.head ? lp.loop_end_s : Math.min(lp.loop_end_s, entry.buffer.duration);
     return { start: lp.loop_start_s, end, len: end - lp.loop_start_s };
   }
 
@@ -63,14 +101,18 @@ export class Player extends EventTarget {
     const ctx = this.ctx;
     const src = ctx.createBufferSource();
     src.buffer = entry.buffer;
-    src.loop = true;
-    src.loopStart = entry.info.loop.loop_start_s;
-    src.loopEnd = entry.info.loop.loop_end_s;
     const gain = ctx.createGain();
     gain.gain.value = level;
     src.connect(gain).connect(this.master);
-    src.start(when, offset);
-    return { id: entry.id, entry, src, gain, t0: when, offset };
+    if (entry.head) { // plays once, from the loop start; the looping buffer takes over
+      src.start(when, offset - entry.info.loop.loop_start_s);
+    } else {
+      src.loop = true;
+      src.loopStart = entry.info.loop.loop_start_s;
+      src.loopEnd = entry.info.loop.loop_end_s;
+      src.start(when, offset);
+    }
+    return { id: entry.id, entry, src, gain, t0: when, offset, head: !!entry.head };
   }
 
   // Where a voice is at context time t: loop position (s), wraps, raw position.
@@ -94,18 +136,47 @@ export class Player extends EventTarget {
   async play(id) {
     performance.mark("loopmill:play-click");
     this.ensureContext();
-    const entry = await this.load(id);
+    const ticket = ++this.ticket;
+    const full = this.load(id);
+    let entry = this.decoded.get(id);
+    let path = "buffer";
+    if (!entry) {
+      const head = this.loadHead(id).catch(() => null);
+      const first = await Promise.race([full, head.then((h) => h || full)]);
+      entry = first;
+      path = first.head ? "head" : "buffer";
+    }
+    if (ticket !== this.ticket) return null; // another click came first
     this.stop(false);
     const now = this.ctx.currentTime;
-    this.current = this.voice(entry, now, entry.info.loop.loop_start_s);
+    const v = this.voice(entry, now, entry.info.loop.loop_start_s);
+    this.current = v;
     performance.mark("loopmill:play-start");
     const m = performance.measure("loopmill:click-to-start", "loopmill:play-click",
       "loopmill:play-start");
     const latency = (this.ctx.baseLatency || 0) + (this.ctx.outputLatency || 0);
     this.lastClickToSoundMs = m.duration + latency * 1000;
+    this.lastStartPath = path;
     this.live = this.slots.A === id ? "A" : this.slots.B === id ? "B" : null;
+    if (v.head) full.then((e) => this.handOver(v, e));
     this.emit();
-    return this.current;
+    return v;
+  }
+
+  // The decoded file replaces the head voice on the same sample of the loop.
+  handOver(head, entry) {
+    if (this.current !== head) return;
+    const ts = this.ctx.currentTime + LOOKAHEAD_S;
+    let pos = head.offset + (ts - head.t0);
+    const r = Player.region(entry);
+    if (pos >= r.end) pos = r.start + ((pos - r.start) % r.len);
+    if (ts > head.t0 + head.entry.buffer.duration) console.warn("loopmill: decode outran the head; a gap");
+    const v = this.voice(entry, ts, pos);
+    v.t0 = head.t0; // one timeline: the same position() as the head's, from the click
+    v.offset = head.offset;
+    head.src.stop(ts);
+    this.current = v;
+    this.emit();
   }
 
   stop(emit = true) {
