@@ -130,7 +130,7 @@ def server_table(cat_path: Path, repeat: int) -> list[tuple[str, float, float, f
     with Catalog(cat_path) as cat, TestClient(app, base_url="http://127.0.0.1:8765") as c:
         for name, q in QUERIES.items():
             args = {k: v for k, v in q.items() if k not in ("sort", "offset")}
-            rows, total = cat.page(sort=q.get("sort", "created"), offset=q.get("offset", 0),
+            _, total = cat.page(sort=q.get("sort", "created"), offset=q.get("offset", 0),
                                    **args)
             page = median_ms(lambda q=q, a=args: cat.page(
                 sort=q.get("sort", "created"), offset=q.get("offset", 0), **a), repeat)
@@ -142,9 +142,10 @@ def server_table(cat_path: Path, repeat: int) -> list[tuple[str, float, float, f
 
 
 def browser_table(cat_path: Path, thirty_id: int, repeat: int) -> dict[str, list[float]]:
+    from tests.studio.browser import browser_page
+
     from loopmill.studio import StudioConfig
     from loopmill.studio.server import BackgroundStudio
-    from tests.studio.browser import browser_page
 
     res: dict[str, list[float]] = {k: [] for k in (
         "first render", "filtered render", "click to sound (Web Audio)",
