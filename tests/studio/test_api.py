@@ -205,3 +205,31 @@ def test_head_is_the_loop_regions_first_samples(client: Any, library: Any,
     assert sr == SR and y.shape == (SR, 2)
     np.testing.assert_array_equal(y.T, want)  # float32 WAV: the very same samples
     assert client.get(f"/api/loops/{library[1][0]}/head?seconds=60").status_code == 422
+
+
+def test_uploads_are_checked_and_capped(tmp_path: Path, library: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from loopmill.studio import create_app
+
+    app = create_app(config(tmp_path, max_upload=50_000))
+    good = (tmp_path / "loops" / "beta.ogg").read_bytes()
+    with TestClient(app, base_url="http://127.0.0.1:8765") as c:
+        octet = {"Content-Type": "application/octet-stream"}
+        r = c.post("/api/uploads?name=mine.ogg", content=b"not audio " * 100, headers=octet)
+        assert r.status_code == 400 and "not readable audio" in r.json()["detail"]
+        r = c.post("/api/uploads?name=song.exe", content=b"MZ", headers=octet)
+        assert r.status_code == 400 and "send a wav, flac, ogg, mp3 file" in r.json()["detail"]
+        assert c.post("/api/uploads?name=a.ogg", content=good,
+                      headers=octet).status_code == 413  # 67 kB > 50 kB
+        small = (tmp_path / "small.wav")
+        import soundfile as sf
+
+        sf.write(small, np.zeros((SR // 10, 2), np.float32), SR)  # 18 kB
+        r = c.post("/api/uploads?name=../../x.wav", content=small.read_bytes(), headers=octet)
+        assert r.status_code == 201, r.text
+        upload_id = r.json()["id"]
+        stored = list((tmp_path / "sessions" / "uploads").iterdir())
+        assert [p.name for p in stored] == [upload_id] and upload_id.endswith(".wav")
+        assert c.post("/api/uploads", content=small.read_bytes(),
+                      headers={"Content-Type": "application/json"}).status_code == 415

@@ -64,8 +64,11 @@ def test_generate_job_streams_progress_and_fills_the_library(tmp_path: Path,
                                         "formats": ["ogg", "flac"]})
         assert job["status"] == "queued" and job["total"] == 2 and job["seed"] == 21
         events = read_events(s.url, lambda ev: any(
-            e["job"]["id"] == job["id"] and e["job"]["status"] in ("done", "failed")
-            for _, e in ev))
+            k == "catalog" and e["loops"] == 6 for k, e in ev) and any(
+            e["job"]["status"] in ("done", "failed") for k, e in ev if k != "catalog"))
+        catalog = [e for k, e in events if k == "catalog"]
+        assert catalog[-1]["loops"] == 6  # 4 + 2: the page refreshes on it
+        events = [(k, e) for k, e in events if k != "catalog"]
         items = [e for k, e in events if k == "item" and e["job"]["id"] == job["id"]]
         assert [e["job"]["done"] for e in items] == [1, 2], items[-1]["job"]["errors"]
         statuses = [e["job"]["status"] for _, e in events if e["job"]["id"] == job["id"]]

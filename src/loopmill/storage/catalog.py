@@ -430,6 +430,11 @@ class Catalog:
             out[int(r[0])] = float(r[1])
         return out
 
+    def stamp(self) -> tuple[int, int]:
+        """``(count, largest id)``: changes whenever a loop is added or deleted."""
+        n, top = self._db.execute("SELECT count(*), coalesce(max(id), 0) FROM loops").fetchone()
+        return int(n), int(top)
+
     def _page_indexes(self) -> None:
         # Indexes for the sort columns a browsing client uses; made once, on first use.
         if getattr(self, "_paged", False):

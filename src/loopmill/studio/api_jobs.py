@@ -43,8 +43,9 @@ def cancel_job(request: Request, job_id: str) -> dict[str, Any]:
 
 @router.get("/events")
 async def events(request: Request, after: int = 0) -> StreamingResponse:
-    """Server-Sent Events: ``job`` (a job changed) and ``item`` (a loop finished or
-    failed); ``Last-Event-ID`` resumes after a reconnect."""
+    """Server-Sent Events: ``job`` (a job changed), ``item`` (a loop finished or
+    failed) and ``catalog`` (loops added or removed, by anyone); ``Last-Event-ID``
+    resumes after a reconnect."""
     studio = studio_of(request)
     last = int(request.headers.get("last-event-id") or after)
 
@@ -52,11 +53,17 @@ async def events(request: Request, after: int = 0) -> StreamingResponse:
         nonlocal last
         yield "retry: 2000\n\n"
         quiet = 0.0
+        stamp = await anyio.to_thread.run_sync(studio.db, lambda c: c.stamp())
         while not studio.stopping.is_set():
             got = await anyio.to_thread.run_sync(studio.jobs.wait_events, last, 1.0)
             for seq, ev in got:
                 last = seq
                 yield f"id: {seq}\nevent: {ev['type']}\ndata: {json.dumps(ev)}\n\n"
+            now = await anyio.to_thread.run_sync(studio.db, lambda c: c.stamp())
+            if now != stamp:  # another process (auto, generate) or a delete changed it
+                stamp = now
+                data = json.dumps({"loops": now[0], "last_id": now[1]})
+                yield f"event: catalog\ndata: {data}\n\n"
             quiet = 0.0 if got else quiet + 1.0
             if quiet >= _KEEPALIVE_S:
                 quiet = 0.0

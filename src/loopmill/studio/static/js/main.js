@@ -9,7 +9,7 @@ import { Waveform } from "./waveform.js";
 
 const player = new Player();
 const library = new Library(player);
-const generate = new Generate(() => { library.refresh(); library.facets(); });
+const generate = new Generate(() => {}); // the "catalog" event refreshes the library
 const studio = { player, library, generate, evolve: null };
 window.studio = studio; // for the browser tests and the curious
 
@@ -66,7 +66,13 @@ function frame() {
 }
 requestAnimationFrame(frame);
 
+let refreshTimer = null;
 subscribe((type, ev) => {
+  if (type === "catalog") { // loops added or removed (another process, a job, a delete)
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => { library.refresh(); library.facets(); }, 300);
+    return;
+  }
   generate.event(type, ev);
   if (studio.evolve) studio.evolve.event?.(type, ev);
 }, (up) => { studio.connected = up; });
