@@ -39,7 +39,11 @@ class Studio:
         self.stopping = threading.Event()
         self.jobs = JobQueue(dest=config.dest, on_record=self._add, workers=config.workers,
                              measure=config.measure)
-        self.evolve: Any = None  # the evolve sessions, made on first use
+        from loopmill.studio.evolve import Sessions
+
+        self.evolve = Sessions(folder=config.sessions, catalog=config.catalog,
+                               dest=config.dest, listener=config.listener,
+                               notify=self.jobs.notify)
         import loopmill.audio  # noqa: F401  # now, not in the first click on play
 
     def _add(self, record: dict[str, Any]) -> int:
@@ -55,8 +59,7 @@ class Studio:
         """Stop the jobs and close the catalog."""
         self.stopping.set()
         self.jobs.close()
-        if self.evolve is not None:
-            self.evolve.close()
+        self.evolve.close()
         with self.lock:
             self.catalog.close()
 

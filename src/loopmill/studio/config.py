@@ -87,6 +87,10 @@ class StudioConfig:
         object.__setattr__(self, "roots", tuple(dict.fromkeys(roots)))
         if self.sessions_dir is None:
             object.__setattr__(self, "sessions_dir", self.catalog.parent / "sessions")
+        # evolve candidates are auditioned from the sessions folder
+        sessions = Path(self.sessions_dir).expanduser().resolve()  # type: ignore[arg-type]
+        object.__setattr__(self, "sessions_dir", sessions)
+        object.__setattr__(self, "roots", tuple(dict.fromkeys([*self.roots, sessions])))
 
     @property
     def sessions(self) -> Path:

@@ -196,6 +196,14 @@ class JobQueue:
 
     # -- the coordinator thread ---------------------------------------------------------
 
+    def notify(self, kind: str, payload: dict[str, Any]) -> None:
+        """Publish an event that is not about a job (an evolve session's progress)."""
+        with self._cond:
+            seq = next(self._seq)
+            self._events.append((seq, {"type": kind, **payload}))
+            self._last = seq
+            self._cond.notify_all()
+
     def _publish(self, kind: str, job: Job, **extra: Any) -> None:
         with self._cond:
             seq = next(self._seq)

@@ -3,7 +3,7 @@
 import { api, subscribe } from "./api.js";
 import { Generate } from "./generate.js";
 import { Library } from "./library.js";
-import { Player } from "./player.js";
+import { Player, sourceUrl } from "./player.js";
 import { clock, setStatus } from "./ui.js";
 import { Waveform } from "./waveform.js";
 
@@ -48,7 +48,7 @@ player.addEventListener("change", () => {
   if (id !== shownId) {
     shownId = id;
     if (id == null) tWave.clear();
-    else api(`/api/loops/${id}/peaks?bins=400`).then((pk) => { if (shownId === id) tWave.set(pk); });
+    else api(`${sourceUrl(id)}/peaks?bins=400`).then((pk) => { if (shownId === id) tWave.set(pk); });
   }
 });
 

@@ -8,6 +8,12 @@ const LOOKAHEAD_S = 0.06; // a change is scheduled at least this far ahead
 const SWITCH_FADE_S = 0.012; // A/B: a tiny fade so the cut makes no click
 const HEAD_S = 6; // seconds of PCM that start a loop while its file decodes
 
+// Where a playable thing lives: a catalog loop (a number) or an evolve candidate
+// ("evolve/<session>/candidates/<id>"); each answers /, /audio, /head and /peaks.
+export function sourceUrl(id) {
+  return typeof id === "number" ? `/api/loops/${id}` : `/api/${id}`;
+}
+
 export class Player extends EventTarget {
   constructor() {
     super();
@@ -36,7 +42,7 @@ export class Player extends EventTarget {
 
   info(id) {
     if (!this.infos.has(id)) {
-      const p = api(`/api/loops/${id}`).then((info) => {
+      const p = api(sourceUrl(id)).then((info) => {
         if (!info.loop) throw new Error(`loop ${id} has no playable file`);
         return info;
       });
@@ -51,7 +57,7 @@ export class Player extends EventTarget {
     if (!this.cache.has(id)) {
       const ctx = this.ensureContext();
       const p = (async () => {
-        const [info, resp] = await Promise.all([this.info(id), api(`/api/loops/${id}/audio`, { raw: true })]);
+        const [info, resp] = await Promise.all([this.info(id), api(`${sourceUrl(id)}/audio`, { raw: true })]);
         const bytes = await resp.arrayBuffer();
         performance.mark("loopmill:fetched");
         const buffer = await ctx.decodeAudioData(bytes);
@@ -80,7 +86,7 @@ export class Player extends EventTarget {
   // The loop region's first HEAD_S seconds as PCM (no decode to speak of), played while
   // the whole file decodes: {id, info, buffer, head: true}.
   async loadHead(id) {
-    const [info, resp] = await Promise.all([this.info(id), api(`/api/loops/${id}/head?seconds=${HEAD_S}`, { raw: true })]);
+    const [info, resp] = await Promise.all([this.info(id), api(`${sourceUrl(id)}/head?seconds=${HEAD_S}`, { raw: true })]);
     const buffer = await this.ctx.decodeAudioData(await resp.arrayBuffer());
     return { id, info, buffer, head: true };
   }
