@@ -45,6 +45,9 @@ class Studio:
                                dest=config.dest, listener=config.listener,
                                notify=self.jobs.notify)
         import loopmill.audio  # noqa: F401  # now, not in the first click on play
+        from loopmill.studio.foryou import ForYou
+
+        self.for_you = ForYou(self)
 
     def _add(self, record: dict[str, Any]) -> int:
         with self.lock:
@@ -60,6 +63,7 @@ class Studio:
         self.stopping.set()
         self.jobs.close()
         self.evolve.close()
+        self.for_you.close()
         with self.lock:
             self.catalog.close()
 
