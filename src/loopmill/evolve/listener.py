@@ -323,10 +323,12 @@ class SyntheticListener:
         """The noiseless taste: cosine to the hidden taste, ``[N]``."""
         return cosine(embeddings, self.taste)
 
-    def rate(self, embeddings: np.ndarray) -> np.ndarray:
-        """Noisy whole-star ratings 1..5, ``[N]``."""
+    def rate(self, embeddings: np.ndarray, *,
+             rng: np.random.Generator | None = None) -> np.ndarray:
+        """Noisy whole-star ratings 1..5, ``[N]`` (noise from ``rng`` or the listener's)."""
         c = self.true_score(embeddings)
-        stars = 3.0 + (c - self.center) / self.spread + self._rng.normal(0, self.noise, c.shape)
+        noise = (rng or self._rng).normal(0, self.noise, c.shape)
+        stars = 3.0 + (c - self.center) / self.spread + noise
         return np.clip(np.rint(stars), 1.0, 5.0)
 
     def prefer(self, a: np.ndarray, b: np.ndarray) -> bool:

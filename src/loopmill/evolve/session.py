@@ -322,6 +322,10 @@ class EvolveSession:
         ids = ", ".join(c.id for c in self.state.candidates) or "none (call propose first)"
         raise BadInputError(f"no current candidate {cid!r}; the current ones are {ids}")
 
+    def embedding(self, candidate_id: str) -> np.ndarray:
+        """A current candidate's embedding ``[D]``."""
+        return self._current(candidate_id)[1].embedding
+
     def rate(self, candidate_id: str, score: float, *, kind: str = "stars") -> None:
         """Record a rating of a current candidate: ``stars`` 1..5 or ``like`` +1/-1.
 
@@ -369,8 +373,9 @@ class EvolveSession:
             cat.add_rating(c.catalog_id, float(score), listener=self.config.user_model.name,
                            kind=kind)
 
-    def step(self) -> dict[str, Any]:
-        """Score the current candidates, tell the searcher, write the best; the history row.
+    def step(self, *, note: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Score the current candidates, tell the searcher, write the best; the history row
+        (``note``: more JSON-able facts for that row, e.g. a synthetic listener's view).
 
         Raises
         ------
@@ -390,7 +395,7 @@ class EvolveSession:
         for c, f in zip(st.candidates, fit, strict=True):
             c.fitness = round(float(f), 6)
         st.searcher.tell(fit)
-        row = self._row(fit, ok, t0)
+        row = self._row(fit, ok, t0) | dict(note or {})
         st.history.append(row)
         if st.listener is not None and self.mode == "dynamic" and self.config.user_model.save:
             um = self.config.user_model
