@@ -187,12 +187,17 @@ class ClapEmbedder:
         mono = to_mono(y)
         if sr != self.sr:
             mono = resample(mono[None, :], orig_sr=sr, target_sr=self.sr)[0]
-        feats = self.extractor(mono, sampling_rate=self.sr, return_tensors="pt")
+        # whole windows of the model's length, averaged: deterministic (the extractor's
+        # own truncation of long audio picks random crops)
+        n = int(getattr(self.extractor, "nb_max_samples", self.sr * 10))
+        chunks = [mono[a:a + n] for a in range(0, max(mono.size - n // 4, 1), n)]
+        feats = self.extractor(chunks, sampling_rate=self.sr, return_tensors="pt",
+                               truncation="rand_trunc", padding="repeatpad")
         with self._torch.inference_mode():
             out = self.model.get_audio_features(**{k: v for k, v in feats.items()
                                                    if k in ("input_features", "is_longer")})
         out = getattr(out, "pooler_output", out)
-        return np.asarray(out[0].float().cpu().numpy(), dtype=np.float64)
+        return np.asarray(out.float().mean(dim=0).cpu().numpy(), dtype=np.float64)
 
 
 #: embedder kind -> factory(argument after the colon)

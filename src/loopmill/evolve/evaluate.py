@@ -38,22 +38,32 @@ class Evaluated:
 
 
 def render_design(job: dict[str, Any], *, sr: int) -> tuple[np.ndarray, dict[str, Any]]:
-    """The audio of a design (``Design.job()``) through the pipeline: the engine renders;
-    a model's free-running audio is cut to a loop by the finish stage."""
+    """The audio of a design (``Design.job()``) for scoring, through the pipeline's engine.
+
+    The composer's loop is seamless as made. A model engine (MusicGen) is asked for just
+    the spec's length (``generate_batch``): scoring needs the sound, not a cut loop —
+    the generation's best is cut and finished when it is written.
+    """
+    from loopmill.audio.resample import resample
     from loopmill.engines.params import GenerationParams
-    from loopmill.pipeline.finish import finish
     from loopmill.pipeline.generate import get_engine
     from loopmill.prompts.spec import MusicSpec
 
     spec = MusicSpec.from_dict(job["spec"])
     params = GenerationParams.from_dict(job["params"])
     eng = get_engine(job["engine"], model=job.get("model"))
-    out = eng.generate(spec, params, sr=sr)
-    audio = out.audio
-    if not out.seamless:
-        audio = finish(out, spec=spec, params=params, engine=job["engine"]).audio
-    info = {"bpm": out.bpm, "bars": out.bars, "key": out.key, "seed": out.seed,
-            "seconds": round(audio.shape[1] / sr, 3)}
+    batch = getattr(eng, "generate_batch", None)
+    if callable(batch):
+        (audio,) = batch([spec], params, seconds=spec.max_duration, seed=spec.seed or 0)
+        rate = int(eng.loaded.sampling_rate)  # type: ignore[attr-defined]
+        audio = resample(audio, orig_sr=rate, target_sr=sr) if rate != sr else audio
+        info: dict[str, Any] = {"bpm": spec.bpm, "bars": None, "key": spec.key_name,
+                                "seed": spec.seed}
+    else:
+        out = eng.generate(spec, params, sr=sr)
+        audio = out.audio
+        info = {"bpm": out.bpm, "bars": out.bars, "key": out.key, "seed": out.seed}
+    info["seconds"] = round(audio.shape[1] / sr, 3)
     return np.asarray(audio, dtype=np.float32), info
 
 
