@@ -138,27 +138,30 @@ class ListenerModel:
         self.u = u if np.linalg.norm(u) > 0 else self._rng.normal(size=self.dim)
         self._initialised = True
 
-    def _training_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """All (better, worse) embedding pairs and their weights."""
+    def _training_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The rated embeddings ``[M, D]`` and every (better, worse) index pair with its
+        weight: each pair refers to rows, so a step scores each loop once."""
+        rows = [e for e, _ in self.items]
         win, lose, weight = [], [], []
-        for i, (ei, si) in enumerate(self.items):
-            for ej, sj in self.items[i + 1:]:
+        for i, (_, si) in enumerate(self.items):
+            for j in range(i + 1, len(self.items)):
+                sj = self.items[j][1]
                 if si != sj:
-                    a, b = (ei, ej) if si > sj else (ej, ei)
-                    win.append(a)
-                    lose.append(b)
+                    win.append(i if si > sj else j)
+                    lose.append(j if si > sj else i)
                     weight.append(min(abs(si - sj), 2.0))
         for a, b in self.pairs:
-            win.append(a)
-            lose.append(b)
+            rows.extend([a, b])
+            win.append(len(rows) - 2)
+            lose.append(len(rows) - 1)
             weight.append(1.0)
-        if not win:
-            return np.zeros((0, self.dim)), np.zeros((0, self.dim)), np.zeros(0)
-        return np.stack(win), np.stack(lose), np.asarray(weight)
+        emb = np.stack(rows) if rows else np.zeros((0, self.dim))
+        return emb, np.asarray(win, dtype=np.int64), np.asarray(lose, dtype=np.int64), \
+            np.asarray(weight, dtype=np.float64)
 
     # --- model -----------------------------------------------------------------
     def _scores(self, emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        z = emb @ self.P.T
+        z = emb @ self.P.T if self.config.projection else emb
         return cosine(z, self.u) if np.linalg.norm(self.u) > 0 else np.zeros(len(z)), z
 
     def _grad_cos(self, z: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +177,7 @@ class ListenerModel:
         (NaN when there is nothing to learn from yet)."""
         if not self._initialised:
             self._init_from_data()
-        win, lose, weight = self._training_pairs()
+        emb, win, lose, weight = self._training_pairs()
         if len(win) == 0:
             return float("nan")
         params = [self.u, self.P, np.array([self.log_tau])]
@@ -184,20 +187,19 @@ class ListenerModel:
         loss = float("nan")
         wsum = float(weight.sum())
         for t in range(1, self.config.epochs + 1):
-            cw, zw = self._scores(win)
-            cl, zl = self._scores(lose)
+            c, z = self._scores(emb)
             tau = float(np.exp(params[2][0]))
-            d = cw - cl
+            d = c[win] - c[lose]
             loss = float((weight * _softplus(-d / tau)).sum() / wsum)
             g = weight * -_sigmoid(-d / tau) / tau / wsum  # dL/dd
-            duw, dzw = self._grad_cos(zw, cw)
-            dul, dzl = self._grad_cos(zl, cl)
-            grad_u = (g[:, None] * (duw - dul)).sum(axis=0)
-            grads = [grad_u, np.zeros_like(self.P),
+            gc = np.zeros(len(emb))  # dL/dc per rated loop
+            np.add.at(gc, win, g)
+            np.add.at(gc, lose, -g)
+            du, dz = self._grad_cos(z, c)
+            grads = [gc @ du, np.zeros_like(self.P),
                      np.array([float((weight * _sigmoid(-d / tau) * d / tau).sum() / wsum)])]
             if self.config.projection:
-                grads[1] = ((g[:, None] * dzw).T @ win - (g[:, None] * dzl).T @ lose
-                            + 1e-3 * (self.P - np.eye(self.dim)))
+                grads[1] = (gc[:, None] * dz).T @ emb + 1e-3 * (self.P - np.eye(self.dim))
             for k, (p, gr) in enumerate(zip(params, grads, strict=True)):
                 m[k] = b1 * m[k] + (1 - b1) * gr
                 v[k] = b2 * v[k] + (1 - b2) * gr * gr
