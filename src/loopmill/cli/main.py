@@ -9,6 +9,7 @@ import typer
 from loopmill import __version__
 from loopmill.cli.auto_cmd import auto
 from loopmill.cli.catalog_cmd import catalog_app
+from loopmill.cli.evolve_cmd import evolve
 from loopmill.cli.generate_cmd import generate
 from loopmill.cli.inspect_cmd import inspect
 from loopmill.cli.loop_cmd import loop
@@ -32,6 +33,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(train_app, name="train")
 app.command()(sample)
+app.command()(evolve)
 app.command()(studio)
 
 

@@ -77,7 +77,8 @@ def record_from_loop(
         "loudness_lufs": num(loop.loudness_lufs), "true_peak_db": num(loop.true_peak_db),
         "seam_score": num(loop.seam_score), "uris": list(uris), "spec": ex.pop("spec", None),
         "params": ex.pop("params", None), "timings": timings or {},
-        "extra": {k: v for k, v in ex.items() if isinstance(v, str | int | float | list)},
+        "extra": {k: v for k, v in ex.items()
+                  if isinstance(v, str | int | float | list | dict)},
     }
 
 
