@@ -131,3 +131,35 @@ def test_ab_switch_lands_on_a_bar_line(page: tuple[Any, Any]) -> None:
     bar = 60 / 80 * 4  # beta: 80 BPM, 4/4, its loop from 0
     bars = (sw["when"] - before["t0"] + before["off"]) / bar
     assert bars == pytest.approx(round(bars), abs=1e-6) and round(bars) >= 1
+
+
+@pytest.mark.slow
+def test_evolve_session_runs_one_generation(page: tuple[Any, Any], tmp_path: Path) -> None:
+    pytest.importorskip("evotorch", reason="evolve needs the evolve extra")
+    pg, _ = page
+    pg.click("[data-view=evolve]")
+    pg.wait_for_selector("#evo-form")
+    pg.fill("#evo-form [name=population]", "3")
+    pg.fill("#evo-form [name=seconds]", "4")
+    pg.click("#evo-form button[type=submit]")
+    pg.wait_for_selector("#evo-cands .cand", timeout=180_000)
+    cards = pg.locator("#evo-cands .cand")
+    assert cards.count() == 3
+    cards.nth(0).locator("button.play").click()
+    pg.wait_for_function("() => window.studio.player.current?.src.loop === true")
+    assert pg.evaluate("() => window.studio.player.current.id").endswith("/g0000-00")
+    for i, score in enumerate((5, 3, 1)):
+        cards.nth(i).locator(f".stars button[data-score='{score}']").click()
+        pg.wait_for_selector(f"#evo-cands .cand:nth-child({i + 1}) .stars button.lit >> nth={score - 1}")
+    cards.nth(0).locator(".fav-btn").click()
+    pg.wait_for_selector("#evo-cands .cand.fav")
+    pg.click("#evo-next")
+    pg.wait_for_function("() => document.querySelectorAll('.chart polyline.best').length === 1 &&"
+                         " !document.getElementById('evo-busy')", timeout=180_000)
+    assert pg.locator("#evo-cands .cand").count() == 3
+    assert "g0001-00" in pg.locator("#evo-cands").inner_text()
+    shot(pg, tmp_path, "evolve")
+    from loopmill.storage.catalog import Catalog
+
+    with Catalog(tmp_path / "catalog.sqlite") as cat:  # the ratings went to the catalog too
+        assert sorted(r["score"] for r in cat.ratings(kind="stars")) == [1.0, 3.0, 5.0]

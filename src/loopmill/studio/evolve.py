@@ -38,6 +38,16 @@ class EvolveRequest(BaseModel):
     seed: int = Field(default=0, ge=0, lt=2**31)
 
 
+def _design(d: dict[str, Any]) -> Any:
+    """A render request back from its JSON form (composer and prompt genomes)."""
+    from loopmill.engines.params import GenerationParams
+    from loopmill.evolve.genomes import Design
+    from loopmill.prompts.spec import MusicSpec
+
+    return Design(d["engine"], MusicSpec.from_dict(d["spec"]),
+                  GenerationParams.from_dict(d["params"]), model=d.get("model"))
+
+
 class Sessions:
     """Every evolve session of a studio.
 
@@ -112,9 +122,13 @@ class Sessions:
         s = self.session(sid)
         cands = s.state.candidates if s.state.individuals is not None else []
         favs = {f["id"] for f in meta.get("favourites", [])}
+        from loopmill.evolve.session import Candidate
+
         return meta | {
             "generation": s.generation, "history": s.history, "best": s.best,
-            "candidates": [self._cand(sid, c) | {"favourite": c.id in favs} for c in cands]}
+            "candidates": [self._cand(sid, c) | {"favourite": c.id in favs} for c in cands],
+            "favourites": [self._cand(sid, Candidate(**f)) | {"favourite": True}
+                           for f in meta.get("favourites", [])]}
 
     @staticmethod
     def _cand(sid: str, c: Any) -> dict[str, Any]:
@@ -127,20 +141,23 @@ class Sessions:
                 "source": f"evolve/{sid}/candidates/{c.id}"}
 
     def candidate(self, sid: str, cid: str) -> tuple[Any, Path]:
-        """A current candidate and its audition file.
+        """A current (or favourite) candidate and its audition file.
 
         Raises
         ------
         BadInputError
             Not a current candidate, or one without audio.
         """
+        from loopmill.evolve.session import Candidate
+
         s = self.session(sid)
-        for c in s.state.candidates:
+        favs = [Candidate(**f) for f in self._meta(sid).get("favourites", [])]
+        for c in [*s.state.candidates, *favs]:  # favourites stay playable
             if c.id == cid:
                 if c.path is None:
                     raise BadInputError(f"candidate {cid} has no audio ({c.error or 'none'})")
                 return c, Path(c.path)
-        raise BadInputError(f"no current candidate {cid!r} in session {sid}")
+        raise BadInputError(f"no candidate {cid!r} in session {sid}")
 
     # -- what the page does ----------------------------------------------------------
 
@@ -200,9 +217,10 @@ class Sessions:
     def favourite(self, sid: str, cid: str, on: bool) -> dict[str, Any]:
         """Keep (or drop) a current candidate among the session's favourites."""
         meta = self._meta(sid)
-        favs = [f for f in meta.get("favourites", []) if f["id"] != cid]
         if on:
             c, _ = self.candidate(sid, cid)
+        favs = [f for f in meta.get("favourites", []) if f["id"] != cid]
+        if on:
             favs.append(c.to_dict())
         self._write_meta(sid, meta | {"favourites": favs})
         return self.get(sid)
@@ -210,7 +228,6 @@ class Sessions:
     def write(self, sid: str, which: str) -> dict[str, Any]:
         """Write the best so far (``best``) or every favourite (``favourites``) as loops
         into the destination and the catalog (in a thread)."""
-        from loopmill.evolve.genomes import Design
         from loopmill.evolve.session import Candidate
 
         self._idle(sid)
@@ -232,7 +249,7 @@ class Sessions:
         def work() -> None:
             from loopmill.evolve.publish import publish_best
 
-            written = [publish_best(s, c, Design.from_dict(c.design)) for c in picks]
+            written = [publish_best(s, c, _design(c.design)) for c in picks]
             m = self._meta(sid)
             self._write_meta(sid, m | {"written": [*m.get("written", []), *written]})
             self.notify("evolve", {"session": sid, "written": written})

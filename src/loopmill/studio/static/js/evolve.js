@@ -84,7 +84,7 @@ export class Evolve {
   render() {
     const d = this.data;
     const sid = d.id;
-    const busy = d.busy ? el("p", { class: "pending", id: "evo-busy" }, `⏳ ${d.busy}…`) : "";
+    const busy = d.busy ? el("p", { class: "pending", id: "evo-busy" }, `● ${d.busy}…`) : "";
     const error = d.error ? el("p", { class: "error" }, d.error) : "";
     const cards = d.candidates.map((c) => this.card(sid, c));
     const last = d.history.at(-1);
@@ -100,13 +100,15 @@ export class Evolve {
           onclick: () => this.act(`/api/evolve/${sid}/write`, { which: "favourites" }) }, `Write favourites (${(d.favourites || []).length})`),
         last ? el("span", {}, `last: best ${num(last.best, 3)} · mean ${num(last.mean, 3)}${d.best ? ` · best so far ${num(d.best.fitness, 3)} (g${d.best.generation})` : ""}`) : ""),
       el("div", { class: "cands", id: "evo-cands" }, cards),
+      (d.favourites || []).length ? el("h2", {}, "Favourites") : "",
+      (d.favourites || []).length ? el("div", { class: "cands", id: "evo-favs" }, d.favourites.map((c) => this.card(sid, c, true))) : "",
       el("h2", {}, "Fitness"),
       fitnessChart(d.history),
       (d.written || []).length ? el("p", { class: "prompt" }, `written: ${d.written.map((p) => p.split("/").pop()).join(", ")}`) : "");
     for (const li of this.list.children) li.classList?.toggle("sel", li.dataset.session === sid);
   }
 
-  card(sid, c) {
+  card(sid, c, kept = false) {
     const g = c.genome || {};
     const facts = Object.entries(g.controls || g).filter(([, v]) => typeof v === "number").slice(0, 4)
       .map(([k, v]) => `${k} ${v.toFixed(2)}`).join(" · ");
@@ -120,7 +122,7 @@ export class Evolve {
           onclick: () => this.act(`/api/evolve/${sid}/favourite`, { candidate: c.id, on: !c.favourite }) }, c.favourite ? "♥" : "♡")),
       el("div", { class: "meta" }, c.error ? `failed: ${c.error}` : (c.prompt && g.text ? c.prompt : facts || c.prompt || "")),
       el("div", { class: "meta" }, `predicted ${c.predicted == null ? "–" : num(c.predicted, 2)}${c.fitness != null ? ` · fitness ${num(c.fitness, 3)}` : ""}`),
-      c.playable ? el("div", { class: "row" },
+      c.playable && !kept ? el("div", { class: "row" },
         stars(c.rating, (s) => this.act(`/api/evolve/${sid}/rate`, { candidate: c.id, score: s, kind: "stars" })),
         likes(null, (s) => this.act(`/api/evolve/${sid}/rate`, { candidate: c.id, score: s, kind: "like" }))) : "");
   }

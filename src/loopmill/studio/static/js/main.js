@@ -73,8 +73,8 @@ subscribe((type, ev) => {
     refreshTimer = setTimeout(() => { library.refresh(); library.facets(); }, 300);
     return;
   }
-  generate.event(type, ev);
-  if (studio.evolve) studio.evolve.event?.(type, ev);
+  if (type === "job" || type === "item") generate.event(type, ev);
+  else if (type === "evolve" && studio.evolve) studio.evolve.event(type, ev);
 }, (up) => { studio.connected = up; });
 
 async function start() {
