@@ -30,20 +30,35 @@ def tone(n: int, *, hz: float, seed: int, amp: float = 0.4) -> np.ndarray:
     return np.stack([y, y]).astype(np.float32)
 
 
+_ENCODED: dict[tuple[str, str], bytes] = {}
+
+
+def _encoded(i: int, name: str, fmt: str, start: int, length: int, tmp: Path) -> bytes:
+    """The file's bytes, encoded once per test session (encoding is the slow part)."""
+    from loopmill.audio import LoopPoints, save
+
+    if (name, fmt) not in _ENCODED:
+        y = tone(start + length + SR // 4, hz=220 * (i + 1), seed=i)
+        path = save(tmp / f".enc-{name}.{fmt}", y, sr=SR, format=fmt,
+                    loop=LoopPoints(start=start, length=length))
+        _ENCODED[name, fmt] = path.read_bytes()
+        path.unlink()
+    return _ENCODED[name, fmt]
+
+
 def make_catalog(root: Path, loops: list[tuple[Any, ...]] = LOOPS) -> tuple[Path, list[int]]:
     """Write each loop's files (with loop points) under ``root`` and catalog them."""
-    from loopmill.audio import LoopPoints, save
     from loopmill.storage.catalog import Catalog
 
     cat_path = root / "catalog.sqlite"
     ids = []
+    (root / "loops").mkdir(parents=True, exist_ok=True)
     with Catalog(cat_path) as cat:
         for i, (name, genre, bpm, key, created, start, length, fmts) in enumerate(loops):
-            y = tone(start + length + SR // 4, hz=220 * (i + 1), seed=i)
             uris = []
             for fmt in fmts.split(","):
-                path = save(root / "loops" / f"{name}.{fmt}", y, sr=SR, format=fmt,
-                            loop=LoopPoints(start=start, length=length))
+                path = root / "loops" / f"{name}.{fmt}"
+                path.write_bytes(_encoded(i, name, fmt, start, length, root))
                 uris.append(str(path.resolve()))
             ids.append(cat.add({
                 "name": name, "prompt": f"{genre} loop {name}", "genre": genre, "bpm": bpm,

@@ -233,3 +233,21 @@ def test_uploads_are_checked_and_capped(tmp_path: Path, library: Any) -> None:
         assert [p.name for p in stored] == [upload_id] and upload_id.endswith(".wav")
         assert c.post("/api/uploads", content=small.read_bytes(),
                       headers={"Content-Type": "application/json"}).status_code == 415
+
+
+def test_for_you_needs_ratings_then_ranks_by_the_listener_model(
+        client: Any, library: tuple[Path, list[int]]) -> None:
+    alpha, beta, gamma, delta = library[1]
+    r = client.get("/api/loops?sort=for_you")
+    assert r.status_code == 400 and "rate 3 more loops" in r.json()["detail"]
+    for lid, score in ((alpha, 5), (beta, 4), (delta, 1)):
+        client.post(f"/api/loops/{lid}/rating", json={"score": score})
+    client.post(f"/api/loops/{delta}/rating", json={"score": -1, "kind": "like"})
+    page = client.get("/api/loops?sort=for_you").json()
+    assert page["total"] == 4
+    pred = {r["name"]: r["predicted"] for r in page["rows"]}
+    assert pred["alpha"] > pred["delta"] and pred["beta"] > pred["delta"]
+    scored = [p for p in pred.values() if p is not None]
+    assert [r["predicted"] for r in page["rows"][: len(scored)]] == sorted(scored, reverse=True)
+    only = client.get("/api/loops?sort=for_you&genre=synthwave").json()
+    assert {r["name"] for r in only["rows"]} == {"alpha", "gamma"} and only["total"] == 2

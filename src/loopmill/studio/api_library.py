@@ -75,8 +75,11 @@ def list_loops(
         if scores:
             s["predicted"] = scores.get(int(r["id"]))
         out.append(s)
-    return {"rows": out, "total": total, "offset": offset, "limit": limit,
+    page = {"rows": out, "total": total, "offset": offset, "limit": limit,
             "server_ms": round((time.perf_counter() - t0) * 1000, 2)}
+    if sort == "for_you":  # loops are embedded in the background: how far it got
+        page["for_you"] = {"scored": len(scores), "of": total}
+    return page
 
 
 @router.get("/facets")

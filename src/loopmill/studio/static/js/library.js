@@ -73,7 +73,8 @@ export class Library {
     this.render(page);
     performance.mark("loopmill:library-rendered");
     performance.measure("loopmill:library", "loopmill:library-request", "loopmill:library-rendered");
-    setStatus(`${page.total} loops · page in ${page.server_ms} ms`);
+    const fy = page.for_you ? ` · for you: ${page.for_you.scored} of ${page.for_you.of} scored` : "";
+    setStatus(`${page.total} loops · page in ${page.server_ms} ms${fy}`);
   }
 
   render(page) {
