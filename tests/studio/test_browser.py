@@ -80,6 +80,35 @@ def test_play_loops_the_files_loop_points(page: tuple[Any, Any], tmp_path: Path,
     shot(pg, tmp_path, "library")
     row(pg, "alpha").locator("button.play").click()  # stop
     assert pg.evaluate("() => window.studio.player.current") is None
+    # the browser's own looping, rendered offline: three passes through the loop equal
+    # the decoded loop region tiled, sample for sample (odd loop points too)
+    for loop_id, name in zip(library[1], ("alpha", "beta", "gamma", "delta"), strict=True):
+        if name not in ("alpha", "delta"):
+            continue
+        got = pg.evaluate(OFFLINE_WRAP, loop_id)
+        lp = read_loop_points(tmp_path / "loops" / f"{name}.ogg")
+        assert lp is not None and (got["start"], got["L"]) == (lp.start, lp.length)
+        assert got["frames"] == info(tmp_path / "loops" / f"{name}.ogg").frames
+        assert got["worst"] == 0.0, got
+
+
+OFFLINE_WRAP = """async (id) => {
+  const e = await window.studio.player.load(id);
+  const b = e.buffer, lp = e.info.loop, N = 3 * lp.loop_length;
+  const ctx = new OfflineAudioContext(1, N, b.sampleRate);
+  const src = ctx.createBufferSource();
+  src.buffer = b; src.loop = true;
+  src.loopStart = lp.loop_start_s; src.loopEnd = lp.loop_end_s;
+  src.connect(ctx.destination); src.start(0, lp.loop_start_s);
+  const out = (await ctx.startRendering()).getChannelData(0);
+  const l = b.getChannelData(0), r = b.getChannelData(b.numberOfChannels - 1);
+  let worst = 0;
+  for (let k = 0; k < N; k++) {
+    const i = lp.loop_start + (k % lp.loop_length);
+    worst = Math.max(worst, Math.abs(out[k] - 0.5 * (l[i] + r[i])));
+  }
+  return {worst, frames: b.length, L: lp.loop_length, start: lp.loop_start};
+}"""
 
 
 @pytest.mark.slow

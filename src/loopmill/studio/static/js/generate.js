@@ -6,8 +6,8 @@ import { el, setStatus } from "./ui.js";
 const NUMBERS = ["bpm", "min_duration", "max_duration", "count", "seed"];
 
 export class Generate {
-  constructor(onLoop) {
-    this.onLoop = onLoop;
+  constructor(play) {
+    this.play = play; // play(loopId): the library's play/stop
     this.form = document.getElementById("gen-form");
     this.list = document.getElementById("jobs");
     this.jobs = new Map();
@@ -43,7 +43,6 @@ export class Generate {
 
   event(type, ev) {
     this.update(ev.job);
-    if (type === "item" && ev.loop_id != null) this.onLoop(ev.loop_id, ev.job);
   }
 
   update(job) {
@@ -55,6 +54,8 @@ export class Generate {
         ["queued", "running"].includes(job.status)
           ? el("button", { class: "ghost", onclick: () => this.cancel(job.id) }, "cancel") : ""),
       el("progress", { max: job.total, value: job.done + job.failed }),
+      job.loop_ids.length ? el("div", { class: "row" }, job.loop_ids.map((id) =>
+        el("button", { class: "ghost ab-btn", title: "play / stop", onclick: () => this.play(id) }, `▶ #${id}`))) : "",
       job.errors.length ? el("p", { class: "errs" }, job.errors.slice(-2).join(" · ")) : "");
     const old = this.jobs.get(job.id);
     if (old) old.replaceWith(li);

@@ -9,7 +9,7 @@ import { Waveform } from "./waveform.js";
 
 const player = new Player();
 const library = new Library(player);
-const generate = new Generate(() => {}); // the "catalog" event refreshes the library
+const generate = new Generate((id) => library.togglePlay(id));
 const studio = { player, library, generate, evolve: null };
 window.studio = studio; // for the browser tests and the curious
 
