@@ -105,3 +105,28 @@ def test_terminal_feedback_reads_ratings_from_the_keyboard(tmp_path: Path) -> No
     assert "g0000-00" in res.output and ".wav" in res.output
     row = json.loads((tmp_path / "runs" / "t" / "history.jsonl").read_text())
     assert row["ratings"] == 2
+
+
+def test_an_evolved_loop_is_made_again_by_generate_controls(tmp_path: Path) -> None:
+    import shlex
+
+    from loopmill.audio import load
+
+    cfg = _fast_config(tmp_path, generator={"seconds": 8.0, "prompt": "dark synthwave"},
+                       logger={"catalog": False})
+    res = runner.invoke(app, ["evolve", "--config", str(cfg), "--feedback", "synthetic",
+                              "--search", "random", "--population", "2", "--generations", "1",
+                              "--runs", str(tmp_path / "runs"), "--name", "m",
+                              "--dest", str(tmp_path / "loops")])
+    assert res.exit_code == 0, res.output
+    side = json.loads((tmp_path / "loops" / "m_g0000_best.json").read_text())
+    args = shlex.split(side["remake"])
+    assert args[:2] == ["loopmill", "generate"] and "--controls" in args
+    again = runner.invoke(app, [*args[1:], "--dest", str(tmp_path / "again"), "--catalog",
+                                str(tmp_path / "c.sqlite"), "--format", "ogg"])
+    assert again.exit_code == 0, again.output
+    (made,) = (tmp_path / "again").glob("*.ogg")
+    a, sr_a = load(tmp_path / "loops" / "m_g0000_best.ogg")
+    b, sr_b = load(made)
+    assert sr_a == sr_b and a.shape == b.shape
+    np.testing.assert_allclose(a, b, atol=1e-4)
