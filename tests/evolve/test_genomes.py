@@ -21,7 +21,7 @@ def test_composer_genome_decodes_to_controls_tempo_and_mode() -> None:
     lo, hi = g.bpm_range
     assert d.spec.bpm == pytest.approx(lo + (hi - lo) * x[11], abs=0.05)
     assert d.spec.mode == "minor" and d.spec.genre == "synthwave" and d.spec.seed == 3
-    assert d.spec.energy == pytest.approx(controls.energy)
+    assert d.spec.key is not None  # pinned: a run searches one key
     # a whole power-of-two number of bars close to 8 s
     bar = 240.0 / d.spec.bpm
     assert d.spec.min_duration <= 4 * bar <= d.spec.max_duration

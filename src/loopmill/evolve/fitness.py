@@ -107,7 +107,7 @@ def load_targets(paths: Sequence[str | Path], *, embedder: Embedder,
     from loopmill.audio import load
 
     if not paths:
-        raise BadInputError("music fitness needs at least one target audio file")
+        raise BadInputError("music fitness needs at least one target audio file (fitness.target)")
     rows = []
     for p in paths:
         path = Path(p)

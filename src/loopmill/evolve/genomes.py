@@ -25,6 +25,8 @@ from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError
 from loopmill.prompts.spec import MusicSpec
 
+_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
 __all__ = ["GENOMES", "ComposerGenome", "Design", "EmbeddingGenome", "Genome",
            "PromptGenome", "make_genome"]
 
@@ -123,7 +125,10 @@ class ComposerGenome:
         from loopmill.engines.composer.controls import CONTINUOUS
 
         genre = base.genre if base.genre in STYLES else "synthwave"
-        self.base = base.with_overrides(genre=genre)
+        # the key is pinned (the prompt's, else one drawn from the seed): a run searches
+        # one key, and ``generate --key`` remakes a loop exactly
+        tonic = base.key or _TONICS[int(np.random.default_rng(seed).integers(12))]
+        self.base = base.with_overrides(genre=genre, key=tonic)
         self.seconds, self.seed = float(seconds), int(seed)
         self.bpm_range = tuple(float(b) for b in STYLES[genre].bpm_range)
         self.names = [*CONTINUOUS, *(["tempo"] if tempo else []), *(["mode"] if mode else [])]
@@ -144,7 +149,7 @@ class ComposerGenome:
             raise BadInputError("a composer genome holds NaN or infinite values")
         v = np.clip(v, 0.0, 1.0)
         controls = from_unit(v[:11])
-        spec: dict[str, Any] = {"energy": controls.energy}
+        spec: dict[str, Any] = {}  # the energy travels in the controls
         i = 11
         if "tempo" in self.names:
             lo, hi = self.bpm_range
@@ -155,7 +160,7 @@ class ComposerGenome:
         return controls.to_dict(explicit=True), spec
 
     def decode(self, individual: np.ndarray) -> Design:
-        """Controls in ``params.extra["controls"]``; tempo, mode and energy in the spec."""
+        """Controls in ``params.extra["controls"]``; tempo and mode in the spec."""
         controls, fields = self._fields(individual)
         spec = _eval_spec(self.base.with_overrides(**fields), seconds=self.seconds,
                           seed=self.seed)
@@ -165,7 +170,7 @@ class ComposerGenome:
         """The controls (rounded), tempo and mode."""
         controls, fields = self._fields(individual)
         out = {k: round(v, 4) if isinstance(v, float) else v for k, v in controls.items()}
-        out.update({k: v for k, v in fields.items() if k != "energy"})
+        out.update(fields)
         return out
 
 

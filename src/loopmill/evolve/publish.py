@@ -12,7 +12,25 @@ from loopmill.evolve.genomes import Design
 if TYPE_CHECKING:
     from loopmill.evolve.session import Candidate, EvolveSession
 
-__all__ = ["publish_best"]
+__all__ = ["publish_best", "remake_command"]
+
+
+def remake_command(design: Design, sidecar: Path, *, seconds: float) -> str | None:
+    """The ``loopmill generate`` command that makes this composer loop again (the same
+    prompt, genre, tempo, key, seed, length and controls), or None when ``generate``
+    cannot (a loop under its 8 s minimum)."""
+    import shlex
+
+    spec = design.spec
+    if design.engine != "composer" or seconds < 8.0 or not spec.bpm or not spec.key:
+        return None
+    lo, hi = max(8.0, seconds - 0.05), seconds + 0.05
+    key = f"{spec.key} {spec.mode}" if spec.mode else spec.key
+    args = ["loopmill", "generate", spec.text, "--genre", str(spec.genre),
+            "--bpm", f"{spec.bpm:g}", "--key", key, "--seed", str(spec.seed),
+            "--min-duration", f"{lo:.2f}", "--max-duration", f"{hi:.2f}",
+            "--controls", str(sidecar)]
+    return " ".join(shlex.quote(a) for a in args)
 
 
 def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str:
@@ -45,6 +63,7 @@ def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str
             **loop.to_dict(), **facts}
     if isinstance(controls, dict):
         meta["controls"] = controls
+        meta["remake"] = remake_command(design, sidecar_path(path), seconds=loop.duration)
     write_json_atomic(sidecar_path(path), meta)
     if lg.catalog is not False:
         with Catalog(None if lg.catalog in (None, True) else Path(str(lg.catalog))) as cat:

@@ -191,7 +191,7 @@ def run_evolution(config: EvolveConfig | None = None, *, resume: str | Path | No
             note: dict[str, Any] = {}
             if synthetic is not None:
                 note = synthetic.rate(session, cands)
-            elif ask_rating is not None:
+            elif feedback == "terminal" and ask_rating is not None:
                 for c in cands:
                     if c.error is None and c.rating is None:
                         stars = ask_rating(c)

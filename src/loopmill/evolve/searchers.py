@@ -179,7 +179,11 @@ class EvotorchSearcher:
                                   "center_init": [float(c) for c in center]}
             if self.algorithm == "cmaes":
                 kw["separable"] = self.genome.dim > 200  # full covariance is D^2
-            self._algo = cls(problem, **kw)
+            import warnings
+
+            with warnings.catch_warnings():  # evotorch copies its own tensors; not ours
+                warnings.simplefilter("ignore", UserWarning)
+                self._algo = cls(problem, **kw)
 
     # --- ask / tell ----------------------------------------------------------------
     def _try_step(self) -> bool:
