@@ -237,7 +237,7 @@ def test_uploads_are_checked_and_capped(tmp_path: Path, library: Any) -> None:
 
 def test_for_you_needs_ratings_then_ranks_by_the_listener_model(
         client: Any, library: tuple[Path, list[int]]) -> None:
-    alpha, beta, gamma, delta = library[1]
+    alpha, beta, _, delta = library[1]
     r = client.get("/api/loops?sort=for_you")
     assert r.status_code == 400 and "rate 3 more loops" in r.json()["detail"]
     for lid, score in ((alpha, 5), (beta, 4), (delta, 1)):

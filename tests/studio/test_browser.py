@@ -179,7 +179,8 @@ def test_evolve_session_runs_one_generation(page: tuple[Any, Any], tmp_path: Pat
     assert pg.evaluate("() => window.studio.player.current.id").endswith("/g0000-00")
     for i, score in enumerate((5, 3, 1)):
         cards.nth(i).locator(f".stars button[data-score='{score}']").click()
-        pg.wait_for_selector(f"#evo-cands .cand:nth-child({i + 1}) .stars button.lit >> nth={score - 1}")
+        lit = f"#evo-cands .cand:nth-child({i + 1}) .stars button.lit"
+        pg.wait_for_selector(f"{lit} >> nth={score - 1}")
     cards.nth(0).locator(".fav-btn").click()
     pg.wait_for_selector("#evo-cands .cand.fav")
     pg.click("#evo-next")
