@@ -43,6 +43,9 @@ class ForYou:
         self._model: tuple[tuple[int, int], Any] | None = None
         self._thread: threading.Thread | None = None
         self._embedder: Any = None
+        self._mem: dict[int, np.ndarray] | None = None
+        self._version = 0  # bumped whenever an embedding is added
+        self._pred: tuple[tuple[Any, ...], np.ndarray, np.ndarray] | None = None
 
     def _embedder_(self) -> Any:
         if self._embedder is None:
@@ -71,18 +74,45 @@ class ForYou:
             vec = self._embedder_().embed(y[:, : int(EMBED_SECONDS * sr)], sr=sr)
         except LoopmillError:
             return None
+        vec = np.asarray(vec, np.float64)
         with self._lock, self._db:
             self._db.execute("INSERT OR REPLACE INTO emb VALUES (?, ?, ?, ?, ?)",
-                             (int(row["id"]), str(path), mtime, vec.size,
-                              np.asarray(vec, np.float64).tobytes()))
-        return np.asarray(vec, np.float64)
+                             (int(row["id"]), str(path), mtime, vec.size, vec.tobytes()))
+            if self._mem is not None:
+                self._mem[int(row["id"])] = vec
+            self._version += 1
+        return vec
 
     def stored(self, ids: list[int]) -> dict[int, np.ndarray]:
-        """The stored embeddings of these loops."""
-        want = set(ids)
+        """The stored embeddings of these loops (all read into memory once, ~1 kB each)."""
         with self._lock:
-            rows = self._db.execute("SELECT loop_id, vec FROM emb").fetchall()
-        return {int(i): np.frombuffer(v, dtype=np.float64) for i, v in rows if int(i) in want}
+            if self._mem is None:
+                self._mem = {int(i): np.frombuffer(v, dtype=np.float64) for i, v in
+                             self._db.execute("SELECT loop_id, vec FROM emb")}
+            mem = self._mem
+        return {i: mem[i] for i in ids if i in mem}
+
+    def predictions(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, scores)`` of every embedded loop under the current model, both ``[N]``
+        (computed again only when a rating or an embedding is added).
+
+        Raises
+        ------
+        BadInputError
+            Not enough ratings (see :meth:`model`).
+        """
+        model, _ = self.model()
+        self.stored([])  # the embeddings in memory
+        assert self._model is not None  # model() set it
+        key = (self._model[0], self._version)  # the ratings it learned, the embeddings
+        if self._pred is None or self._pred[0] != key:
+            with self._lock:
+                mem = dict(self._mem or {})
+            ids = np.fromiter(mem, dtype=np.int64, count=len(mem))
+            pred = (model.predict(np.stack([mem[int(i)] for i in ids])) if ids.size
+                    else np.zeros(0))
+            self._pred = (key, ids, np.asarray(pred, dtype=np.float64))
+        return self._pred[1], self._pred[2]
 
     def model(self) -> tuple[Any, int]:
         """The listener model trained on the studio listener's ratings, and how many
@@ -153,16 +183,14 @@ def for_you_page(studio: Any, filters: dict[str, Any], *, offset: int,
         Not enough ratings yet (the message says how many more).
     """
     fy: ForYou = studio.for_you
-    model, _ = fy.model()
+    all_ids, all_pred = fy.predictions()
     fy.start_indexing()
     ids = studio.db(lambda c: c.ids(**filters))
-    emb = fy.stored(ids)
-    scored = [i for i in ids if i in emb]
-    scores: dict[int, float] = {}
-    if scored:
-        pred = model.predict(np.stack([emb[i] for i in scored]))
-        scores = {i: round(float(p), 4) for i, p in zip(scored, pred, strict=True)}
-    rest = [i for i in reversed(ids) if i not in scores]  # newest first
-    order = sorted(scores, key=lambda i: (-scores[i], -i)) + rest
-    page = order[offset: offset + limit]
+    keep = np.isin(all_ids, np.asarray(ids, dtype=np.int64))
+    scored, pred = all_ids[keep], all_pred[keep]
+    rank = np.lexsort((-scored, -pred))  # best first, ties newest first
+    order = scored[rank].tolist()
+    scores = dict(zip(order, np.round(pred[rank], 4).tolist(), strict=True))
+    rest = [i for i in reversed(ids) if i not in scores]  # not embedded yet: newest first
+    page = (order + rest)[offset: offset + limit]
     return studio.db(lambda c: c.get_many(page)), len(ids), scores
