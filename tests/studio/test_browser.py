@@ -193,3 +193,42 @@ def test_evolve_session_runs_one_generation(page: tuple[Any, Any], tmp_path: Pat
 
     with Catalog(tmp_path / "catalog.sqlite") as cat:  # the ratings went to the catalog too
         assert sorted(r["score"] for r in cat.ratings(kind="stars")) == [1.0, 3.0, 5.0]
+
+
+@pytest.mark.slow
+def test_suite_phase_switch_crossfades_on_a_bar_line(tmp_path: Path) -> None:
+    from loopmill.storage.catalog import Catalog
+    from loopmill.studio.server import BackgroundStudio
+    from tests.studio.conftest import make_catalog
+
+    bpm, bar = 120.0, 88200  # 2 s bars at 44.1 kHz; two phases of 2 bars each
+    _, ids = make_catalog(tmp_path, [
+        ("calm", "synthwave", bpm, "D minor", "2026-11-20T10:00:00+00:00", 0, 2 * bar, "ogg"),
+        ("combat", "synthwave", bpm, "D minor", "2026-11-20T10:00:01+00:00", 0, 2 * bar,
+         "ogg")])
+    with Catalog(tmp_path / "catalog.sqlite") as cat:  # what `loopmill suite` records
+        for lid, name in zip(ids, ("calm", "combat"), strict=True):
+            cat.delete(lid)
+            cat.add({"name": f"arena/{name}", "suite": "arena", "bpm": bpm, "bars": 2,
+                     "uris": [str(tmp_path / "loops" / f"{name}.ogg")]})
+    with BackgroundStudio(config(tmp_path)) as server, browser_page() as pg:
+        pg.goto(server.url)
+        pg.wait_for_selector("body[data-ready='1']")
+        row(pg, "arena/calm").locator("button.play").click()
+        pg.wait_for_function("() => window.studio.player.current?.src.loop === true")
+        pg.wait_for_selector("#phases button[data-phase=combat]")
+        pg.wait_for_timeout(500)
+        old = pg.evaluate("() => { const c = window.studio.player.current;"
+                          " return {t0: c.t0, off: c.offset}; }")
+        pg.click("#phases button[data-phase=combat]")
+        pg.wait_for_function("() => window.studio.player.current?.entry.info.name ==="
+                             " 'arena/combat'")
+        sw = pg.evaluate("""() => { const p = window.studio.player, c = p.current;
+            return {when: p.lastSwitch.when, at: p.lastSwitch.at, off: c.offset,
+                    fade: c.gain.gain.value}; }""")
+        assert sw["when"] > sw["at"]
+        bars = (sw["when"] - old["t0"] + old["off"]) / 2.0
+        assert bars == pytest.approx(round(bars), abs=1e-6)
+        # the new phase goes on from the same place in the bar cycle, not from its start
+        assert sw["off"] == pytest.approx((round(bars) * 2.0) % 4.0, abs=1e-6)
+        assert pg.locator("#phases button.on").inner_text() == "combat"
