@@ -23,6 +23,9 @@ if chromium_path() is None:
                 allow_module_level=True)
 
 
+TOKEN = "browser-test-token-0123456789"
+
+
 def shot(page: Any, tmp_path: Path, name: str) -> Path:
     folder = Path(os.environ.get("LOOPMILL_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -36,12 +39,14 @@ def shot(page: Any, tmp_path: Path, name: str) -> Path:
 def page(tmp_path: Path, library: Any) -> Iterator[tuple[Any, Any]]:
     from loopmill.studio.server import BackgroundStudio
 
-    with BackgroundStudio(config(tmp_path)) as server, browser_page() as pg:
+    # with a token, as on a remote box: every API call of the page must carry it
+    with BackgroundStudio(config(tmp_path, token=TOKEN)) as server, browser_page() as pg:
         errors: list[str] = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
         pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        pg.goto(server.url)
+        pg.goto(f"{server.url}?token={TOKEN}")
         pg.wait_for_selector("body[data-ready='1']", timeout=15_000)
+        assert "token" not in pg.url  # taken out of the address bar (and of history)
         yield pg, server
         assert errors == []
 
