@@ -115,7 +115,8 @@ def _listener(cfg: EvolveConfig, dim: int, mode: str) -> ListenerModel | None:
     um = cfg.user_model
     lc = ListenerConfig(memory_length=um.memory_length, init=um.init, lr=um.lr,
                         epochs=um.epochs, projection=um.projection,
-                        temperature=um.temperature, seed=cfg.evolution.seed)
+                        temperature=um.temperature, prior=um.prior,
+                        seed=cfg.evolution.seed)
     path = Path(um.path) if um.path else default_listener_path(um.name)
     if mode == "user":
         model = ListenerModel.load(path)
