@@ -15,12 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from loopmill.errors import BadInputError, MissingDependencyError
+from loopmill.errors import BadInputError, LoopmillError, MissingDependencyError
 from loopmill.evolve.config import EvolveConfig
 from loopmill.evolve.listener import SyntheticListener
 from loopmill.evolve.session import Candidate, EvolveSession
 
-__all__ = ["EvolveReport", "run_evolution", "runs_dir"]
+__all__ = ["EvolveReport", "RunStopped", "evolve", "run_evolution", "runs_dir"]
+
+
+class RunStopped(LoopmillError):
+    """A run stopped by Ctrl-C; its state is saved and it can be resumed."""
+
+    exit_code = 130
 
 #: (candidate) -> stars 1..5, or None to skip it
 AskRating = Callable[[Candidate], float | None]
@@ -211,6 +217,9 @@ def run_evolution(config: EvolveConfig | None = None, *, resume: str | Path | No
             loggers.log(row)
             if on_generation:
                 on_generation(row)
+    except KeyboardInterrupt:
+        raise RunStopped(f"stopped after {session.generation} of {total} generations; every "
+                         f"finished step is saved: resume {session.run_dir} to go on") from None
     finally:
         loggers.close()
         session.close()

@@ -406,8 +406,11 @@ class EvolveSession:
 
             best_i = int(np.argmax(fit))
             assert st.individuals is not None  # proposed above
-            row["best_file"] = publish_best(self, st.candidates[best_i],
-                                            self.genome.decode(st.individuals[best_i]))
+            try:
+                row["best_file"] = publish_best(self, st.candidates[best_i],
+                                                self.genome.decode(st.individuals[best_i]))
+            except LoopmillError as exc:  # e.g. no loop in a model's audio: the run goes on
+                row["best_file_error"] = str(exc)
         st.generation += 1
         st.individuals, st.candidates, st.measures = None, [], []
         self.save()
