@@ -22,7 +22,8 @@ def fast(tmp: Path, **more: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def hidden_target(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
-    """A composer loop of hidden controls (WAV at 8 kHz) and its genome vector."""
+    """A composer loop of hidden controls (16 kHz WAV; seed 0: the key of seed-0 runs)
+    and its genome vector."""
     from loopmill.audio import save
     from loopmill.evolve.evaluate import render_design
     from loopmill.evolve.genomes import ComposerGenome
@@ -30,7 +31,7 @@ def hidden_target(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.nd
 
     g = ComposerGenome(parse_prompt("synthwave"), seconds=2.0, seed=0)
     x = np.random.default_rng(123).uniform(size=g.dim)
-    audio, _ = render_design(g.decode(x).job(), sr=8000)
+    audio, _ = render_design(g.decode(x).job(), sr=16000)
     path = tmp_path_factory.mktemp("target") / "target.wav"
-    save(path, audio, sr=8000, format="wav")
+    save(path, audio, sr=16000, format="wav")
     return path, x

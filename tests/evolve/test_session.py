@@ -11,7 +11,7 @@ import pytest
 
 from loopmill.errors import BadInputError
 from loopmill.evolve.config import resolve_config
-from loopmill.evolve.run import run_evolution
+from loopmill.evolve.run import RunStopped, run_evolution
 from loopmill.evolve.session import EvolveSession
 from tests.evolve.conftest import fast
 
@@ -21,7 +21,8 @@ SEARCHERS = ("random", "ga", "cmaes", "snes")
 @pytest.fixture(scope="module")
 def runs(hidden_target: tuple[Path, np.ndarray],
          tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
-    """Each searcher toward the hidden target loop: 5 candidates, 4 generations, seed 1.
+    """Each searcher toward the hidden target loop: 5 candidates, 4 generations, seed 0,
+    16 kHz renders (at 8 kHz the features lose their top octave and the landscape flattens).
 
     A small budget with fixed seeds: benchmarks/evolve_bench.py measures the searchers
     over 20 listeners and 160 loops each."""
@@ -32,7 +33,8 @@ def runs(hidden_target: tuple[Path, np.ndarray],
         cfg = resolve_config(overrides=fast(tmp, **{
             "search.searcher": name, "fitness.target": [str(hidden_target[0])],
             "fitness.noise_weight": 0.0, "evolution.population": 5,
-            "evolution.generations": 4, "evolution.seed": 1, "logger.name": name}))
+            "evolution.generations": 4, "generator.sample_rate": 16000,
+            "logger.name": name}))
         out[name] = run_evolution(cfg).history
     return out
 
@@ -99,17 +101,37 @@ def test_resume_gives_the_same_history_as_an_uninterrupted_run(tmp_path: Path) -
                              "user_model.save": False})
     whole = run_evolution(resolve_config(overrides={**over, "logger.name": "whole"}))
 
-    class Stop(Exception):
-        pass
-
     def stop_after_two(row: dict[str, Any]) -> None:
         if row["generation"] == 1:
-            raise Stop
+            raise KeyboardInterrupt  # Ctrl-C: its state was saved after every step
 
-    with pytest.raises(Stop):  # a killed run: its state was saved after every step
+    with pytest.raises(RunStopped, match=r"stopped after 2 of 4 generations.*resume"):
         run_evolution(resolve_config(overrides={**over, "logger.name": "cut"}),
                       on_generation=stop_after_two)
     resumed = run_evolution(resume=tmp_path / "runs" / "cut")
     assert len(resumed.history) == 4
     assert _strip(resumed.history) == _strip(whole.history)
     assert "synthetic_best" in whole.history[0]
+
+
+def test_prompt_genome_runs_with_grammar_and_llm_operators(
+        tmp_path: Path, hidden_target: tuple[Path, np.ndarray]) -> None:
+    from tests.prompts.fake_llm import PROMPTS, FakeLLM
+
+    base = fast(tmp_path, **{"generator.genome": "prompt", "generator.prompt":
+                             "calm lofi with piano, 80 BPM", "evolution.population": 3,
+                             "evolution.generations": 2,
+                             "fitness.target": [str(hidden_target[0])]})
+    grammar = run_evolution(resolve_config(overrides={**base, "logger.name": "g"}))
+    assert len(grammar.history) == 2 and grammar.fallbacks == 0
+    assert "text" in grammar.history[0]["best_genome"]
+    with FakeLLM() as fake:
+        fake.mode = "malformed"  # garbage: retried, then grammar, counted and reported
+        llm = run_evolution(resolve_config(overrides={
+            **base, "logger.name": "l", "search.searcher": "llm-evolve",
+            "LLM.base_url": fake.base_url, "LLM.model": "fake", "LLM.retries": 1,
+            "LLM.backoff": 0.0}))
+        assert fake.requests
+    assert llm.fallbacks > 0 and llm.history[-1]["llm_fallbacks"] == llm.fallbacks
+    assert "not the expected JSON" in llm.fallback_reasons[0]
+    assert PROMPTS  # the fake's valid answers are tested in test_operators

@@ -75,12 +75,14 @@ class UserModel(BaseModel):
     path: str | None = None  # default: the user data folder's listeners/<name>.json
     feedback: Literal["none", "synthetic", "terminal"] = "none"
     synthetic_noise: float = Field(default=0.3, ge=0)
+    rate_top: int = Field(default=0, ge=0)  # >0: ask only the k most promising (surrogate)
     memory_length: int = Field(default=64, ge=1)
     init: Literal["mean", "rand", "rmean"] = "mean"
     lr: float = Field(default=0.05, gt=0)
     epochs: int = Field(default=60, ge=1)
     projection: bool = False
     temperature: float = Field(default=0.1, gt=0)
+    prior: float = Field(default=0.5, ge=0)  # pull toward the loops rated best
     save: bool = True
 
 

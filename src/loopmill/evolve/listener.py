@@ -6,7 +6,11 @@ learnable temperature ``tau``. A loop with embedding ``e`` scores
 ``cos(P e, u)`` (-1..1). It trains on the last ``memory_length`` ratings — stars
 (1..5), likes (+1/-1) or pairwise choices — with a pairwise (Bradley-Terry) loss:
 for every two rated loops where the listener preferred ``i`` to ``j``,
-``softplus(-(s_i - s_j) / tau)``. Plain numpy with Adam: no torch needed.
+``softplus(-(s_i - s_j) / tau)``, plus a prior that a taste sounds like the loops rated
+best (``prior * (1 - cos(u, rating-weighted mean))``: rankings alone leave much of ``u``
+free, and without it the learned taste drifts from the hidden one while still ranking
+well). Plain numpy with Adam, its steps for ``u`` kept in the span of the rated loops:
+no torch needed.
 
 :class:`SyntheticListener` stands in for a person in tests and benchmarks: a hidden
 taste vector, ratings from the cosine to it, plus rating noise.
@@ -29,7 +33,8 @@ __all__ = ["INITS", "ListenerConfig", "ListenerModel", "SyntheticListener",
            "default_listener_path"]
 
 #: how the user vector starts: ``mean`` of the rated loops weighted by their ratings
-#: (zeros before any), ``rand`` a random unit vector, ``rmean`` the mean plus noise
+#: (the best weigh most; zeros before any), ``rand`` a random vector, ``rmean`` the mean
+#: plus noise
 INITS = ("mean", "rand", "rmean")
 
 
@@ -43,6 +48,9 @@ class ListenerConfig:
     epochs: int = 60
     projection: bool = False
     temperature: float = 0.1
+    #: weight of the prior that a taste sounds like the loops rated best: the loss adds
+    #: ``prior * (1 - cos(u, rating-weighted mean))`` (rankings alone leave much of u free)
+    prior: float = 0.5
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -131,12 +139,23 @@ class ListenerModel:
         if emb is None:
             return
         s = np.array([r for _, r in self.items])
-        w = s - s.mean() if np.ptp(s) > 0 else np.ones_like(s)
-        u = (w[:, None] * emb).sum(axis=0)
+        # the mean of the rated loops, the better ones weighing more: a taste is the sound
+        # of a loop, so it keeps the part that all loops share (centred weights would drop it)
+        w = s - s.min() + 1e-3 if np.ptp(s) > 0 else np.ones_like(s)
+        u = (w[:, None] * emb).sum(axis=0) / w.sum()
         if self.config.init == "rmean":
             u = u + self._rng.normal(size=self.dim) * 0.5 * np.linalg.norm(u) / np.sqrt(self.dim)
         self.u = u if np.linalg.norm(u) > 0 else self._rng.normal(size=self.dim)
         self._initialised = True
+
+    def _prior(self) -> np.ndarray | None:
+        """The rating-weighted mean of the remembered loops (the best weigh most)."""
+        if not self.items:
+            return None
+        emb = np.stack([e for e, _ in self.items])
+        s = np.array([r for _, r in self.items])
+        w = s - s.min() + 1e-3 if np.ptp(s) > 0 else np.ones_like(s)
+        return np.asarray((w[:, None] * emb).sum(axis=0) / w.sum())
 
     def _training_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The rated embeddings ``[M, D]`` and every (better, worse) index pair with its
@@ -186,6 +205,12 @@ class ListenerModel:
         b1, b2, lr = 0.9, 0.999, self.config.lr
         loss = float("nan")
         wsum = float(weight.sum())
+        # Adam scales each coordinate on its own, which would push u out of the space the
+        # rated loops span (where nothing constrains it, and cos(u, taste) suffers); its
+        # steps are projected back onto that span (and u's own direction)
+        prior = self._prior()
+        basis, _ = np.linalg.qr(np.vstack([emb @ self.P.T if self.config.projection else emb,
+                                           self.u[None, :]]).T)
         for t in range(1, self.config.epochs + 1):
             c, z = self._scores(emb)
             tau = float(np.exp(params[2][0]))
@@ -196,14 +221,22 @@ class ListenerModel:
             np.add.at(gc, win, g)
             np.add.at(gc, lose, -g)
             du, dz = self._grad_cos(z, c)
-            grads = [gc @ du, np.zeros_like(self.P),
+            grad_u = gc @ du
+            if prior is not None and self.config.prior > 0:
+                nu, npr = max(float(np.linalg.norm(self.u)), 1e-12), float(np.linalg.norm(prior))
+                cp = float(self.u @ prior) / (nu * npr + 1e-12)
+                grad_u = grad_u - self.config.prior * (prior / (nu * npr + 1e-12)
+                                                       - cp * self.u / nu**2)
+                loss += self.config.prior * (1 - cp)
+            grads = [grad_u, np.zeros_like(self.P),
                      np.array([float((weight * _sigmoid(-d / tau) * d / tau).sum() / wsum)])]
             if self.config.projection:
                 grads[1] = (gc[:, None] * dz).T @ emb + 1e-3 * (self.P - np.eye(self.dim))
             for k, (p, gr) in enumerate(zip(params, grads, strict=True)):
                 m[k] = b1 * m[k] + (1 - b1) * gr
                 v[k] = b2 * v[k] + (1 - b2) * gr * gr
-                p -= lr * (m[k] / (1 - b1**t)) / (np.sqrt(v[k] / (1 - b2**t)) + 1e-8)
+                step = lr * (m[k] / (1 - b1**t)) / (np.sqrt(v[k] / (1 - b2**t)) + 1e-8)
+                p -= basis @ (basis.T @ step) if k == 0 else step
             params[2][0] = float(np.clip(params[2][0], np.log(1e-3), np.log(10.0)))
         self.log_tau = float(params[2][0])
         return loss

@@ -4,6 +4,7 @@ row with its genome, fitness, generation and run."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,17 @@ def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str
         path = dest / f"{stem}_{n}.{lg.format}"
         n += 1
     _encode_all([path], loop, tags=loop_tags(loop))
+    cond = design.params.extra.get("conditioning")
+    if cond is not None:  # MusicGen states: beside the loop as .npy, not inside the JSON
+        import numpy as np
+
+        from loopmill.storage.sidecar import publish
+
+        npy = path.with_suffix(".conditioning.npy")
+        with publish(npy, stage="conditioning") as tmp:
+            np.save(tmp, np.asarray(cond, dtype=np.float32))
+        loop = dataclasses.replace(loop, extra={**loop.extra, "params": {
+            **loop.extra.get("params", {}), "extra": {"conditioning": npy.name}}})
     controls = design.params.extra.get("controls")
     facts: dict[str, Any] = {"genome": cand.genome, "fitness": cand.fitness,
                              "generation": cand.generation, "evolve_run": run}

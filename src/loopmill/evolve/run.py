@@ -15,12 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from loopmill.errors import BadInputError, MissingDependencyError
+from loopmill.errors import BadInputError, LoopmillError, MissingDependencyError
 from loopmill.evolve.config import EvolveConfig
 from loopmill.evolve.listener import SyntheticListener
 from loopmill.evolve.session import Candidate, EvolveSession
 
-__all__ = ["EvolveReport", "run_evolution", "runs_dir"]
+__all__ = ["EvolveReport", "RunStopped", "evolve", "run_evolution", "runs_dir"]
+
+
+class RunStopped(LoopmillError):
+    """A run stopped by Ctrl-C; its state is saved and it can be resumed."""
+
+    exit_code = 130
 
 #: (candidate) -> stars 1..5, or None to skip it
 AskRating = Callable[[Candidate], float | None]
@@ -90,7 +96,7 @@ class _Synthetic:
         if "center" not in self.meta:  # calibrated once, on the first generation
             self.listener.calibrate(np.stack(list(embs.values())))
             self.meta.update(center=self.listener.center, spread=self.listener.spread)
-        for c in cands:
+        for c in to_rate(session, cands):
             if c.id in embs:
                 # noise seeded by the candidate: a resumed run rates exactly the same
                 rng = np.random.default_rng([self.seed, c.generation, c.index])
@@ -98,6 +104,16 @@ class _Synthetic:
         true = self.listener.true_score(np.stack(list(embs.values())))
         return {"synthetic_best": round(float(true.max()), 6),
                 "synthetic_mean": round(float(true.mean()), 6)}
+
+
+def to_rate(session: EvolveSession, cands: list[Candidate]) -> list[Candidate]:
+    """The candidates to ask about: all, or with ``user_model.rate_top = k`` only the k
+    the listener model expects most of (the surrogate: fewer questions to a person)."""
+    ok = [c for c in cands if c.error is None]
+    k = session.config.user_model.rate_top
+    if not k or k >= len(ok):
+        return ok
+    return sorted(ok, key=lambda c: -(c.predicted or 0.0))[:k]
 
 
 class _Loggers:
@@ -192,7 +208,7 @@ def run_evolution(config: EvolveConfig | None = None, *, resume: str | Path | No
             if synthetic is not None:
                 note = synthetic.rate(session, cands)
             elif feedback == "terminal" and ask_rating is not None:
-                for c in cands:
+                for c in to_rate(session, cands):
                     if c.error is None and c.rating is None:
                         stars = ask_rating(c)
                         if stars is not None:
@@ -201,6 +217,9 @@ def run_evolution(config: EvolveConfig | None = None, *, resume: str | Path | No
             loggers.log(row)
             if on_generation:
                 on_generation(row)
+    except KeyboardInterrupt:
+        raise RunStopped(f"stopped after {session.generation} of {total} generations; every "
+                         f"finished step is saved: resume {session.run_dir} to go on") from None
     finally:
         loggers.close()
         session.close()

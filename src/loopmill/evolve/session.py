@@ -115,7 +115,8 @@ def _listener(cfg: EvolveConfig, dim: int, mode: str) -> ListenerModel | None:
     um = cfg.user_model
     lc = ListenerConfig(memory_length=um.memory_length, init=um.init, lr=um.lr,
                         epochs=um.epochs, projection=um.projection,
-                        temperature=um.temperature, seed=cfg.evolution.seed)
+                        temperature=um.temperature, prior=um.prior,
+                        seed=cfg.evolution.seed)
     path = Path(um.path) if um.path else default_listener_path(um.name)
     if mode == "user":
         model = ListenerModel.load(path)
@@ -405,8 +406,11 @@ class EvolveSession:
 
             best_i = int(np.argmax(fit))
             assert st.individuals is not None  # proposed above
-            row["best_file"] = publish_best(self, st.candidates[best_i],
-                                            self.genome.decode(st.individuals[best_i]))
+            try:
+                row["best_file"] = publish_best(self, st.candidates[best_i],
+                                                self.genome.decode(st.individuals[best_i]))
+            except LoopmillError as exc:  # e.g. no loop in a model's audio: the run goes on
+                row["best_file_error"] = str(exc)
         st.generation += 1
         st.individuals, st.candidates, st.measures = None, [], []
         self.save()
