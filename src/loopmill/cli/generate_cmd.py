@@ -64,6 +64,11 @@ def generate(
         Path | None,
         typer.Option(help="Render through FluidSynth with this General MIDI .sf2/.sf3."),
     ] = None,
+    controls: Annotated[
+        Path | None,
+        typer.Option(help="Composer controls: a JSON file (energy, density, brightness, ..., "
+                     "form) or a loop's sidecar to make that loop again."),
+    ] = None,
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
     temperature: Temperature = 1.0,
     top_k: TopK = 250,
@@ -125,6 +130,7 @@ def generate(
                 keep_metadata=keep_metadata,
                 midi=midi,
                 soundfont=soundfont,
+                controls=controls,
                 seed=seed,
                 engine=engine,
                 model=model,

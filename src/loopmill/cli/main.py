@@ -9,10 +9,12 @@ import typer
 from loopmill import __version__
 from loopmill.cli.auto_cmd import auto
 from loopmill.cli.catalog_cmd import catalog_app
+from loopmill.cli.evolve_cmd import evolve
 from loopmill.cli.generate_cmd import generate
 from loopmill.cli.inspect_cmd import inspect
 from loopmill.cli.loop_cmd import loop
 from loopmill.cli.spool_cmd import spool_app
+from loopmill.cli.studio_cmd import studio
 from loopmill.cli.suite_cmd import suite
 from loopmill.cli.train_cmd import dataset_app, sample, train_app
 
@@ -33,6 +35,8 @@ app.add_typer(dataset_app, name="dataset")
 app.add_typer(train_app, name="train")
 app.add_typer(spool_app, name="spool")
 app.command()(sample)
+app.command()(evolve)
+app.command()(studio)
 
 
 def _version(value: bool) -> None:

@@ -269,6 +269,8 @@ class MusicGenEngine:
         inputs = {k: v.to(lm.device) for k, v in inputs.items()}
         if "input_values" in inputs:
             inputs["input_values"] = inputs["input_values"].to(lm.dtype)
+        if params.extra.get("conditioning") is not None:
+            inputs = self._conditioned(inputs, params, batch=len(texts))
         steps = round((seconds + _TRIM_S) * lm.frame_rate)
         with torch.inference_mode():
             out = lm.model.generate(
@@ -279,6 +281,42 @@ class MusicGenEngine:
         audio = out.float().cpu().numpy()  # [B, C, T]
         new = round(seconds * lm.sampling_rate)
         return [np.ascontiguousarray(a[:, skip:skip + new], dtype=np.float32) for a in audio]
+
+    def encode_text(self, texts: list[str]) -> np.ndarray:
+        """The text encoder's output for each text, ``[B, tokens, hidden]`` float32: what
+        generation attends to, and what ``params.extra["conditioning"]`` replaces."""
+        torch = _torch()
+        lm = self.loaded
+        tok = lm.processor if lm.chroma is not None else lm.processor.tokenizer
+        ids = tok(texts, padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            out = lm.model.text_encoder(input_ids=ids["input_ids"].to(lm.device),
+                                        attention_mask=ids["attention_mask"].to(lm.device))
+        return np.asarray(out.last_hidden_state.float().cpu().numpy(), dtype=np.float32)
+
+    def _conditioned(self, inputs: dict[str, Any], params: GenerationParams, *,
+                     batch: int) -> dict[str, Any]:
+        """``inputs`` with the text replaced by given encoder states ``[tokens, hidden]``
+        (the same for every item); the unconditional half for guidance is zeros, as
+        transformers makes it from a text."""
+        torch = _torch()
+        from transformers.modeling_outputs import BaseModelOutput
+
+        lm = self.loaded
+        cond = np.asarray(params.extra["conditioning"], dtype=np.float32)
+        hidden = int(lm.model.text_encoder.config.d_model)
+        if cond.ndim != 2 or cond.shape[1] != hidden or not np.isfinite(cond).all():
+            raise BadInputError(f"conditioning must be finite [tokens, {hidden}] encoder states "
+                                f"of this model, not shape {cond.shape}")
+        h = torch.from_numpy(cond).to(lm.device, lm.dtype)[None].repeat(batch, 1, 1)
+        mask = torch.ones(h.shape[:2], dtype=torch.long, device=lm.device)
+        if (params.guidance or 0) > 1:
+            h = torch.cat([h, torch.zeros_like(h)], dim=0)
+            mask = torch.cat([mask, torch.zeros_like(mask)], dim=0)
+        # input_ids stay only to give generate the batch size: the states replace them
+        out = {k: v for k, v in inputs.items() if k != "attention_mask"}
+        out.update(encoder_outputs=BaseModelOutput(last_hidden_state=h), attention_mask=mask)
+        return out
 
     def generate_batch(self, specs: list[MusicSpec], params: GenerationParams, *,
                        seconds: float, seed: int, prompt_audio: np.ndarray | None = None,

@@ -100,6 +100,7 @@ def _prepare(
     params: GenerationParams | None = None,
     soundfont: str | Path | None = None,
     model: str | None = None,
+    controls: Any = None,
 ) -> tuple[Engine, MusicSpec, GenerationParams]:
     """Check a whole request and turn it into an engine, a spec and the params.
 
@@ -111,6 +112,8 @@ def _prepare(
             f"--sample-rate {sample_rate} is not supported; use "
             f"{' or '.join(str(r) for r in SAMPLE_RATES)}"
         )
+    # Bad controls (or controls for a model engine) fail before any model loads.
+    controls_dict = None if controls is None else _controls_dict(controls, engine=engine)
     eng = get_engine(engine, model=model)
     load = getattr(eng, "load", None)
     if callable(load):  # a model engine: a missing model fails here, before any work
@@ -128,19 +131,48 @@ def _prepare(
     if callable(check_spec):  # a genre the engine cannot make fails here, not silently later
         check_spec(spec)
     params = params or GenerationParams()
+    if controls_dict is not None:
+        params = _with_extra(params, controls=controls_dict)
     if soundfont is not None:
         from loopmill.engines.composer.soundfont import check_soundfont, find_fluidsynth
 
         check_soundfont(Path(soundfont))
         find_fluidsynth()
-        params = GenerationParams(
-            temperature=params.temperature,
-            top_k=params.top_k,
-            top_p=params.top_p,
-            guidance=params.guidance,
-            extra={**params.extra, "soundfont": str(soundfont)},
-        )
+        params = _with_extra(params, soundfont=str(soundfont))
     return eng, spec, params
+
+
+def _with_extra(params: GenerationParams, **extra: Any) -> GenerationParams:
+    return GenerationParams(
+        temperature=params.temperature,
+        top_k=params.top_k,
+        top_p=params.top_p,
+        guidance=params.guidance,
+        extra={**params.extra, **extra},
+    )
+
+
+def _controls_dict(controls: Any, *, engine: str) -> dict[str, Any]:
+    """The composer controls as a validated, JSON-able dict.
+
+    ``controls`` is a :class:`ComposerControls`, a mapping, or the path of a JSON file
+    (the controls themselves or a loopmill sidecar holding them).
+    """
+    from collections.abc import Mapping
+
+    from loopmill.engines.composer.controls import ComposerControls, load_controls
+
+    if engine != "composer":
+        raise BadInputError(f"controls work with the composer engine, not {engine!r}; "
+                            "leave the controls out or use engine 'composer'")
+    if isinstance(controls, ComposerControls):
+        return controls.to_dict(explicit=True)
+    if isinstance(controls, Mapping):
+        return ComposerControls.from_dict(controls).to_dict(explicit=True)
+    if isinstance(controls, str | Path):
+        return load_controls(controls).to_dict(explicit=True)
+    raise BadInputError(f"controls {controls!r} is not a ComposerControls, a dict or a JSON "
+                        "file path")
 
 
 def generate(
@@ -158,6 +190,7 @@ def generate(
     soundfont: str | Path | None = None,
     model: str | None = None,
     max_attempts: int = 3,
+    controls: Any = None,
 ) -> Loop:
     """Make one seamless loop from a text prompt.
 
@@ -206,6 +239,7 @@ def generate(
         params=params,
         soundfont=soundfont,
         model=model,
+        controls=controls,
     )
     if isinstance(result, LoopmillError):
         raise result

@@ -22,7 +22,8 @@ from loopmill.errors import BadInputError, StorageError
 if TYPE_CHECKING:
     from loopmill.loops.types import Loop
 
-__all__ = ["COLUMNS", "RATING_KINDS", "Catalog", "default_catalog_path", "record_from_loop"]
+__all__ = ["COLUMNS", "FILTERS", "RATING_KINDS", "SORTS", "Catalog", "default_catalog_path",
+           "record_from_loop"]
 
 _SCHEMA_VERSION = 2  # 2: the ratings table
 #: column -> SQL type; JSON columns hold lists/dicts
@@ -37,6 +38,11 @@ _JSON = ("uris", "spec", "params", "timings", "extra")
 #: rating kind -> (lowest, highest) score
 RATING_KINDS: dict[str, tuple[float, float]] = {"stars": (1.0, 5.0), "like": (-1.0, 1.0),
                                                 "pair": (1.0, 1.0)}
+#: columns :meth:`Catalog.page` sorts by, and the filters it takes
+SORTS = ("created", "id", "name", "genre", "bpm", "key", "bars", "duration", "loudness_lufs",
+         "seam_score", "rating")
+FILTERS = ("genre", "bpm_min", "bpm_max", "key", "text", "run_id", "rating_min", "since",
+           "until", "suite")
 _RATINGS = (
     "CREATE TABLE IF NOT EXISTS ratings (id INTEGER PRIMARY KEY, "
     "loop_id INTEGER NOT NULL, listener TEXT NOT NULL, score REAL NOT NULL, "
@@ -71,7 +77,8 @@ def record_from_loop(
         "loudness_lufs": num(loop.loudness_lufs), "true_peak_db": num(loop.true_peak_db),
         "seam_score": num(loop.seam_score), "uris": list(uris), "spec": ex.pop("spec", None),
         "params": ex.pop("params", None), "timings": timings or {},
-        "extra": {k: v for k, v in ex.items() if isinstance(v, str | int | float | list)},
+        "extra": {k: v for k, v in ex.items()
+                  if isinstance(v, str | int | float | list | dict)},
     }
 
 
@@ -292,6 +299,158 @@ class Catalog:
     def count(self) -> int:
         """How many loops the catalog holds."""
         return int(self._db.execute("SELECT count(*) FROM loops").fetchone()[0])
+
+    # -- pages, facets and delete: what a browsing client (the studio) needs -------------
+
+    def _where(
+        self, *, genre: str | None = None, bpm_min: float | None = None,
+        bpm_max: float | None = None, key: str | None = None, text: str | None = None,
+        run_id: str | None = None, rating_min: float | None = None,
+        since: str | dt.date | None = None, until: str | dt.date | None = None,
+        suite: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        for clause, value in (("genre = ? COLLATE NOCASE", genre), ("bpm >= ?", bpm_min),
+                              ("bpm <= ?", bpm_max), ("key = ? COLLATE NOCASE", key),
+                              ("run_id = ?", run_id), ("rating >= ?", rating_min),
+                              ("json_extract(extra, '$.suite') = ?", suite)):
+            if value is not None and value != "":
+                where.append(clause)
+                args.append(value)
+        if text:
+            esc = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            like = f"%{esc}%"
+            where.append("(name LIKE ? ESCAPE '\\' OR prompt LIKE ? ESCAPE '\\' OR "
+                         "genre LIKE ? ESCAPE '\\' OR key LIKE ? ESCAPE '\\')")
+            args.extend([like] * 4)
+        if since:
+            where.append("created >= ?")
+            args.append(_date(since, "since"))
+        if until:
+            end = _date(until, "until")
+            if isinstance(until, dt.date) or len(str(until)) == 10:  # a whole day
+                end = (dt.date.fromisoformat(str(end)[:10]) + dt.timedelta(days=1)).isoformat()
+                where.append("created < ?")
+            else:
+                where.append("created <= ?")
+            args.append(end)
+        return (" WHERE " + " AND ".join(where) if where else ""), args
+
+    def page(
+        self, *, sort: str = "created", descending: bool = True, offset: int = 0,
+        limit: int = 50, **filters: Any,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of loops and the count of all that match.
+
+        Parameters
+        ----------
+        sort : str
+            A column of :data:`SORTS`; empty values sort last, ties by id.
+        descending : bool
+            Highest (newest) first.
+        offset, limit : int
+            The page: ``limit`` rows (1..500) after the first ``offset``.
+        **filters
+            ``genre``, ``bpm_min``, ``bpm_max``, ``key`` (case-insensitive), ``text``
+            (in name, prompt, genre or key), ``run_id``, ``rating_min``, ``since``,
+            ``until`` (dates or ISO times), ``suite``.
+
+        Raises
+        ------
+        BadInputError
+            An unknown sort column or filter, a bad date, or a page out of range.
+        """
+        if sort not in SORTS:
+            raise BadInputError(f"sort {sort!r} is unknown; use one of {', '.join(SORTS)}")
+        if not 1 <= limit <= 500 or offset < 0:
+            raise BadInputError(f"page offset={offset} limit={limit} is out of range; "
+                                "use offset >= 0 and limit 1 to 500")
+        unknown = set(filters) - set(FILTERS)
+        if unknown:
+            raise BadInputError(f"filter {sorted(unknown)[0]!r} is unknown; use one of "
+                                f"{', '.join(FILTERS)}")
+        self._page_indexes()
+        where, args = self._where(**filters)
+        total = int(self._db.execute(f"SELECT count(*) FROM loops{where}", args).fetchone()[0])
+        order = "DESC" if descending else "ASC"
+        col = f'"{sort}"'
+        # Sort narrow (id, column) pairs, then read only the page's rows: SQLite's sorter
+        # would otherwise carry every matching row whole (JSON columns and all).
+        sql = (f"SELECT id FROM loops{where} ORDER BY ({col} IS NULL), {col} {order}, "
+               f"id {order} LIMIT ? OFFSET ?")
+        ids = [int(r[0]) for r in self._db.execute(sql, [*args, limit, offset])]
+        return self.get_many(ids), total
+
+    def ids(self, **filters: Any) -> list[int]:
+        """The ids of every loop matching ``filters`` (as :meth:`page`), oldest first."""
+        where, args = self._where(**filters)
+        return [int(r[0]) for r in self._db.execute(f"SELECT id FROM loops{where} ORDER BY id",
+                                                     args)]
+
+    def get_many(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The loops with these ids, in the order given (unknown ids are left out)."""
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        rows = {int(r["id"]): self._decode(r) for r in self._db.execute(
+            f"SELECT * FROM loops WHERE id IN ({marks})", [int(i) for i in ids])}
+        return [rows[i] for i in ids if i in rows]
+
+    def facets(self) -> dict[str, list[Any]]:
+        """The distinct genres, keys, run ids and suites, for a client's filter menus."""
+        out: dict[str, list[Any]] = {}
+        for name, expr in (("genre", "genre"), ("key", "key"), ("run_id", "run_id"),
+                           ("suite", "json_extract(extra, '$.suite')")):
+            out[name] = [r[0] for r in self._db.execute(
+                f"SELECT DISTINCT {expr} AS v FROM loops WHERE v IS NOT NULL ORDER BY v")]
+        return out
+
+    def delete(self, loop_id: int) -> dict[str, Any]:
+        """Remove a loop's row and its ratings; returns the removed row (its files are the
+        caller's to remove).
+
+        Raises
+        ------
+        BadInputError
+            No loop has this id.
+        """
+        row = self.get(loop_id)
+        if row is None:
+            raise BadInputError(f"no loop with id {loop_id} in {self.path}")
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM ratings WHERE loop_id = ? OR other_id = ?",
+                             (loop_id, loop_id))
+            self._db.execute("DELETE FROM loops WHERE id = ?", (loop_id,))
+        return row
+
+    def latest_scores(self, ids: Sequence[int], *, listener: str, kind: str) -> dict[int, float]:
+        """Each loop's latest ``kind`` score by ``listener`` (loops without one left out)."""
+        if not ids:
+            return {}
+        self._page_indexes()
+        marks = ", ".join("?" for _ in ids)
+        out: dict[int, float] = {}
+        for r in self._db.execute(
+                f"SELECT loop_id, score FROM ratings WHERE listener = ? AND kind = ? AND "
+                f"loop_id IN ({marks}) ORDER BY id", [listener, kind, *map(int, ids)]):
+            out[int(r[0])] = float(r[1])
+        return out
+
+    def stamp(self) -> tuple[int, int]:
+        """``(count, largest id)``: changes whenever a loop is added or deleted."""
+        n, top = self._db.execute("SELECT count(*), coalesce(max(id), 0) FROM loops").fetchone()
+        return int(n), int(top)
+
+    def _page_indexes(self) -> None:
+        # Indexes for the sort columns a browsing client uses; made once, on first use.
+        if getattr(self, "_paged", False):
+            return
+        with self._lock, self._db:
+            for col in ("rating", "seam_score", "loudness_lufs", "key", "name"):
+                self._db.execute(f'CREATE INDEX IF NOT EXISTS loops_{col} ON loops("{col}")')
+            self._db.execute("CREATE INDEX IF NOT EXISTS ratings_loop ON ratings(loop_id)")
+        self._paged = True
 
 
 def export(rows: Iterable[dict[str, Any]], *, fmt: str, out: IO[str]) -> int:

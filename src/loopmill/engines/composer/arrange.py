@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from loopmill.engines.composer import theory
+from loopmill.engines.composer.controls import ComposerControls
 
 #: One instrument's notes: (midi, start beat, length in beats, velocity 0..1).
 Notes = list[tuple[int, float, float, float]]
@@ -38,6 +39,12 @@ class Style:
     bars_per_chord: int = 1
     walking_bass: bool = False
     chord_octave: int = 4
+    control_defaults: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """The genre's choice for each continuous control (others: 0.5)."""
+        return {"swing": self.swing, "chord_colour": 0.25, **dict(self.control_defaults)}
 
 
 def _every(step: float, vel: float, *, offset: float = 0.0) -> tuple[tuple[float, float], ...]:
@@ -80,6 +87,7 @@ STYLES: dict[str, Style] = {
         },
         kit="808",
         swing=0.55,
+        control_defaults=(("chord_colour", 0.8),),
     ),
     "ambient": Style(
         (60, 80),
@@ -170,6 +178,7 @@ STYLES: dict[str, Style] = {
         },
         swing=0.0,
         walking_bass=True,
+        control_defaults=(("chord_colour", 0.8),),
     ),
 }
 
@@ -188,6 +197,7 @@ class Arrangement:
     style: Style
     progression: list[int]
     moods: tuple[str, ...] = ()
+    controls: ComposerControls = field(default_factory=ComposerControls)
     parts: dict[str, Notes] = field(default_factory=dict)  # role -> notes
     patches: dict[str, str] = field(default_factory=dict)  # role -> patch name
     drums: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
@@ -232,6 +242,7 @@ def arrange(
     mode: str,
     energy: float,
     rng: np.random.Generator,
+    controls: ComposerControls | None = None,
 ) -> Arrangement:
     """Write the parts of a loop.
 
@@ -251,6 +262,8 @@ def arrange(
         0..1: drum density and velocities, whether arpeggio and lead play.
     rng : numpy.random.Generator
         All random choices come from here (same seed, same loop).
+    controls : ComposerControls, optional
+        Resolved controls (see :func:`loopmill.engines.composer.resolve.resolve_controls`).
 
     Returns
     -------
@@ -272,7 +285,10 @@ def arrange(
         bars=min(4, chords_in_loop),
     )
     prog = [prog[i % len(prog)] for i in range(chords_in_loop)]
+    controls = controls or ComposerControls()
     sevenths = theory.uses_sevenths(genre) if genre in STYLES else False
+    if controls.chord_colour is not None:
+        sevenths = controls.chord_colour >= 0.5
     chords = [
         _chord_notes(d, key_pc=key_pc, mode=mode, octave=style.chord_octave, sevenths=sevenths)
         for d in prog
@@ -289,6 +305,7 @@ def arrange(
         style=style,
         progression=prog,
         moods=tuple(moods),
+        controls=controls,
     )
     span = style.bars_per_chord * bpb
     pad: Notes = []

@@ -14,10 +14,13 @@ from loopmill._threads import max_threads
 from loopmill.engines.base import EngineOutput
 from loopmill.engines.composer import theory
 from loopmill.engines.composer.arrange import STYLES, Arrangement, arrange
+from loopmill.engines.composer.controls import ComposerControls
 from loopmill.engines.composer.drums import make_kit, render_pattern
 from loopmill.engines.composer.effects import bus_reverb, chain_for, process_loop, split_send
 from loopmill.engines.composer.midi import MidiNote, Part
+from loopmill.engines.composer.resolve import controls_from_extra, resolve_controls
 from loopmill.engines.composer.synth import PATCHES, NoteEvent, render_notes
+from loopmill.engines.composer.tone import tilt, tune_board, tune_patch
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError
 from loopmill.loops.length import choose_bars
@@ -34,19 +37,6 @@ _MIX = {
 }
 _EFFECT_ROLE = {"chords": "pad", "drone": "pad"}  # the effects module's name for the harmony part
 _TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_ENERGY = {
-    "calm": 0.35,
-    "peaceful": 0.3,
-    "dreamy": 0.4,
-    "sad": 0.4,
-    "melancholic": 0.4,
-    "energetic": 0.85,
-    "aggressive": 0.9,
-    "epic": 0.8,
-    "triumphant": 0.8,
-    "tense": 0.7,
-    "happy": 0.65,
-}
 
 
 #: patch -> General MIDI program, for --midi and --soundfont.
@@ -143,8 +133,14 @@ class ComposerEngine:
                 f"{', '.join(sorted(STYLES))} (or --engine musicgen for any genre)"
             )
 
-    def plan(self, spec: MusicSpec, *, seed: int) -> Arrangement:
-        """Choose genre, tempo, key, length and write the arrangement for ``spec``."""
+    def plan(
+        self, spec: MusicSpec, *, seed: int, controls: ComposerControls | None = None
+    ) -> Arrangement:
+        """Choose genre, tempo, key, length and write the arrangement for ``spec``.
+
+        ``controls`` (``None``: all the genre's choices) are resolved first; the
+        arrangement carries the resolved ones in ``arr.controls``.
+        """
         self.check_spec(spec)
         rng = np.random.default_rng(seed)
         genre = spec.genre if spec.genre is not None else str(rng.choice(sorted(STYLES)))
@@ -154,10 +150,11 @@ class ComposerEngine:
         if mode not in ("major", "minor"):
             mode = theory.mode_quality(mode)  # modal flavours are rendered major/minor
         tonic = spec.key or str(rng.choice(_TONICS))
-        energy = spec.energy
-        if energy is None:
-            known = [_ENERGY[m] for m in spec.moods if m in _ENERGY]
-            energy = float(np.mean(known)) if known else 0.6
+        resolved = resolve_controls(
+            controls or ComposerControls(), defaults=style.defaults, moods=spec.moods,
+            energy=spec.energy,
+        )
+        energy = float(resolved.energy or 0.0)
         bars = choose_bars(bpm=bpm, min_duration=spec.min_duration, max_duration=spec.max_duration)
         return arrange(
             genre=genre,
@@ -168,6 +165,7 @@ class ComposerEngine:
             mode=mode,
             energy=energy,
             rng=rng,
+            controls=resolved,
         )
 
     def render(self, arr: Arrangement, *, sr: int, seed: int) -> np.ndarray:
@@ -182,10 +180,16 @@ class ComposerEngine:
         """
         beat = 60.0 / arr.bpm
         n = round(arr.beats * beat * sr)
+        ctl = arr.controls
+        bright = 0.5 if ctl.brightness is None else ctl.brightness
+        space = 0.5 if ctl.space is None else ctl.space
+        width = 0.5 if ctl.stereo_width is None else ctl.stereo_width
 
         def synth(role: str) -> np.ndarray:
             rng = np.random.default_rng([seed, *role.encode()])
             gain, pan = _MIX.get(role, (0.5, 0.0))
+            gain *= ctl.levels.get(role, 1.0)
+            pan *= 2.0 * width
             if role == "drums":
                 kit = make_kit(sr, style=arr.style.kit, rng=rng)
                 stem = render_pattern(
@@ -195,14 +199,15 @@ class ComposerEngine:
                     sr=sr,
                     kit=kit,
                     rng=rng,
-                    swing=arr.style.swing,
+                    swing=float(ctl.swing or 0.0),
                 )[:n]
             else:
                 events = [
                     NoteEvent(midi=m, start=s * beat, duration=d * beat, velocity=v)
                     for m, s, d, v in arr.parts[role]
                 ]
-                stem = render_notes(events, n=n, sr=sr, patch=arr.patches[role], rng=rng)
+                patch = tune_patch(PATCHES[arr.patches[role]], brightness=bright)
+                stem = render_notes(events, n=n, sr=sr, patch=patch, rng=rng)
             return _stereo(stem, pan, gain)
 
         roles = sorted(arr.parts) + (["drums"] if arr.drums else [])
@@ -210,7 +215,9 @@ class ComposerEngine:
         for role in roles:
             groups.setdefault(_EFFECT_ROLE.get(role, role), []).append(role)
         boards = {
-            g: split_send(chain_for(arr.genre, moods=arr.moods, role=g)) for g in groups
+            g: split_send(tune_board(chain_for(arr.genre, moods=arr.moods, role=g),
+                                     brightness=bright, space=space))
+            for g in groups
         }
 
         def effects(group: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -243,8 +250,16 @@ class ComposerEngine:
     @staticmethod
     def _effects(y: np.ndarray, arr: Arrangement, *, role: str, sr: int) -> np.ndarray:
         """The genre's effect chain for ``role``, with tails wrapped around the loop."""
+        ctl = arr.controls
+
         def make() -> Pedalboard:
-            return chain_for(arr.genre, moods=arr.moods, role=_EFFECT_ROLE.get(role, role))
+            board = chain_for(arr.genre, moods=arr.moods, role=_EFFECT_ROLE.get(role, role))
+            bright = 0.5 if ctl.brightness is None else ctl.brightness
+            board = tune_board(board, brightness=bright,
+                               space=0.5 if ctl.space is None else ctl.space)
+            if role == "master" and abs(bright - 0.5) > 1e-6:
+                board = Pedalboard([*tilt(bright), *board])
+            return board
 
         board = make()
         if len(board) == 0:
@@ -252,9 +267,14 @@ class ComposerEngine:
         return process_loop(y, sr=sr, board=board, channels=2, make=make)
 
     def generate(self, spec: MusicSpec, params: GenerationParams, *, sr: int) -> EngineOutput:
-        """Compose and render a seamless loop for ``spec`` (``params`` are not used)."""
+        """Compose and render a seamless loop for ``spec``.
+
+        ``params.extra["controls"]`` (a :class:`ComposerControls` or a dict) sets the
+        controls; the resolved ones are recorded in ``info["controls"]``, so passing
+        them back with the same spec and seed makes the same audio.
+        """
         seed = spec.seed if spec.seed is not None else int(np.random.default_rng().integers(2**31))
-        arr = self.plan(spec, seed=seed)
+        arr = self.plan(spec, seed=seed, controls=controls_from_extra(params.extra))
         parts = tuple(midi_parts(arr))
         soundfont = params.extra.get("soundfont")
         if soundfont:
@@ -271,6 +291,7 @@ class ComposerEngine:
             "progression": arr.progression,
             "parts": sorted(arr.parts) + (["drums"] if arr.drums else []),
             "renderer": "soundfont" if soundfont else "synth",
+            "controls": arr.controls.to_dict(),
         }
         return EngineOutput(
             audio=audio,

@@ -1,0 +1,253 @@
+"""``evolve`` benchmarks: search efficiency, the listener model, throughput.
+
+1. **Search efficiency** — synthetic listeners, each with a hidden taste (the features
+   embedding of a hidden composer loop) and noisy whole-star ratings, over the composer
+   genome with a budget of rendered loops each. Every searcher gets ``dynamic`` fitness
+   (the listener model learned from the ratings so far), as in an interactive run:
+
+   * ``random``, ``ga``, ``cmaes``, ``snes``: every rendered loop is rated;
+   * ``surrogate``: CMA-ES with a population four times the rating batch; the listener
+     model screens each population and only the most promising quarter is rated.
+
+   Normalised regret of a listener: ``(1 - best) / (1 - typical)``, where ``best`` is the
+   best true score (cosine to the hidden taste) among the loops rendered and ``typical``
+   the median true score of random loops (0: the taste itself was found; 1: no better
+   than a typical random loop). "Ratings to 90 %": ratings given until a *rated* loop
+   reaches normalised score 0.9 (``1 - regret >= 0.9``).
+2. **Listener model** — 10 rounds of 8 ratings of random composer loops, then the
+   cosine between the learned and the hidden taste and the Spearman correlation of
+   predicted vs true scores on 200 unseen loops; next to the untrained rating-weighted
+   mean (the model's starting point) as the baseline.
+3. **Throughput** — composer evaluations (an 8 s loop rendered and embedded) per minute,
+   in this process vs the worker pool (``generator.workers``).
+
+Usage::
+
+    python benchmarks/evolve_bench.py                       # the issue's full sizes
+    python benchmarks/evolve_bench.py --listeners 6 --seconds 4 --sr 16000   # ~10 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SEARCHES = ("random", "ga", "cmaes", "snes", "surrogate")
+
+
+def _config(method: str, *, listener: int, budget: int, batch: int, seconds: float, sr: int,
+            tmp: Path) -> Any:
+    from loopmill.evolve.config import resolve_config
+
+    pop = batch * 4 if method == "surrogate" else batch
+    return resolve_config(overrides={
+        "generator.seconds": seconds, "generator.sample_rate": sr,
+        "search.searcher": "cmaes" if method == "surrogate" else method,
+        "user_model.feedback": "synthetic", "user_model.save": False,
+        "user_model.rate_top": batch if method == "surrogate" else 0,
+        "evolution.population": pop, "evolution.generations": max(1, budget // pop),
+        "evolution.seed": listener, "logger.write_best": False, "logger.tensorboard": False,
+        "logger.catalog": False, "logger.runs": str(tmp), "logger.name": f"{method}-{listener}"})
+
+
+def search_job(args: tuple[str, int, int, int, float, int, str]) -> dict[str, Any]:
+    """One searcher for one listener (runs in a worker): its true scores, in order."""
+    from loopmill.evolve.run import _Synthetic, to_rate
+    from loopmill.evolve.session import EvolveSession
+
+    method, listener, budget, batch, seconds, sr, tmp = args
+    cfg = _config(method, listener=listener, budget=budget, batch=batch, seconds=seconds, sr=sr,
+                  tmp=Path(tmp))
+    s = EvolveSession.create(cfg, Path(tmp) / f"{method}-{listener}")
+    synth = _Synthetic(s)
+    rendered: list[float] = []
+    rated: list[float] = []  # the true score of each rated loop, in the order asked
+    while s.generation < cfg.evolution.generations:
+        cands = s.propose()
+        asked = {c.id for c in to_rate(s, cands)}
+        synth.rate(s, cands)
+        for c in cands:
+            if c.error is None:
+                true = float(synth.listener.true_score(s.embedding(c.id)[None])[0])
+                rendered.append(true)
+                if c.id in asked:
+                    rated.append(true)
+        s.step()
+    s.close()
+    return {"method": method, "listener": listener, "rendered": rendered, "rated": rated,
+            "typical": float(synth.meta["center"])}
+
+
+def _typical(listener: int, *, seconds: float, sr: int, n: int = 48) -> float:
+    """The median true score of ``n`` random loops for this listener."""
+    from loopmill.evolve.config import resolve_config
+    from loopmill.evolve.run import _Synthetic
+    from loopmill.evolve.session import EvolveSession
+
+    tmp = Path(tempfile.mkdtemp(prefix="evolve-bench-"))
+    cfg = resolve_config(overrides={
+        "generator.seconds": seconds, "generator.sample_rate": sr, "search.searcher": "random",
+        "user_model.feedback": "synthetic", "user_model.save": False,
+        "evolution.population": n, "evolution.seed": listener, "logger.write_best": False,
+        "logger.tensorboard": False, "logger.catalog": False, "logger.runs": str(tmp)})
+    s = EvolveSession.create(cfg, tmp / "typical")
+    synth = _Synthetic(s)
+    rng = np.random.default_rng([listener, 99])
+    designs = [s.genome.decode(x) for x in rng.uniform(size=(n, s.genome.dim))]
+    embs = np.stack([r.measures.embedding for r in s.evaluator(designs)
+                     if not isinstance(r, Exception)])
+    return float(np.median(synth.listener.true_score(embs)))
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    from loopmill.pipeline.auto_item import worker_setup
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=worker_setup)
+
+
+def bench_search(*, listeners: int, budget: int, batch: int, seconds: float, sr: int,
+                 workers: int) -> None:
+    tmp = tempfile.mkdtemp(prefix="evolve-bench-")
+    jobs = [(m, i, budget, batch, seconds, sr, tmp) for i in range(listeners) for m in SEARCHES]
+    t0 = time.perf_counter()
+    with _pool(workers) as pool:
+        typical = dict(zip(range(listeners), pool.map(
+            _typical_job, [(i, seconds, sr) for i in range(listeners)]), strict=True))
+        results = list(pool.map(search_job, jobs))
+    wall = time.perf_counter() - t0
+    regret: dict[str, list[float]] = {m: [] for m in SEARCHES}
+    asked: dict[str, list[float]] = {m: [] for m in SEARCHES}
+    for r in results:
+        typ = typical[r["listener"]]
+        regret[r["method"]].append((1 - max(r["rendered"])) / max(1 - typ, 1e-9))
+        norm = [(v - typ) / max(1 - typ, 1e-9) for v in r["rated"]]
+        hit = next((k + 1 for k, v in enumerate(np.maximum.accumulate(norm)) if v >= 0.9),
+                   None)
+        asked[r["method"]].append(float(hit) if hit else float("inf"))
+    base = statistics.median(regret["random"])
+    ga_asks = statistics.median(asked["ga"])
+    print(f"\nSearch efficiency: {listeners} listeners, {budget} rendered loops each, "
+          f"{seconds:g} s loops at {sr} Hz ({wall:.0f} s)")
+    print(f"{'searcher':<10} {'median regret':>14} {'vs random':>10} {'ratings to 90%':>15} "
+          f"{'vs ga':>7} {'reached':>8}")
+    for m in SEARCHES:
+        med = statistics.median(regret[m])
+        a = statistics.median(asked[m])
+        reached = sum(np.isfinite(asked[m]))
+        print(f"{m:<10} {med:>14.3f} {med / base:>10.2f} {a:>15.0f} "
+              f"{a / ga_asks if np.isfinite(ga_asks) else float('nan'):>7.2f} "
+              f"{reached:>4}/{listeners}")
+
+
+def _typical_job(args: tuple[int, float, int]) -> float:
+    listener, seconds, sr = args
+    return _typical(listener, seconds=seconds, sr=sr)
+
+
+def bench_listener(*, tastes: int, seconds: float, sr: int, workers: int) -> None:
+    from loopmill.evolve.evaluate import Evaluator
+    from loopmill.evolve.genomes import ComposerGenome
+    from loopmill.evolve.listener import ListenerConfig, ListenerModel, SyntheticListener
+    from loopmill.prompts import parse_prompt
+
+    g = ComposerGenome(parse_prompt("synthwave"), seconds=seconds, seed=0)
+    rng = np.random.default_rng(0)
+    xs = rng.uniform(size=(280 + tastes, g.dim))
+    ev = Evaluator(sr=sr, workers=workers)
+    t0 = time.perf_counter()
+    out = ev([g.decode(x) for x in xs])
+    ev.close()
+    emb = np.stack([r.measures.embedding for r in out])  # type: ignore[union-attr]
+    render_s = time.perf_counter() - t0
+    pool, unseen, hidden = emb[:80], emb[80:280], emb[280:]
+    rows: dict[str, list[tuple[float, float]]] = {"model": [], "baseline": []}
+    for k, taste in enumerate(hidden):
+        person = SyntheticListener(taste, noise=0.3, seed=k).calibrate(emb[:280])
+        model = ListenerModel(emb.shape[1], ListenerConfig(seed=k))
+        # the baseline: no training, the rating-weighted mean the model starts from
+        base = ListenerModel(emb.shape[1], ListenerConfig(seed=k, epochs=1, lr=1e-12))
+        for r in range(10):
+            batch = pool[r * 8:(r + 1) * 8]
+            stars = list(person.rate(batch))
+            for m in (model, base):
+                m.observe(batch, stars)
+                m.train()
+        true = person.true_score(unseen)
+        for name, m in (("model", model), ("baseline", base)):
+            t = m.taste()
+            cos = float(t @ taste / (np.linalg.norm(t) * np.linalg.norm(taste) + 1e-12))
+            pred = m.predict(unseen)
+            rho = float(np.corrcoef(np.argsort(np.argsort(pred)),
+                                    np.argsort(np.argsort(true)))[0, 1])
+            rows[name].append((cos, rho))
+    print(f"\nListener model: {tastes} hidden tastes, 10 rounds x 8 ratings, 200 unseen loops "
+          f"({render_s:.0f} s to render {len(xs)} loops)")
+    print(f"{'model':<22} {'median cos(taste)':>18} {'median Spearman':>16}")
+    for name, label in (("model", "trained (pairwise)"), ("baseline", "rating-weighted mean")):
+        c = statistics.median(r[0] for r in rows[name])
+        s = statistics.median(r[1] for r in rows[name])
+        print(f"{label:<22} {c:>18.3f} {s:>16.3f}")
+    cm = statistics.median(r[0] for r in rows["model"])
+    cb = statistics.median(r[0] for r in rows["baseline"])
+    print(f"trained / baseline cosine: {cm / max(cb, 1e-9):.2f}x")
+
+
+def bench_throughput(*, n: int, workers: int) -> None:
+    from loopmill.evolve.evaluate import Evaluator
+    from loopmill.evolve.genomes import ComposerGenome
+    from loopmill.prompts import parse_prompt
+
+    g = ComposerGenome(parse_prompt("synthwave"), seconds=8.0, seed=0)
+    designs = [g.decode(x) for x in np.random.default_rng(1).uniform(size=(n, g.dim))]
+    rates = {}
+    for w in (1, workers):
+        ev = Evaluator(sr=22050, workers=w)
+        ev(designs[:2] if w == 1 else designs[:w * 2])  # warm: imports, worker start
+        t0 = time.perf_counter()
+        out = ev(designs)
+        dt = time.perf_counter() - t0
+        ev.close()
+        assert all(not isinstance(r, Exception) for r in out)
+        rates[w] = n / dt * 60
+    load = os.getloadavg()[0]
+    print(f"\nThroughput: {n} composer evaluations (8 s loop at 22.05 kHz, rendered + "
+          f"embedded); load average {load:.1f} when done")
+    print(f"{'workers':<8} {'evaluations/min':>16} {'vs 1':>6}")
+    for w, r in rates.items():
+        print(f"{w:<8} {r:>16.0f} {r / rates[1]:>6.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", choices=("search", "listener", "throughput"), default=None)
+    ap.add_argument("--listeners", type=int, default=20)
+    ap.add_argument("--budget", type=int, default=160)
+    ap.add_argument("--batch", type=int, default=8, help="ratings per generation")
+    ap.add_argument("--seconds", type=float, default=8.0, help="scoring loop length")
+    ap.add_argument("--sr", type=int, default=22050, help="scoring render rate")
+    ap.add_argument("--tastes", type=int, default=10)
+    ap.add_argument("--evaluations", type=int, default=120)
+    ap.add_argument("--workers", type=int, default=2)
+    a = ap.parse_args()
+    if a.only in (None, "throughput"):
+        bench_throughput(n=a.evaluations, workers=a.workers)
+    if a.only in (None, "listener"):
+        bench_listener(tastes=a.tastes, seconds=a.seconds, sr=a.sr, workers=a.workers)
+    if a.only in (None, "search"):
+        bench_search(listeners=a.listeners, budget=a.budget, batch=a.batch, seconds=a.seconds,
+                     sr=a.sr, workers=a.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""``loopmill evolve``: evolutionary search toward a target track or a listener's taste."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from loopmill.cli._common import err_console, guarded, out_console, progress_bar
+
+
+def evolve(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Run file (YAML, sections as examples/evolve.yaml); "
+                     "flags win over it."),
+    ] = None,
+    genome: Annotated[
+        str | None, typer.Option(help="composer (default), prompt or embedding (MusicGen).")
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(help="cmaes (default for vectors), ga, snes, random; grammar (default for "
+                     "prompts), llm-evolve, full-llm."),
+    ] = None,
+    fitness: Annotated[
+        str | None, typer.Option(help="music (toward --target), user (a saved listener) or "
+                                 "dynamic (learned from ratings).")
+    ] = None,
+    target: Annotated[
+        list[Path] | None, typer.Option(help="Target audio file; repeat for several.")
+    ] = None,
+    prompt: Annotated[
+        str | None, typer.Option(help='Start prompt / genre, e.g. "dark synthwave".')
+    ] = None,
+    generations: Annotated[int | None, typer.Option(help="Generations to run.")] = None,
+    population: Annotated[
+        int | None, typer.Option(help="Candidates per generation (>= 2).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Same seed, same run.")] = None,
+    feedback: Annotated[
+        str | None,
+        typer.Option(help="none, synthetic (a simulated listener) or terminal (you rate each "
+                     "candidate 1-5)."),
+    ] = None,
+    embedder: Annotated[
+        str | None, typer.Option(help="features (default, offline) or clap:PATH.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Render processes.")] = None,
+    dest: Annotated[
+        Path | None, typer.Option(help="Where each generation's best loop goes.")
+    ] = None,
+    runs: Annotated[
+        Path | None,
+        typer.Option(help="Where run folders go (default: LOOPMILL_RUNS or user data)."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Run folder name (default evolve-<time>).")
+    ] = None,
+    catalog: Annotated[Path | None, typer.Option(help="SQLite catalog for the best loops.")] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue this run folder where it stopped.")
+    ] = None,
+) -> None:
+    """Evolve loops toward a target track or a listener's taste (offline by default).
+
+    Example: loopmill evolve --target my_theme.ogg --generations 10 --population 8
+    """
+    from loopmill.evolve.run import evolve as run
+
+    overrides: dict[str, Any] = {
+        "genome": genome, "search": search, "fitness": fitness, "prompt": prompt,
+        "target": [str(t) for t in target or []], "generations": generations,
+        "population": population, "seed": seed, "feedback": feedback, "embedder": embedder,
+        "workers": workers, "dest": str(dest) if dest else None,
+        "runs": str(runs) if runs else None, "name": name,
+        "catalog": str(catalog) if catalog else None,
+    }
+
+    def ask(cand: Any) -> float | None:
+        err_console.print(f"\n{cand.id}: {cand.path}  {cand.genome}")
+        answer = typer.prompt("  stars 1-5 (enter: skip)", default="", show_default=False)
+        try:
+            stars = float(answer) if answer.strip() else None
+        except ValueError:
+            stars = None
+        if stars is not None and not 1 <= stars <= 5:
+            err_console.print("  [yellow]not 1-5: skipped[/]")
+            return None
+        return stars
+
+    with progress_bar() as progress:
+        gens = progress.add_task("generations", total=generations)
+        evals = progress.add_task("evaluations", total=None)
+
+        def row(r: dict[str, Any]) -> None:
+            progress.advance(gens)
+            progress.update(gens, description=f"generations (best {r['best_so_far']:.3f})")
+
+        report = guarded(lambda: run(
+            config, overrides=overrides, resume=resume, ask_rating=ask,
+            on_generation=row, on_evaluated=lambda n: progress.advance(evals, n)))
+    for r in report.history:
+        out_console.print(f"generation {r['generation']}: best {r['best']:.4f}  mean "
+                          f"{r['mean']:.4f}  diversity {r['diversity']:.3f}"
+                          + (f"  -> {r['best_file']}" if r.get("best_file") else ""))
+    if report.fallbacks:
+        err_console.print(f"[yellow]{report.fallbacks} LLM answer(s) replaced by grammar "
+                          f"operators[/] (last: {report.fallback_reasons[-1]})")
+    out_console.print(f"run: {report.run_dir}")

@@ -1,0 +1,259 @@
+"""Genre- and role-specific effect chains for the composer's stems (pedalboard boards).
+
+:func:`chain_for` builds a fresh board; run it with
+:func:`loopmill.engines.composer.effects.process_loop` to keep the loop seamless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pedalboard
+
+from loopmill.errors import BadInputError
+
+__all__ = ["GENRE_CHAINS", "ROLES", "chain_for"]
+
+ROLES = ("drums", "bass", "pad", "arp", "lead", "master")
+
+
+_Chain = list[pedalboard.Plugin]
+
+
+def _reverb(
+    room: float, wet: float, dry: float = 0.8, damping: float = 0.5, width: float = 1.0
+) -> pedalboard.Reverb:
+    return pedalboard.Reverb(
+        room_size=room, wet_level=wet, dry_level=dry, damping=damping, width=width
+    )
+
+
+def _comp(
+    threshold: float = -18.0, ratio: float = 3.0, attack: float = 10.0, release: float = 120.0
+) -> pedalboard.Compressor:
+    return pedalboard.Compressor(
+        threshold_db=threshold, ratio=ratio, attack_ms=attack, release_ms=release
+    )
+
+
+def _synthwave(role: str) -> _Chain:
+    table: dict[str, _Chain] = {
+        "drums": [_comp(-16.0, 3.0, 5.0, 100.0), _reverb(0.35, 0.12, 0.9)],
+        "bass": [pedalboard.LowpassFilter(2500.0), _comp(-20.0, 3.0)],
+        "pad": [pedalboard.Chorus(rate_hz=0.6, depth=0.35, mix=0.5), _reverb(0.88, 0.35, 0.7, 0.4)],
+        "arp": [pedalboard.Delay(0.375, 0.35, 0.25), _reverb(0.7, 0.2)],
+        "lead": [
+            pedalboard.Chorus(rate_hz=0.8, depth=0.2, mix=0.3),
+            pedalboard.Delay(0.25, 0.3, 0.2),
+            _reverb(0.75, 0.25),
+        ],
+        "master": [_comp(-14.0, 2.0, 20.0, 200.0)],
+    }
+    return table[role]
+
+
+def _lofi(role: str) -> _Chain:
+    sat = [pedalboard.Distortion(drive_db=4.0), pedalboard.Gain(-3.0)]
+    table: dict[str, _Chain] = {
+        "drums": [pedalboard.LowpassFilter(6000.0), *sat, _reverb(0.25, 0.1, 0.9)],
+        "bass": [pedalboard.LowpassFilter(1200.0), _comp(-20.0, 3.0)],
+        "pad": [pedalboard.LowpassFilter(3500.0), *sat, _reverb(0.45, 0.2)],
+        "arp": [
+            pedalboard.LowpassFilter(4000.0),
+            pedalboard.Delay(0.33, 0.25, 0.2),
+            _reverb(0.35, 0.15),
+        ],
+        "lead": [pedalboard.LowpassFilter(4500.0), *sat, _reverb(0.35, 0.15)],
+        "master": [
+            pedalboard.LowpassFilter(9000.0),
+            pedalboard.Bitcrush(bit_depth=12.0),
+            _comp(-16.0, 2.5, 15.0, 150.0),
+        ],
+    }
+    return table[role]
+
+
+def _ambient(role: str) -> _Chain:
+    table: dict[str, _Chain] = {
+        "drums": [pedalboard.LowpassFilter(5000.0), _reverb(0.8, 0.3, 0.7)],
+        "bass": [pedalboard.LowpassFilter(900.0), _reverb(0.6, 0.12, 0.9)],
+        "pad": [_reverb(0.96, 0.5, 0.6, 0.3), pedalboard.Delay(0.6, 0.45, 0.3)],
+        "arp": [pedalboard.Delay(0.5, 0.5, 0.35), _reverb(0.94, 0.45, 0.6)],
+        "lead": [pedalboard.Delay(0.45, 0.4, 0.3), _reverb(0.93, 0.4, 0.7)],
+        "master": [_reverb(0.7, 0.08, 1.0), _comp(-18.0, 1.5, 40.0, 300.0)],
+    }
+    return table[role]
+
+
+def _chiptune(role: str) -> _Chain:
+    table: dict[str, _Chain] = {
+        "drums": [],
+        "bass": [],
+        "pad": [pedalboard.Delay(0.12, 0.15, 0.12)],
+        "arp": [pedalboard.Delay(0.15, 0.2, 0.15)],
+        "lead": [pedalboard.Delay(0.1875, 0.2, 0.15)],
+        "master": [_comp(-12.0, 2.0, 5.0, 80.0)],
+    }
+    return table[role]
+
+
+def _orchestral(role: str) -> _Chain:
+    hall = _reverb(0.85, 0.3, 0.75, 0.6)
+    table: dict[str, _Chain] = {
+        "drums": [_reverb(0.85, 0.25, 0.8, 0.6)],
+        "bass": [pedalboard.LowpassFilter(3000.0), _reverb(0.8, 0.15, 0.9, 0.6)],
+        "pad": [hall],
+        "arp": [_reverb(0.82, 0.25, 0.8, 0.6)],
+        "lead": [_reverb(0.83, 0.28, 0.8, 0.6)],
+        "master": [_comp(-20.0, 1.5, 50.0, 400.0)],
+    }
+    return table[role]
+
+
+def _house(role: str) -> _Chain:
+    table: dict[str, _Chain] = {
+        "drums": [_comp(-20.0, 4.0, 3.0, 80.0), pedalboard.Gain(2.0)],
+        "bass": [pedalboard.HighpassFilter(35.0), _comp(-20.0, 4.0, 5.0, 80.0)],
+        "pad": [pedalboard.Chorus(rate_hz=0.5, depth=0.25, mix=0.35), _reverb(0.6, 0.2)],
+        "arp": [pedalboard.Delay(0.375, 0.4, 0.3), _reverb(0.5, 0.12)],
+        "lead": [pedalboard.Delay(0.25, 0.3, 0.2), _reverb(0.55, 0.15)],
+        "master": [_comp(-14.0, 3.0, 10.0, 100.0)],
+    }
+    return table[role]
+
+
+def _rock(role: str) -> _Chain:
+    table: dict[str, _Chain] = {
+        "drums": [_comp(-18.0, 4.0, 5.0, 100.0), _reverb(0.4, 0.12, 0.9)],
+        "bass": [pedalboard.Distortion(drive_db=3.0), pedalboard.Gain(-2.0), _comp(-20.0, 4.0)],
+        "pad": [
+            pedalboard.Distortion(drive_db=8.0),
+            pedalboard.Gain(-6.0),
+            pedalboard.LowpassFilter(6000.0),
+            _reverb(0.45, 0.15),
+        ],
+        "arp": [
+            pedalboard.Distortion(drive_db=10.0),
+            pedalboard.Gain(-8.0),
+            pedalboard.LowpassFilter(6000.0),
+            pedalboard.Delay(0.25, 0.2, 0.15),
+        ],
+        "lead": [
+            pedalboard.Distortion(drive_db=18.0),
+            pedalboard.Gain(-14.0),
+            pedalboard.LowpassFilter(5500.0),
+            _comp(-18.0, 3.0),
+            _reverb(0.4, 0.15),
+        ],
+        "master": [_comp(-16.0, 3.0, 10.0, 120.0)],
+    }
+    return table[role]
+
+
+def _jazz(role: str) -> _Chain:
+    room = _reverb(0.35, 0.18, 0.85, 0.7)
+    table: dict[str, _Chain] = {
+        # Soft, dark kit (brushes and a warm ride, not a rock hi-hat)
+        "drums": [pedalboard.LowpassFilter(4000.0), _reverb(0.3, 0.15, 0.9, 0.7)],
+        "bass": [pedalboard.LowpassFilter(2500.0)],
+        "pad": [room],
+        "arp": [_reverb(0.35, 0.18, 0.85, 0.7)],
+        "lead": [_reverb(0.38, 0.2, 0.85, 0.7)],
+        "master": [_comp(-20.0, 1.5, 30.0, 250.0)],
+    }
+    return table[role]
+
+
+def _neutral(role: str) -> _Chain:
+    table: dict[str, _Chain] = {
+        "drums": [_reverb(0.3, 0.1, 0.9)],
+        "bass": [],
+        "pad": [_reverb(0.6, 0.2)],
+        "arp": [_reverb(0.5, 0.15)],
+        "lead": [_reverb(0.5, 0.15)],
+        "master": [_comp(-16.0, 2.0, 20.0, 200.0)],
+    }
+    return table[role]
+
+
+GENRE_CHAINS: dict[str, Callable[[str], _Chain]] = {
+    "synthwave": _synthwave,
+    "lofi": _lofi,
+    "ambient": _ambient,
+    "chiptune": _chiptune,
+    "orchestral": _orchestral,
+    "house": _house,
+    "rock": _rock,
+    "jazz": _jazz,
+}
+
+_ALIASES = {
+    "lo-fi": "lofi",
+    "lo fi": "lofi",
+    "chip": "chiptune",
+    "8-bit": "chiptune",
+    "8bit": "chiptune",
+    "retrowave": "synthwave",
+    "outrun": "synthwave",
+    "cinematic": "orchestral",
+    "classical": "orchestral",
+    "edm": "house",
+    "techno": "house",
+    "metal": "rock",
+}
+
+
+def _nudge(chain: _Chain, moods: tuple[str, ...], role: str) -> _Chain:
+    """Mood tweaks: dark lowers/adds a low-pass, bright lifts it, dreamy adds reverb."""
+    moods_l = {m.lower() for m in moods}
+    if "dark" in moods_l or "ominous" in moods_l:
+        lpfs = [p for p in chain if isinstance(p, pedalboard.LowpassFilter)]
+        for lpf in lpfs:
+            lpf.cutoff_frequency_hz = float(lpf.cutoff_frequency_hz) * 0.6
+        if not lpfs and role != "drums":
+            chain.insert(0, pedalboard.LowpassFilter(3000.0 if role != "master" else 8000.0))
+    if "bright" in moods_l:
+        for q in chain:
+            if isinstance(q, pedalboard.LowpassFilter):
+                q.cutoff_frequency_hz = min(float(q.cutoff_frequency_hz) * 1.5, 18000.0)
+    if moods_l & {"dreamy", "ethereal", "spacious"}:
+        verbs = [p for p in chain if isinstance(p, pedalboard.Reverb)]
+        for verb in verbs:
+            verb.room_size = min(float(verb.room_size) + 0.08, 0.97)
+            verb.wet_level = min(float(verb.wet_level) + 0.1, 0.6)
+        if not verbs and role not in ("bass", "master"):
+            chain.append(_reverb(0.8, 0.25))
+    return chain
+
+
+def chain_for(genre: str, *, moods: tuple[str, ...] = (), role: str) -> pedalboard.Pedalboard:
+    """A fresh effects board for one stem of a genre.
+
+    Parameters
+    ----------
+    genre : str
+        ``synthwave``, ``lofi``, ``ambient``, ``chiptune``, ``orchestral``, ``house``,
+        ``rock`` or ``jazz`` (a few aliases such as ``lo-fi`` are accepted); any other
+        genre gets a neutral chain (light reverb, gentle master compression).
+    moods : tuple of str
+        Moods that nudge the chain: ``dark`` (darker low-pass), ``bright`` (opener
+        low-pass), ``dreamy`` / ``ethereal`` / ``spacious`` (bigger, wetter reverb).
+    role : str
+        ``drums``, ``bass``, ``pad``, ``arp``, ``lead`` or ``master``.
+
+    Returns
+    -------
+    pedalboard.Pedalboard
+        A new board (possibly empty: chiptune drums stay dry); run it with
+        :func:`process_loop` to keep the loop seamless.
+
+    Raises
+    ------
+    BadInputError
+        An unknown role.
+    """
+    if role not in ROLES:
+        raise BadInputError(f"role={role!r} is unknown; use one of {', '.join(ROLES)}")
+    key = genre.strip().lower()
+    build = GENRE_CHAINS.get(_ALIASES.get(key, key), _neutral)
+    return pedalboard.Pedalboard(_nudge(build(role), tuple(moods), role))

@@ -1,0 +1,69 @@
+"""The composer's instruments: envelope and patch settings, and the preset table.
+
+Plain frozen data; :mod:`loopmill.engines.composer.synth` turns a patch into sound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["PATCHES", "Envelope", "Patch"]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """ADSR settings in seconds (sustain is a level 0..1)."""
+
+    attack: float = 0.005
+    decay: float = 0.1
+    sustain: float = 0.7
+    release: float = 0.1
+    curve: str = "linear"
+
+
+@dataclass(frozen=True)
+class Patch:
+    """An instrument: oscillator, envelope and stem filter.
+
+    ``osc`` is "sine", "triangle", "saw", "square", "supersaw" (``voices`` saws spread
+    over ±``detune_cents``) or "ep" (sine, decaying 2nd/3rd harmonics, a short tine).
+    ``gain`` is the level at velocity 1. ``filter_cutoff`` (Hz, or None) and
+    ``filter_resonance`` (0..1) set a 24 dB ladder low-pass and ``highpass`` (Hz) a
+    high-pass, both run over the whole stem. ``transpose`` adds semitones; vibrato is a
+    sine of ``vibrato_rate`` Hz and ``vibrato_cents`` depth, fading in after
+    ``vibrato_delay`` seconds.
+    """
+
+    osc: str = "saw"
+    env: Envelope = field(default_factory=Envelope)
+    gain: float = 0.5
+    voices: int = 1
+    detune_cents: float = 0.0
+    filter_cutoff: float | None = None
+    filter_resonance: float = 0.0
+    highpass: float | None = None
+    transpose: int = 0
+    vibrato_rate: float = 0.0
+    vibrato_cents: float = 0.0
+    vibrato_delay: float = 0.0
+
+
+PATCHES: dict[str, Patch] = {
+    "bass": Patch("saw", Envelope(0.004, 0.18, 0.55, 0.06, "exp"), gain=0.55,
+                  filter_cutoff=700.0, filter_resonance=0.25),
+    "pad": Patch("supersaw", Envelope(0.35, 0.6, 0.8, 0.8), gain=0.22, voices=5,
+                 detune_cents=14.0, filter_cutoff=2200.0, highpass=120.0),
+    "pluck": Patch("saw", Envelope(0.002, 0.22, 0.0, 0.08, "exp"), gain=0.35,
+                   filter_cutoff=2600.0, filter_resonance=0.2),
+    "lead": Patch("square", Envelope(0.01, 0.15, 0.75, 0.12), gain=0.3, filter_cutoff=4500.0,
+                  vibrato_rate=5.5, vibrato_cents=18.0, vibrato_delay=0.18),
+    "chip_square": Patch("square", Envelope(0.001, 0.05, 0.7, 0.02), gain=0.25),
+    "ep": Patch("ep", Envelope(0.003, 1.2, 0.25, 0.35, "exp"), gain=0.4, filter_cutoff=6000.0),
+    "drone": Patch("supersaw", Envelope(0.8, 0.5, 0.9, 1.0), gain=0.22, voices=3,
+                   detune_cents=7.0, filter_cutoff=2000.0, highpass=100.0),
+    "strings": Patch("supersaw", Envelope(0.45, 0.5, 0.85, 0.7), gain=0.22, voices=7,
+                     detune_cents=10.0, filter_cutoff=3800.0, highpass=160.0,
+                     vibrato_rate=4.8, vibrato_cents=6.0, vibrato_delay=0.3),
+}
+
+

@@ -1,0 +1,265 @@
+"""One YAML file per evolution run, validated by pydantic; every default lives here.
+
+The sections are named as in EvoMusic's config so its users recognise them:
+``generator``, ``fitness``, ``search``, ``user_model``, ``evolution``, ``LLM``,
+``LLM_genetic_operators``, ``evotorch``, ``GA_operators``, ``logger``. An unknown key
+is an error that names it. ``examples/evolve.yaml`` shows every key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from loopmill.errors import BadInputError
+
+__all__ = ["EvolveConfig", "load_config", "resolve_config"]
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+class Generator(BaseModel):
+    """What is searched and how candidates are rendered for scoring."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    genome: str = "composer"
+    prompt: str = "synthwave"
+    engine: str = "composer"  # the prompt genome's engine
+    model: str | None = None  # MusicGen hub id or folder (embedding genome, musicgen engine)
+    seconds: float = Field(default=8.0, ge=1.0, le=60.0)
+    sample_rate: int = Field(default=22050, ge=8000, le=48000)  # scoring renders
+    output_sample_rate: Literal[44100, 48000] = 44100  # the best loops written
+    tempo: bool = True
+    mode: bool = True
+    scale: float = Field(default=0.5, gt=0)  # embedding genome: starting spread
+    workers: int = Field(default=1, ge=1, le=64)
+
+    @field_validator("genome")
+    @classmethod
+    def _genome(cls, v: str) -> str:
+        from loopmill.evolve.genomes import GENOMES
+
+        if v not in GENOMES:
+            raise ValueError(f"unknown genome {v!r}; use one of {', '.join(GENOMES)}")
+        return v
+
+
+class FitnessSection(BaseModel):
+    model_config = _STRICT
+    mode: Literal["music", "user", "dynamic"] | None = None  # None: music with targets
+    target: list[str] = []
+    embedder: str = "features"
+    noise_weight: float = Field(default=0.2, ge=0)
+    seam_weight: float = Field(default=0.0, ge=0)
+
+
+class Search(BaseModel):
+    model_config = _STRICT
+    searcher: str | None = None  # None: cmaes for vectors, grammar for prompts
+
+    @field_validator("searcher")
+    @classmethod
+    def _searcher(cls, v: str | None) -> str | None:
+        from loopmill.evolve.searchers import SEARCHERS
+
+        if v is not None and v not in SEARCHERS:
+            raise ValueError(f"unknown searcher {v!r}; use one of {', '.join(SEARCHERS)}")
+        return v
+
+
+class UserModel(BaseModel):
+    model_config = _STRICT
+    name: str = "default"
+    path: str | None = None  # default: the user data folder's listeners/<name>.json
+    feedback: Literal["none", "synthetic", "terminal"] = "none"
+    synthetic_noise: float = Field(default=0.3, ge=0)
+    rate_top: int = Field(default=0, ge=0)  # >0: ask only the k most promising (surrogate)
+    memory_length: int = Field(default=64, ge=1)
+    init: Literal["mean", "rand", "rmean"] = "mean"
+    lr: float = Field(default=0.05, gt=0)
+    epochs: int = Field(default=60, ge=1)
+    projection: bool = False
+    temperature: float = Field(default=0.1, gt=0)
+    prior: float = Field(default=0.5, ge=0)  # pull toward the loops rated best
+    save: bool = True
+
+
+class Evolution(BaseModel):
+    model_config = _STRICT
+    generations: int = Field(default=10, ge=1)
+    population: int = 8
+    seed: int = Field(default=0, ge=0)
+    elites: int = Field(default=1, ge=0)
+    tournament: int = Field(default=3, ge=1)
+    novel: int = Field(default=1, ge=0)
+    mutation_rate: float = Field(default=0.7, ge=0, le=1)
+    crossover_rate: float = Field(default=0.5, ge=0, le=1)
+
+    @field_validator("population")
+    @classmethod
+    def _population(cls, v: int) -> int:
+        if v < 2:
+            raise ValueError(f"population {v} is too small; use at least 2")
+        return v
+
+
+class LLMSection(BaseModel):
+    model_config = _STRICT
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"  # the key comes from the environment, never the file
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=3, ge=1)
+    backoff: float = Field(default=0.5, ge=0)
+    meta_prompt: str | None = None  # full-llm: with {num_generate} and {ranking}
+
+
+class LLMOperator(BaseModel):
+    model_config = _STRICT
+    name: str
+    prompt: str
+    input: int = Field(default=1, ge=1)
+    output: int = Field(default=1, ge=1)
+    probability: float = Field(default=1.0, ge=0)
+
+
+class EvotorchSection(BaseModel):
+    model_config = _STRICT
+    stdev_init: float = Field(default=0.25, gt=0)
+    elitist: bool = True
+
+
+class GAOperator(BaseModel):
+    """``{name: GaussianMutation, stdev: 0.1}``: an evotorch operator and its parameters."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        from loopmill.evolve.searchers import GA_OPERATORS
+
+        if v not in GA_OPERATORS:
+            raise ValueError(f"unknown GA operator {v!r}; use one of {', '.join(GA_OPERATORS)}")
+        return v
+
+
+class Logger(BaseModel):
+    model_config = _STRICT
+    runs: str | None = None  # default: LOOPMILL_RUNS or the user data folder's runs/
+    name: str | None = None  # the run folder's name; default evolve-<date>-<time>
+    dest: str = "loops"  # where each generation's best loop is written
+    format: str = "ogg"
+    catalog: str | bool | None = None  # a path, None for the default, false for none
+    write_best: bool = True
+    write_candidates: bool = False  # every candidate as a WAV in the run folder
+    tensorboard: bool = True  # when tensorboard is installed
+    wandb: bool = False
+    wandb_project: str = "loopmill"
+
+
+class EvolveConfig(BaseModel):
+    """The whole run; see ``examples/evolve.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    generator: Generator = Generator()
+    fitness: FitnessSection = FitnessSection()
+    search: Search = Search()
+    user_model: UserModel = UserModel()
+    evolution: Evolution = Evolution()
+    LLM: LLMSection = LLMSection()
+    LLM_genetic_operators: list[LLMOperator] | None = None
+    evotorch: EvotorchSection = EvotorchSection()
+    GA_operators: list[GAOperator] | None = None
+    logger: Logger = Logger()
+
+    @property
+    def searcher(self) -> str:
+        """The searcher, defaulted from the genome."""
+        if self.search.searcher:
+            return self.search.searcher
+        return "grammar" if self.generator.genome == "prompt" else "cmaes"
+
+    @property
+    def fitness_mode(self) -> str:
+        """The fitness mode, defaulted: music with targets, else dynamic with feedback,
+        else user when a listener model exists.
+
+        Raises
+        ------
+        BadInputError
+            Nothing to score against.
+        """
+        if self.fitness.mode:
+            return self.fitness.mode
+        if self.fitness.target:
+            return "music"
+        if self.user_model.feedback != "none":
+            return "dynamic"
+        raise BadInputError("nothing to evolve toward: give fitness.target audio files, "
+                            "feedback synthetic/terminal, or fitness.mode user with a "
+                            "listener model")
+
+    def dump(self) -> dict[str, Any]:
+        """The resolved config as plain data (what ``config.yaml`` in the run holds)."""
+        return self.model_dump(mode="json")
+
+
+def _first_error(exc: ValidationError, where: str) -> BadInputError:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return BadInputError(f"{where}: unknown key {loc!r}; see examples/evolve.yaml for "
+                             "the known ones")
+    return BadInputError(f"{where}: {loc}: {msg}")
+
+
+def load_config(path: str | Path | None) -> dict[str, Any]:
+    """The raw mapping of a YAML run file (empty for None).
+
+    Raises
+    ------
+    BadInputError
+        Unreadable file or not YAML.
+    """
+    if path is None:
+        return {}
+    import yaml
+
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise BadInputError(f"cannot read the config {p}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise BadInputError(f"{p} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise BadInputError(f"{p} must hold sections such as generator: and search:")
+    return data
+
+
+def resolve_config(path: str | Path | None = None, *,
+                   overrides: dict[str, Any] | None = None) -> EvolveConfig:
+    """The file, then ``overrides`` (``{"evolution.population": 12}``), validated.
+
+    Raises
+    ------
+    BadInputError
+        A bad file, an unknown key or a bad value; the message names the key.
+    """
+    data = load_config(path)
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        section, _, key = dotted.partition(".")
+        if not isinstance(data.get(section, {}), dict):
+            raise BadInputError(f"{path}: {section} must be a mapping")
+        data.setdefault(section, {})[key] = value
+    try:
+        return EvolveConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc, str(path) if path else "evolve settings") from None

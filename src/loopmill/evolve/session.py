@@ -1,0 +1,450 @@
+"""The ask/tell session: propose candidates, take ratings, step the search; on disk.
+
+This is what ``loopmill evolve`` and the studio drive. Stable API::
+
+    from loopmill.evolve.session import EvolveSession
+    from loopmill.evolve.config import resolve_config
+
+    s = EvolveSession.create(resolve_config("evolve.yaml"), "runs/mine", audition=True)
+    for c in s.propose():          # list[Candidate]; rendered, measured, files written
+        print(c.id, c.path, c.predicted)
+    s.rate(c.id, 4)                # stars 1..5 (kind="like": +1/-1)
+    s.rate_pair(winner_id, loser_id)
+    summary = s.step()             # scores, tells the searcher; a history row (dict)
+    s = EvolveSession.open("runs/mine")   # after a restart: the same state
+
+* ``propose()`` returns the current generation's candidates, rendering them the first
+  time; calling it again (or after a restart) gives the same candidates, not new ones.
+* ``rate(id, score, kind="stars")`` records a rating of a current candidate (and in the
+  catalog when there is one); ``dynamic`` fitness learns from every rating.
+* ``step()`` scores the candidates (the listener model is retrained first), tells the
+  searcher, writes the generation's best loop, appends to ``history.jsonl`` and
+  returns that row.
+* Every call that changes the state saves it atomically to ``session.pkl``.
+
+A run folder holds ``config.yaml`` (the resolved settings), ``session.pkl``,
+``history.jsonl`` and, with auditions, ``candidates/<id>.wav``.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loopmill.errors import BadInputError, LoopmillError, StorageError
+from loopmill.evolve.config import EvolveConfig
+from loopmill.evolve.evaluate import Evaluated, Evaluator
+from loopmill.evolve.fitness import Fitness, Measures
+from loopmill.evolve.genomes import Genome, make_genome
+from loopmill.evolve.listener import ListenerConfig, ListenerModel, default_listener_path
+from loopmill.evolve.searchers import Searcher, make_searcher
+
+__all__ = ["Candidate", "EvolveSession"]
+
+_FORMAT = "loopmill-evolve-session/1"
+#: fitness given to a candidate that failed to render (reported in the history)
+FAILED_FITNESS = -10.0
+
+
+@dataclass
+class Candidate:
+    """One proposed individual of the current generation.
+
+    Attributes
+    ----------
+    id : str
+        ``g0003-07``: generation and index.
+    generation, index : int
+    genome : dict
+        The genome's description (controls, prompt …).
+    design : dict
+        The render request (engine, spec, params).
+    path : str or None
+        Its rendered audio (WAV at the scoring rate) when auditions are on.
+    predicted : float or None
+        The listener model's score when it has one.
+    rating : float or None
+        The last rating given.
+    fitness : float or None
+        Set by ``step()``.
+    error : str or None
+        Why it failed to render.
+    """
+
+    id: str
+    generation: int
+    index: int
+    genome: dict[str, Any]
+    design: dict[str, Any]
+    path: str | None = None
+    predicted: float | None = None
+    rating: float | None = None
+    fitness: float | None = None
+    error: str | None = None
+    catalog_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able."""
+        return asdict(self)
+
+
+@dataclass
+class _State:
+    """Everything that survives a restart."""
+
+    searcher: Searcher
+    listener: ListenerModel | None
+    generation: int = 0
+    individuals: list[Any] | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+    measures: list[Measures | None] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    ratings: int = 0
+    evaluations: int = 0
+    best: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _listener(cfg: EvolveConfig, dim: int, mode: str) -> ListenerModel | None:
+    um = cfg.user_model
+    lc = ListenerConfig(memory_length=um.memory_length, init=um.init, lr=um.lr,
+                        epochs=um.epochs, projection=um.projection,
+                        temperature=um.temperature, prior=um.prior,
+                        seed=cfg.evolution.seed)
+    path = Path(um.path) if um.path else default_listener_path(um.name)
+    if mode == "user":
+        model = ListenerModel.load(path)
+        if model.dim != dim:
+            raise BadInputError(f"listener model {path} was made for {model.dim}-value "
+                                f"embeddings, not {dim}; use the embedder it was made with")
+        return model
+    if mode == "dynamic":
+        return ListenerModel(dim, lc, name=um.name)
+    return None
+
+
+class EvolveSession:
+    """An evolution run that is driven one call at a time; see the module docstring."""
+
+    def __init__(self, config: EvolveConfig, run_dir: Path, state: _State | None, *,
+                 audition: bool) -> None:
+        from loopmill.evolve.embed import make_embedder
+        from loopmill.evolve.fitness import load_targets
+        from loopmill.prompts import parse_prompt
+
+        self.config, self.run_dir, self.audition = config, Path(run_dir), audition
+        g, ev = config.generator, config.evolution
+        self.mode = config.fitness_mode
+        base = parse_prompt(g.prompt)
+        opts: dict[str, Any] = {}
+        if g.genome == "composer":
+            opts = {"tempo": g.tempo, "mode": g.mode}
+        elif g.genome == "prompt":
+            opts = {"engine": g.engine}
+        elif g.genome == "embedding":
+            opts = {"scale": g.scale}
+        self.genome: Genome = make_genome(g.genome, base, seconds=g.seconds, seed=ev.seed,
+                                          model=g.model, **opts)
+        self.embedder = make_embedder(config.fitness.embedder)
+        self.evaluator = Evaluator(embedder=config.fitness.embedder, sr=g.sample_rate,
+                                   workers=g.workers, seam=config.fitness.seam_weight > 0)
+        targets = None
+        if self.mode == "music":
+            targets = load_targets(config.fitness.target, embedder=self.embedder,
+                                   sr=g.sample_rate)
+        if state is None:
+            state = _State(searcher=self._new_searcher(),
+                           listener=_listener(config, self.embedder.dim, self.mode))
+        self.state = state
+        self.fitness = Fitness(self.mode, targets=targets, listener=state.listener,
+                               noise_weight=config.fitness.noise_weight,
+                               seam_weight=config.fitness.seam_weight)
+
+    def _new_searcher(self) -> Searcher:
+        c = self.config
+        ev = c.evolution
+        api_key = None
+        if c.LLM.api_key_env:
+            import os
+
+            api_key = os.environ.get(c.LLM.api_key_env) or None
+        return make_searcher(
+            c.searcher, self.genome, popsize=ev.population, seed=ev.seed,
+            stdev_init=c.evotorch.stdev_init, elitist=c.evotorch.elitist,
+            operators=[o.model_dump() for o in c.GA_operators] if c.GA_operators else None,
+            elites=ev.elites, tournament=ev.tournament, novel=ev.novel,
+            mutation_rate=ev.mutation_rate, crossover_rate=ev.crossover_rate,
+            llm={**c.LLM.model_dump(), "api_key": api_key},
+            meta_prompt=c.LLM.meta_prompt, **(
+                {"operators": [o.model_dump() for o in c.LLM_genetic_operators]}
+                if c.LLM_genetic_operators and c.searcher == "llm-evolve" else {}))
+
+    # --- creation and persistence ----------------------------------------------------
+    @classmethod
+    def create(cls, config: EvolveConfig, run_dir: str | Path, *,
+               audition: bool = False) -> EvolveSession:
+        """A new session in ``run_dir`` (which must not hold one yet).
+
+        Raises
+        ------
+        BadInputError
+            ``run_dir`` already holds a session (open it, or choose another folder), or
+            the config cannot be used (unknown searcher, bad target …).
+        """
+        from loopmill.storage.sidecar import write_text_atomic
+
+        run = Path(run_dir)
+        if (run / "session.pkl").exists():
+            raise BadInputError(f"{run} already holds an evolution run; resume it or choose "
+                                "another run name")
+        session = cls(config, run, None, audition=audition)
+        import yaml
+
+        write_text_atomic(run / "config.yaml", yaml.safe_dump(config.dump(), sort_keys=False))
+        session.state.meta["created"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        session.state.meta["audition"] = audition
+        session.save()
+        return session
+
+    @classmethod
+    def open(cls, run_dir: str | Path) -> EvolveSession:
+        """The session saved in ``run_dir``, exactly where it stopped.
+
+        Raises
+        ------
+        BadInputError
+            No session there, or an unreadable one.
+        """
+        from loopmill.evolve.config import resolve_config
+
+        run = Path(run_dir)
+        path = run / "session.pkl"
+        if not path.is_file():
+            raise BadInputError(f"{run} holds no evolution run to resume (no session.pkl)")
+        config = resolve_config(run / "config.yaml")
+        try:
+            with path.open("rb") as fh:
+                data = pickle.load(fh)  # the run's own checkpoint, written by save()
+            if data.get("format") != _FORMAT:
+                raise ValueError("not a loopmill session")
+        except (OSError, pickle.UnpicklingError, ValueError, EOFError, AttributeError) as exc:
+            raise BadInputError(f"{path} cannot be read ({exc}); start a new run") from None
+        state: _State = data["state"]
+        return cls(config, run, state, audition=bool(state.meta.get("audition")))
+
+    def save(self) -> None:
+        """Write the state atomically (``session.pkl`` and ``history.jsonl``)."""
+        from loopmill.storage.sidecar import write_text_atomic
+
+        raw = pickle.dumps({"format": _FORMAT, "state": self.state})
+        tmp = self.run_dir / ".session.pkl.part"
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(raw)
+            tmp.replace(self.run_dir / "session.pkl")
+        except OSError as exc:
+            raise StorageError(f"cannot save the run in {self.run_dir}: "
+                               f"{exc.strerror or exc}") from None
+        write_text_atomic(self.run_dir / "history.jsonl",
+                          "".join(json.dumps(r) + "\n" for r in self.state.history))
+
+    # --- the API ---------------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        """Finished generations."""
+        return self.state.generation
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """One row per finished generation."""
+        return list(self.state.history)
+
+    @property
+    def best(self) -> dict[str, Any] | None:
+        """The best candidate so far (``fitness``, ``genome``, ``design``, ``generation``)."""
+        return self.state.best
+
+    def propose(self) -> list[Candidate]:
+        """The current generation's candidates, rendered and measured (once)."""
+        st = self.state
+        if st.individuals is not None:
+            return list(st.candidates)
+        inds = st.searcher.ask()
+        designs = [self.genome.decode(x) for x in inds]
+        results = self.evaluator(designs, keep_audio=self.audition)
+        st.evaluations += len(designs)
+        cands: list[Candidate] = []
+        measures: list[Measures | None] = []
+        for i, (x, d, r) in enumerate(zip(inds, designs, results, strict=True)):
+            c = Candidate(id=f"g{st.generation:04d}-{i:02d}", generation=st.generation,
+                          index=i, genome=self.genome.describe(x), design=d.to_dict())
+            if isinstance(r, LoopmillError):
+                c.error = str(r)
+                measures.append(None)
+            else:
+                measures.append(r.measures)
+                if self.audition:
+                    c.path = self._write_audition(c.id, r)
+            cands.append(c)
+        self._predict(cands, measures)
+        st.individuals, st.candidates, st.measures = list(inds), cands, measures
+        self.save()
+        return list(cands)
+
+    def _write_audition(self, cid: str, r: Evaluated) -> str:
+        from loopmill.audio import LoopPoints, save
+
+        assert r.audio is not None  # auditions keep the audio
+        path = self.run_dir / "candidates" / f"{cid}.wav"
+        save(path, r.audio, sr=self.config.generator.sample_rate, format="wav",
+             loop=LoopPoints(start=0, length=r.audio.shape[1]))
+        return str(path)
+
+    def _predict(self, cands: list[Candidate], measures: list[Measures | None]) -> None:
+        lm = self.state.listener
+        if lm is None:
+            return
+        for c, m in zip(cands, measures, strict=True):
+            if m is not None:
+                c.predicted = round(float(lm.predict(m.embedding)[0]), 4)
+
+    def _current(self, cid: str) -> tuple[Candidate, Measures]:
+        for c, m in zip(self.state.candidates, self.state.measures, strict=True):
+            if c.id == cid:
+                if m is None:
+                    raise BadInputError(f"candidate {cid} failed to render; it cannot be rated")
+                return c, m
+        ids = ", ".join(c.id for c in self.state.candidates) or "none (call propose first)"
+        raise BadInputError(f"no current candidate {cid!r}; the current ones are {ids}")
+
+    def embedding(self, candidate_id: str) -> np.ndarray:
+        """A current candidate's embedding ``[D]``."""
+        return self._current(candidate_id)[1].embedding
+
+    def rate(self, candidate_id: str, score: float, *, kind: str = "stars") -> None:
+        """Record a rating of a current candidate: ``stars`` 1..5 or ``like`` +1/-1.
+
+        Raises
+        ------
+        BadInputError
+            Not a current candidate, a failed one, or a score out of range.
+        """
+        c, m = self._current(candidate_id)
+        if self.state.listener is not None:
+            self.state.listener.observe(m.embedding[None, :], [score], kind=kind)
+        elif kind not in ("stars", "like"):
+            raise BadInputError(f"rating kind {kind!r} is unknown; use stars or like")
+        c.rating = float(score)
+        self.state.ratings += 1
+        self._catalog_rating(c, score, kind)
+        self.save()
+
+    def rate_pair(self, winner_id: str, loser_id: str) -> None:
+        """Record that the listener preferred one current candidate to another."""
+        _, mw = self._current(winner_id)
+        _, ml = self._current(loser_id)
+        if self.state.listener is not None:
+            self.state.listener.observe_pair(mw.embedding, ml.embedding)
+        self.state.ratings += 1
+        self.save()
+
+    def _catalog_rating(self, c: Candidate, score: float, kind: str) -> None:
+        """The rating in the catalog's ratings table (the candidate gets a row once)."""
+        lg = self.config.logger
+        if lg.catalog is False or c.path is None:
+            return
+        from loopmill.storage.catalog import Catalog
+
+        with Catalog(None if lg.catalog in (None, True) else Path(str(lg.catalog))) as cat:
+            if c.catalog_id is None:
+                d = c.design
+                c.catalog_id = cat.add({
+                    "run_id": self.run_dir.name, "name": c.id, "prompt": d["spec"]["text"],
+                    "engine": d["engine"], "seed": d["spec"].get("seed"),
+                    "genre": d["spec"].get("genre"), "bpm": d["spec"].get("bpm"),
+                    "uris": [str(Path(c.path).resolve())], "spec": d["spec"],
+                    "params": d["params"], "genome": c.genome, "generation": c.generation,
+                    "candidate": True})
+            cat.add_rating(c.catalog_id, float(score), listener=self.config.user_model.name,
+                           kind=kind)
+
+    def step(self, *, note: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Score the current candidates, tell the searcher, write the best; the history row
+        (``note``: more JSON-able facts for that row, e.g. a synthetic listener's view).
+
+        Raises
+        ------
+        BadInputError
+            NaN fitness (the message names the candidates).
+        """
+        st = self.state
+        if st.individuals is None:
+            self.propose()
+        t0 = time.perf_counter()
+        if self.mode == "dynamic" and st.listener is not None:
+            st.listener.train()
+        ok = [i for i, m in enumerate(st.measures) if m is not None]
+        fit = np.full(len(st.candidates), FAILED_FITNESS)
+        if ok:
+            fit[ok] = self.fitness([m for m in st.measures if m is not None])
+        for c, f in zip(st.candidates, fit, strict=True):
+            c.fitness = round(float(f), 6)
+        st.searcher.tell(fit)
+        row = self._row(fit, ok, t0) | dict(note or {})
+        st.history.append(row)
+        if st.listener is not None and self.mode == "dynamic" and self.config.user_model.save:
+            um = self.config.user_model
+            st.listener.save(Path(um.path) if um.path else default_listener_path(um.name))
+        if self.config.logger.write_best and ok:
+            from loopmill.evolve.publish import publish_best
+
+            best_i = int(np.argmax(fit))
+            assert st.individuals is not None  # proposed above
+            try:
+                row["best_file"] = publish_best(self, st.candidates[best_i],
+                                                self.genome.decode(st.individuals[best_i]))
+            except LoopmillError as exc:  # e.g. no loop in a model's audio: the run goes on
+                row["best_file_error"] = str(exc)
+        st.generation += 1
+        st.individuals, st.candidates, st.measures = None, [], []
+        self.save()
+        return row
+
+    def _row(self, fit: np.ndarray, ok: list[int], t0: float) -> dict[str, Any]:
+        st = self.state
+        good = fit[ok] if ok else np.array([FAILED_FITNESS])
+        best_i = int(np.argmax(fit))
+        emb = np.stack([m.embedding for m in st.measures if m is not None]) if ok else None
+        diversity = 0.0
+        if emb is not None and len(emb) > 1:
+            n = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+            sim = n @ n.T
+            diversity = float(1 - sim[np.triu_indices(len(n), 1)].mean())
+        best = st.candidates[best_i]
+        if ok and (st.best is None or fit[best_i] > st.best["fitness"]):
+            st.best = {"fitness": float(fit[best_i]), "generation": st.generation,
+                       "id": best.id, "genome": best.genome, "design": best.design}
+        row: dict[str, Any] = {
+            "generation": st.generation, "evaluations": st.evaluations, "ratings": st.ratings,
+            "best": round(float(good.max()), 6), "mean": round(float(good.mean()), 6),
+            "std": round(float(good.std()), 6), "diversity": round(diversity, 6),
+            "best_so_far": round(float(st.best["fitness"]), 6) if st.best else None,
+            "failures": len(fit) - len(ok), "best_genome": best.genome,
+            "step_seconds": round(time.perf_counter() - t0, 3),
+        }
+        fallbacks = getattr(st.searcher, "fallbacks", None)
+        if fallbacks is not None:
+            row["llm_fallbacks"] = int(fallbacks)
+        if st.listener is not None:
+            row["listener_tau"] = round(st.listener.tau, 4)
+        return row
+
+    def close(self) -> None:
+        """Stop worker processes."""
+        self.evaluator.close()

@@ -1,0 +1,105 @@
+"""Searchers on a function with a known optimum; evotorch's ask/tell inversion; no Ray."""
+
+from __future__ import annotations
+
+import pickle
+import socket
+from typing import Any
+
+import numpy as np
+import pytest
+
+from loopmill.errors import BadInputError
+from loopmill.evolve.searchers import make_searcher
+
+TARGET = np.array([0.15, 0.85, 0.3, 0.7, 0.5, 0.2])
+
+
+class Cube:
+    """A vector genome over [0, 1]^6 (the searchers only need this much)."""
+
+    name, kind, dim = "composer", "vector", 6
+
+    def initial(self, n: int, *, rng: np.random.Generator) -> list[np.ndarray]:
+        return list(rng.uniform(size=(n, self.dim)))
+
+
+def _run(name: str, *, generations: int = 12, seed: int = 0, **kw: Any) -> list[float]:
+    s = make_searcher(name, Cube(), popsize=8, seed=seed, **kw)
+    best = []
+    while s.generation < generations:
+        xs = np.array(s.ask())
+        f = -np.sum((xs - TARGET) ** 2, axis=1)
+        s.tell(f)
+        best.append(float(f.max()))
+    return best
+
+
+def test_random_is_the_baseline() -> None:
+    best = _run("random")
+    assert len(best) == 12 and max(best) > -0.3
+
+
+@pytest.mark.parametrize("name", ["ga", "cmaes", "snes"])
+def test_evotorch_searchers_improve_and_beat_random(name: str) -> None:
+    pytest.importorskip("evotorch", reason="the evolve extra: pip install 'loopmill[evolve]'")
+    best = _run(name)
+    rand = _run("random")
+    assert max(best[-3:]) > best[0]  # improves over the generations
+    assert max(best) > max(rand)  # and beats random search with the same generations
+
+
+def test_ga_operators_by_name_and_their_errors() -> None:
+    pytest.importorskip("evotorch", reason="the evolve extra")
+    ops = [{"name": "OnePointCrossOver", "tournament_size": 2},
+           {"name": "GaussianMutation", "stdev": 0.05}]
+    assert max(_run("ga", operators=ops, generations=6)) > -0.5
+    with pytest.raises(BadInputError, match="unknown GA operator 'Flip'"):
+        make_searcher("ga", Cube(), popsize=4, seed=0, operators=[{"name": "Flip"}])
+    with pytest.raises(BadInputError, match="GaussianMutation"):
+        make_searcher("ga", Cube(), popsize=4, seed=0,
+                      operators=[{"name": "GaussianMutation", "sigma": 1}])
+
+
+def test_bad_searcher_choices() -> None:
+    with pytest.raises(BadInputError, match="unknown searcher 'pso'; use one of random"):
+        make_searcher("pso", Cube(), popsize=8, seed=0)
+    with pytest.raises(BadInputError, match="population 1 is too small"):
+        make_searcher("random", Cube(), popsize=1, seed=0)
+    with pytest.raises(BadInputError, match="evolves prompts"):
+        make_searcher("grammar", Cube(), popsize=4, seed=0)
+
+
+@pytest.mark.parametrize("name", ["random", "cmaes", "ga"])
+def test_a_pickled_searcher_continues_exactly(name: str) -> None:
+    if name != "random":
+        pytest.importorskip("evotorch", reason="the evolve extra")
+    a = make_searcher(name, Cube(), popsize=6, seed=4)
+    for _ in range(3):
+        xs = np.array(a.ask())
+        a.tell(-np.sum((xs - TARGET) ** 2, axis=1))
+    b = pickle.loads(pickle.dumps(a))
+    for _ in range(3):
+        xa, xb = np.array(a.ask()), np.array(b.ask())
+        np.testing.assert_array_equal(xa, xb)
+        f = -np.sum((xa - TARGET) ** 2, axis=1)
+        a.tell(f)
+        b.tell(f)
+    assert a.generation == b.generation
+
+
+def test_evotorch_never_starts_ray_or_binds_an_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("evotorch", reason="the evolve extra")
+    bound: list[Any] = []
+    real_bind = socket.socket.bind
+
+    def bind(self: socket.socket, address: Any) -> None:
+        bound.append(address)
+        real_bind(self, address)
+
+    monkeypatch.setattr(socket.socket, "bind", bind)
+    for name in ("ga", "cmaes", "snes"):
+        _run(name, generations=3)
+    assert bound == []
+    ray = pytest.importorskip("ray")
+    assert not ray.is_initialized()

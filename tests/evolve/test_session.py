@@ -1,0 +1,137 @@
+"""The ask/tell session and whole runs on the composer genome, with one-bar 8 kHz renders."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from loopmill.errors import BadInputError
+from loopmill.evolve.config import resolve_config
+from loopmill.evolve.run import RunStopped, run_evolution
+from loopmill.evolve.session import EvolveSession
+from tests.evolve.conftest import fast
+
+SEARCHERS = ("random", "ga", "cmaes", "snes")
+
+
+@pytest.fixture(scope="module")
+def runs(hidden_target: tuple[Path, np.ndarray],
+         tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
+    """Each searcher toward the hidden target loop: 5 candidates, 4 generations, seed 0,
+    16 kHz renders (at 8 kHz the features lose their top octave and the landscape flattens).
+
+    A small budget with fixed seeds: benchmarks/evolve_bench.py measures the searchers
+    over 20 listeners and 160 loops each."""
+    pytest.importorskip("evotorch", reason="the evolve extra: pip install 'loopmill[evolve]'")
+    tmp = tmp_path_factory.mktemp("searchers")
+    out = {}
+    for name in SEARCHERS:
+        cfg = resolve_config(overrides=fast(tmp, **{
+            "search.searcher": name, "fitness.target": [str(hidden_target[0])],
+            "fitness.noise_weight": 0.0, "evolution.population": 5,
+            "evolution.generations": 4, "generator.sample_rate": 16000,
+            "logger.name": name}))
+        out[name] = run_evolution(cfg).history
+    return out
+
+
+@pytest.mark.parametrize("name", ["ga", "cmaes", "snes"])
+def test_evolutionary_searchers_improve_the_best_fitness(
+        runs: dict[str, list[dict[str, Any]]], name: str) -> None:
+    h = runs[name]
+    assert len(h) == 4
+    assert h[-1]["best_so_far"] > h[0]["best"]
+    assert all(b["best_so_far"] >= a["best_so_far"] for a, b in itertools.pairwise(h))
+
+
+def test_music_fitness_gets_closer_to_the_target_than_random_search(
+        runs: dict[str, list[dict[str, Any]]]) -> None:
+    # noise weight 0: fitness is the cosine of the loop's embedding to the hidden loop's
+    budget = runs["random"][-1]["evaluations"]
+    best = {n: max(r["best"] for r in h if r["evaluations"] <= budget) for n, h in runs.items()}
+    assert max(best[n] for n in ("ga", "cmaes", "snes")) > best["random"]
+    assert best["cmaes"] > best["random"]
+
+
+def test_the_session_survives_a_restart(tmp_path: Path,
+                                        hidden_target: tuple[Path, np.ndarray]) -> None:
+    cfg = resolve_config(overrides=fast(tmp_path, **{
+        "search.searcher": "random", "fitness.mode": "dynamic",
+        "fitness.target": [str(hidden_target[0])], "evolution.population": 3,
+        "user_model.path": str(tmp_path / "me.json")}))
+    s = EvolveSession.create(cfg, tmp_path / "run", audition=True)
+    cands = s.propose()
+    assert [c.id for c in cands] == ["g0000-00", "g0000-01", "g0000-02"]
+    assert all(Path(str(c.path)).is_file() for c in cands)
+    assert s.propose()[0].genome == cands[0].genome  # the same candidates, not new ones
+    s.rate(cands[0].id, 5)
+    s.rate(cands[1].id, 1)
+    with pytest.raises(BadInputError, match="no current candidate 'g0009-00'"):
+        s.rate("g0009-00", 3)
+    with pytest.raises(BadInputError, match="out of range"):
+        s.rate(cands[2].id, 11)
+    with pytest.raises(BadInputError, match="already holds an evolution run"):
+        EvolveSession.create(cfg, tmp_path / "run")
+
+    again = EvolveSession.open(tmp_path / "run")  # a restart
+    back = again.propose()
+    assert [c.rating for c in back] == [5.0, 1.0, None]
+    row = again.step()
+    assert row["generation"] == 0 and row["ratings"] == 2
+    assert again.generation == 1 and (tmp_path / "me.json").is_file()  # listener saved
+    lines = (tmp_path / "run" / "history.jsonl").read_text().splitlines()
+    assert len(lines) == 1
+    # the model learned the 5-star loop is better than the 1-star one
+    assert back[0].fitness is not None and back[1].fitness is not None
+    assert back[0].fitness > back[1].fitness
+
+
+def _strip(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k != "step_seconds"} for r in history]
+
+
+def test_resume_gives_the_same_history_as_an_uninterrupted_run(tmp_path: Path) -> None:
+    pytest.importorskip("evotorch", reason="the evolve extra")
+    over = fast(tmp_path, **{"search.searcher": "cmaes", "user_model.feedback": "synthetic",
+                             "evolution.population": 4, "evolution.generations": 4,
+                             "user_model.save": False})
+    whole = run_evolution(resolve_config(overrides={**over, "logger.name": "whole"}))
+
+    def stop_after_two(row: dict[str, Any]) -> None:
+        if row["generation"] == 1:
+            raise KeyboardInterrupt  # Ctrl-C: its state was saved after every step
+
+    with pytest.raises(RunStopped, match=r"stopped after 2 of 4 generations.*resume"):
+        run_evolution(resolve_config(overrides={**over, "logger.name": "cut"}),
+                      on_generation=stop_after_two)
+    resumed = run_evolution(resume=tmp_path / "runs" / "cut")
+    assert len(resumed.history) == 4
+    assert _strip(resumed.history) == _strip(whole.history)
+    assert "synthetic_best" in whole.history[0]
+
+
+def test_prompt_genome_runs_with_grammar_and_llm_operators(
+        tmp_path: Path, hidden_target: tuple[Path, np.ndarray]) -> None:
+    from tests.prompts.fake_llm import PROMPTS, FakeLLM
+
+    base = fast(tmp_path, **{"generator.genome": "prompt", "generator.prompt":
+                             "calm lofi with piano, 80 BPM", "evolution.population": 3,
+                             "evolution.generations": 2,
+                             "fitness.target": [str(hidden_target[0])]})
+    grammar = run_evolution(resolve_config(overrides={**base, "logger.name": "g"}))
+    assert len(grammar.history) == 2 and grammar.fallbacks == 0
+    assert "text" in grammar.history[0]["best_genome"]
+    with FakeLLM() as fake:
+        fake.mode = "malformed"  # garbage: retried, then grammar, counted and reported
+        llm = run_evolution(resolve_config(overrides={
+            **base, "logger.name": "l", "search.searcher": "llm-evolve",
+            "LLM.base_url": fake.base_url, "LLM.model": "fake", "LLM.retries": 1,
+            "LLM.backoff": 0.0}))
+        assert fake.requests
+    assert llm.fallbacks > 0 and llm.history[-1]["llm_fallbacks"] == llm.fallbacks
+    assert "not the expected JSON" in llm.fallback_reasons[0]
+    assert PROMPTS  # the fake's valid answers are tested in test_operators
