@@ -8,11 +8,12 @@ so a missing package is the same one-line error from every command.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from loopmill.errors import MissingDependencyError
 
-__all__ = ["EXTRAS", "require"]
+__all__ = ["EXTRAS", "ensure_installed", "require"]
 
 #: importable module -> (pip package, the loopmill extra that brings it)
 EXTRAS: dict[str, tuple[str, str]] = {
@@ -25,6 +26,24 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "fastapi": ("fastapi", "studio"),
     "uvicorn": ("uvicorn", "studio"),
 }
+
+
+def _missing(module: str, missing: str, *, what: str, extra: str | None) -> MissingDependencyError:
+    package, default_extra = EXTRAS.get(module, (module, None))
+    name = extra or default_extra
+    hint = f"pip install 'loopmill[{name}]'" if name else f"pip install {package}"
+    return MissingDependencyError(f"{what} needs {missing}, which is not installed; {hint}")
+
+
+def ensure_installed(module: str, *, what: str, extra: str | None = None) -> None:
+    """Like :func:`require`, without importing (torch and transformers take seconds):
+    a check that can fail fast, before any slow import."""
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a None in sys.modules
+        found = False
+    if not found:
+        raise _missing(module, module, what=what, extra=extra)
 
 
 def require(module: str, *, what: str, extra: str | None = None) -> ModuleType:
@@ -42,10 +61,4 @@ def require(module: str, *, what: str, extra: str | None = None) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        package, default_extra = EXTRAS.get(module, (module, None))
-        name = extra or default_extra
-        hint = f"pip install 'loopmill[{name}]'" if name else f"pip install {package}"
-        missing = exc.name or module
-        raise MissingDependencyError(
-            f"{what} needs {missing}, which is not installed; {hint}"
-        ) from None
+        raise _missing(module, exc.name or module, what=what, extra=extra) from None

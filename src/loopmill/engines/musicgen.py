@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from loopmill._extras import require
+from loopmill._extras import ensure_installed, require
 from loopmill._hub import not_available, resolve_offline
 from loopmill.engines.base import EngineOutput
 from loopmill.engines.params import GenerationParams
@@ -106,6 +106,20 @@ def load_musicgen(model: str = "facebook/musicgen-small", *, device: str = "auto
         The folder is not a MusicGen model, or the hub id is not downloaded and the
         hub cannot be reached (offline, ``HF_HUB_OFFLINE=1``).
     """
+    # The model is found (folder, cache or a hub that answers) before torch and
+    # transformers are imported: those take seconds, and a missing model fails fast.
+    for module in ("torch", "transformers"):
+        ensure_installed(module, what="the musicgen engine", extra="musicgen")
+    local = Path(model).expanduser()
+    is_local = local.is_dir() or model.startswith((".", "/", "~"))
+    if is_local and not (local / "config.json").is_file():
+        raise MissingModelError(
+            f"{model} is not a MusicGen model folder (no config.json); pass a folder saved "
+            "with save_pretrained, or a hub id such as facebook/musicgen-small"
+        )
+    # Cached: load from the cache alone. Not cached: one quiet check that the hub
+    # answers, so a machine without network fails in one line, in seconds.
+    offline = True if is_local else resolve_offline(model)
     torch = _torch()
     from transformers import (
         AutoConfig,
@@ -125,16 +139,6 @@ def load_musicgen(model: str = "facebook/musicgen-small", *, device: str = "auto
         if dtype not in ("float32", "float16", "bfloat16"):
             raise BadInputError(f"--dtype {dtype!r}: use float32, float16 or bfloat16")
         dt = getattr(torch, dtype)
-    local = Path(model).expanduser()
-    is_local = local.is_dir() or model.startswith((".", "/", "~"))
-    if is_local and not (local / "config.json").is_file():
-        raise MissingModelError(
-            f"{model} is not a MusicGen model folder (no config.json); pass a folder saved "
-            "with save_pretrained, or a hub id such as facebook/musicgen-small"
-        )
-    # Cached: load from the cache alone. Not cached: one quiet check that the hub
-    # answers, so a machine without network fails in one line, in seconds.
-    offline = True if is_local else resolve_offline(model)
     where = str(local) if is_local else model
     chroma = None
     net: Any
@@ -216,7 +220,9 @@ class MusicGenEngine:
             config, or a hub id that is not in the local cache while the hub is off or
             does not answer (one quiet check of a few seconds).
         """
-        _torch()
+        # No import here: torch + transformers take seconds, and this check fails fast.
+        for module in ("torch", "transformers"):
+            ensure_installed(module, what="the musicgen engine", extra="musicgen")
         local = Path(self.model_name).expanduser()
         if local.is_dir() or self.model_name.startswith((".", "/", "~")):
             if not (local / "config.json").is_file():
