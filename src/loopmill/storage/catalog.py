@@ -93,6 +93,23 @@ def _date(value: str | dt.date | None, name: str) -> str | None:
         raise BadInputError(f"{name} {value!r} is not a date; write it as 2026-11-22") from None
 
 
+def _created_between(since: str | dt.date | None, until: str | dt.date | None,
+                     where: list[str], args: list[Any]) -> None:
+    """Add the SQL for "made between ``since`` and ``until``" (``until`` of a bare date
+    includes that whole day) to ``where`` and ``args``."""
+    if since:
+        where.append("created >= ?")
+        args.append(_date(since, "since"))
+    if until:
+        end = _date(until, "until")
+        if isinstance(until, dt.date) or len(str(until)) == 10:  # a whole day
+            end = (dt.date.fromisoformat(str(end)[:10]) + dt.timedelta(days=1)).isoformat()
+            where.append("created < ?")
+        else:
+            where.append("created <= ?")
+        args.append(end)
+
+
 class Catalog:
     """The SQLite catalog; safe to share between threads (one lock per write).
 
@@ -208,17 +225,7 @@ class Catalog:
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        if since is not None:
-            where.append("created >= ?")
-            args.append(_date(since, "--since"))
-        if until is not None:
-            end = _date(until, "--until")
-            if isinstance(until, dt.date) or len(str(until)) == 10:  # a whole day
-                end = (dt.date.fromisoformat(str(end)[:10]) + dt.timedelta(days=1)).isoformat()
-                where.append("created < ?")
-            else:
-                where.append("created <= ?")
-            args.append(end)
+        _created_between(since, until, where, args)
         sql = "SELECT * FROM loops" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY id"
         if limit is not None:
@@ -324,17 +331,7 @@ class Catalog:
             where.append("(name LIKE ? ESCAPE '\\' OR prompt LIKE ? ESCAPE '\\' OR "
                          "genre LIKE ? ESCAPE '\\' OR key LIKE ? ESCAPE '\\')")
             args.extend([like] * 4)
-        if since:
-            where.append("created >= ?")
-            args.append(_date(since, "since"))
-        if until:
-            end = _date(until, "until")
-            if isinstance(until, dt.date) or len(str(until)) == 10:  # a whole day
-                end = (dt.date.fromisoformat(str(end)[:10]) + dt.timedelta(days=1)).isoformat()
-                where.append("created < ?")
-            else:
-                where.append("created <= ?")
-            args.append(end)
+        _created_between(since, until, where, args)
         return (" WHERE " + " AND ".join(where) if where else ""), args
 
     def page(
