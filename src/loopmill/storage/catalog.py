@@ -94,14 +94,14 @@ def _date(value: str | dt.date | None, name: str) -> str | None:
 
 
 def _created_between(since: str | dt.date | None, until: str | dt.date | None,
-                     where: list[str], args: list[Any]) -> None:
+                     where: list[str], args: list[Any], *, prefix: str = "") -> None:
     """Add the SQL for "made between ``since`` and ``until``" (``until`` of a bare date
-    includes that whole day) to ``where`` and ``args``."""
+    includes that whole day) to ``where`` and ``args``; errors name ``prefix + since``."""
     if since:
         where.append("created >= ?")
-        args.append(_date(since, "since"))
+        args.append(_date(since, f"{prefix}since"))
     if until:
-        end = _date(until, "until")
+        end = _date(until, f"{prefix}until")
         if isinstance(until, dt.date) or len(str(until)) == 10:  # a whole day
             end = (dt.date.fromisoformat(str(end)[:10]) + dt.timedelta(days=1)).isoformat()
             where.append("created < ?")
@@ -225,7 +225,7 @@ class Catalog:
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        _created_between(since, until, where, args)
+        _created_between(since, until, where, args, prefix="--")  # the CLI's words
         sql = "SELECT * FROM loops" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY id"
         if limit is not None:
