@@ -24,7 +24,7 @@ def _racer(dest: str, who: int, go: object) -> None:
 def test_racing_processes_never_overwrite(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     go = ctx.Event()
-    procs = [ctx.Process(target=_racer, args=(str(tmp_path), who, go)) for who in range(6)]
+    procs = [ctx.Process(target=_racer, args=(str(tmp_path), who, go)) for who in range(4)]
     for p in procs:
         p.start()
     go.set()
@@ -32,7 +32,7 @@ def test_racing_processes_never_overwrite(tmp_path: Path) -> None:
         p.join(60)
         assert p.exitcode == 0
     oggs = sorted(tmp_path.glob("*.ogg"))
-    assert len(oggs) == 6 and len(list(tmp_path.glob("*.mp3"))) == 6
+    assert len(oggs) == 4 and len(list(tmp_path.glob("*.mp3"))) == 4
     owners = set()
     for ogg in oggs:
         body = ogg.read_bytes()
@@ -41,8 +41,8 @@ def test_racing_processes_never_overwrite(tmp_path: Path) -> None:
         assert body == (who + b".ogg") * 1000
         # the mp3 of the same stem came from the same process
         assert ogg.with_suffix(".mp3").read_bytes()[:1] == who
-    assert len(owners) == 6
-    assert sorted(p.stem for p in oggs) == ["loop_5", *(f"loop_5_{n}" for n in range(2, 7))]
+    assert len(owners) == 4
+    assert sorted(p.stem for p in oggs) == ["loop_5", *(f"loop_5_{n}" for n in range(2, 5))]
     assert not list(tmp_path.glob(".*"))  # every staged file went away
 
 

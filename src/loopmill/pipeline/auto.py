@@ -23,28 +23,35 @@ import json
 import os
 import queue
 import secrets
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from loopmill.errors import BadInputError, LoopmillError, ProviderError
 from loopmill.pipeline.auto_item import ItemJob
+from loopmill.pipeline.auto_run import append_jsonl as _append
+from loopmill.pipeline.auto_run import read_jsonl as _read_jsonl
+from loopmill.pipeline.auto_run import sigint_sets as _sigint_sets
 
-__all__ = ["SPOOLED_EXIT", "AutoOptions", "AutoProgress", "AutoReport", "default_runs_dir",
-           "run_auto"]
+__all__ = ["SPOOLED_EXIT", "AutoAbortedError", "AutoOptions", "AutoProgress", "AutoReport",
+           "default_runs_dir", "run_auto"]
 
 #: exit status of a run that made its loops but left some in the local spool
 #: (EX_TEMPFAIL: the destination was down; ``loopmill spool deliver`` sends them later)
 SPOOLED_EXIT = 75
 
 _RUN, _PLAN, _DONE, _FAILED = "run.json", "plan.jsonl", "done.jsonl", "failed.jsonl"
+
+
+class AutoAbortedError(LoopmillError):
+    """A second Ctrl-C: the run stopped at once; ``--resume`` makes the items in hand."""
+
+    exit_code = 130
 
 
 @dataclass(frozen=True)
@@ -179,44 +186,6 @@ def _check(opts: AutoOptions) -> None:
     check = getattr(eng, "check", None)
     if callable(check):  # a missing model fails here, without loading it in the coordinator
         check()
-
-
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Lines of a JSONL file; a torn last line (a kill mid-write) is skipped."""
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                continue
-
-
-def _append(path: Path, record: dict[str, Any]) -> None:
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, default=str) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-@contextmanager
-def _sigint_sets(stop: threading.Event, enabled: bool) -> Iterator[None]:
-    """First Ctrl-C: stop handing out work and finish the items in hand."""
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    old = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
 
 
 def _start_run(opts: AutoOptions, runs_dir: Path) -> tuple[str, Path, int]:
@@ -415,6 +384,7 @@ def run_auto(
     producer = threading.Thread(target=produce, name="loopmill-prompts", daemon=True)
     inflight: dict[Future[list[Any]], tuple[list[ItemJob], int]] = {}
     n_failed = 0
+    aborted = False
 
     def failed(j: ItemJob, attempt: int, exc: BaseException) -> None:
         nonlocal n_failed
@@ -482,10 +452,16 @@ def run_auto(
                             failed(j, attempt, res)
                     if again:
                         inflight[backend.submit(again)] = (again, attempt + 1)
+    except KeyboardInterrupt:  # the second Ctrl-C: stop now, but say how to go on
+        aborted = True
+        raise AutoAbortedError(
+            f"stopped at once (a second Ctrl-C); the items in hand are made again by: "
+            f"loopmill auto --resume {run_dir}"
+        ) from None
     finally:
         report.interrupted = stop.is_set()  # only the caller or Ctrl-C sets it
         stop.set()
-        backend.close()
+        backend.close(wait=not aborted)
         producer.join(timeout=5)
         if report.spooled:
             sink.flush_spool()  # the destination may be back by now

@@ -33,8 +33,8 @@ class Backend(Protocol):
         """Replace workers that died (a crashed process breaks a local pool)."""
         ...
 
-    def close(self) -> None:
-        """Stop the workers this backend started."""
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the workers this backend started (``wait``: let them finish first)."""
         ...
 
 
@@ -65,9 +65,14 @@ class LocalBackend:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = self._new_pool()
 
-    def close(self) -> None:
-        """Wait for the workers to exit."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, *, wait: bool = True) -> None:
+        """Wait for the workers to exit; ``wait=False`` stops them now (an abort: their
+        items in hand are not recorded, and a resumed run makes them again)."""
+        procs = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+        if not wait:
+            for proc in procs:  # else interpreter exit would still wait for them
+                proc.terminate()
 
 
 class DaskBackend:
@@ -129,7 +134,7 @@ class DaskBackend:
     def restart(self) -> None:
         """Dask replaces lost workers itself."""
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
         """Close the client and the local cluster, if this backend started one."""
         self._client.close()
         if self._cluster is not None:

@@ -111,6 +111,8 @@ class OpenAIProvider:
         The model name the server knows.
     api_key : str, optional
         Sent as a bearer token; required for api.openai.com.
+    key_name : str
+        The environment variable the key came from (named in errors).
     use_case : str, optional
         Told to the model ("music for a space shooter").
     timeout : float
@@ -126,10 +128,11 @@ class OpenAIProvider:
     def __init__(self, *, base_url: str, model: str, api_key: str | None = None,
                  use_case: str | None = None, timeout: float = 30.0, retries: int = 3,
                  backoff: float = 0.5, min_duration: float = 8.0,
-                 max_duration: float = 30.0) -> None:
+                 max_duration: float = 30.0, key_name: str = "OPENAI_API_KEY") -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.api_key = api_key
+        self.key_name = key_name  # the variable the key came from, for error messages
         self.use_case = use_case
         self.timeout, self.retries, self.backoff = timeout, max(1, retries), backoff
         self._durations = (min_duration, max_duration)
@@ -207,7 +210,8 @@ class OpenAIProvider:
                 if exc.code in (401, 403):
                     raise ProviderError(
                         f"{self.url} refused the API key (HTTP {exc.code}); check "
-                        "OPENAI_API_KEY"
+                        + (self.key_name if self.api_key else "--llm-api-key-env NAME: no key "
+                           "was sent, OPENAI_API_KEY goes only to api.openai.com")
                     ) from None
                 last = f"HTTP {exc.code}"
                 if exc.code < 500 and exc.code != 429:

@@ -71,6 +71,7 @@ def make_provider(
         return OpenAIProvider(
             base_url=url, model=model,
             api_key=api_key_for(url, key_env=llm_api_key_env), use_case=use_case,
+            key_name=llm_api_key_env or "OPENAI_API_KEY",
             timeout=timeout, retries=retries, backoff=backoff, **durations,
         )
     if name == "file":
