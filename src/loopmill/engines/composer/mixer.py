@@ -1,0 +1,131 @@
+"""From an arrangement's parts to placed stereo stems: levels, pans, widths, pumping.
+
+Each part is synthesised mono and placed (:func:`~loopmill.engines.composer.stereo.place`);
+drums are rendered in groups (kick, snare, hats, hand percussion, cymbals) so each
+group sits in its own place; rock and metal guitars are double-tracked (two takes,
+hard left and right); genres with a sidechain pump duck the sustained parts on every
+kick; a noise texture (vinyl, wind) is its own part.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from loopmill.engines.composer.arrange import Arrangement
+from loopmill.engines.composer.drums import make_kit, render_pattern
+from loopmill.engines.composer.stereo import PLACEMENT, place, pump_envelope
+from loopmill.engines.composer.synth import PATCHES, NoteEvent, noise, render_notes
+from loopmill.engines.composer.theory import midi_to_hz
+from loopmill.engines.composer.tone import tune_patch
+
+__all__ = ["DRUM_GROUPS", "GAINS", "render_stem", "texture"]
+
+#: role -> gain at level 1
+GAINS = {"drums": 0.9, "bass": 0.8, "chords": 0.55, "drone": 0.5, "arp": 0.38, "lead": 0.5,
+         "counter": 0.36, "texture": 0.5}
+#: drum piece -> its group's placement (see stereo.PLACEMENT)
+DRUM_GROUPS = {
+    "kick": "kick", "timpani": "kick", "timpani5": "kick", "taiko": "kick",
+    "snare": "drums", "clap": "drums", "rim": "drums", "chip_noise": "drums",
+    "closed_hat": "hats", "open_hat": "hats", "ride": "hats", "shaker": "hats",
+    "tambourine": "hats",
+    "tom": "perc", "tom_hi": "perc", "tom_lo": "perc", "conga": "perc", "bongo": "perc",
+    "frame": "perc",
+    "crash": "cymbals", "swell": "cymbals",
+}
+_DOUBLED = frozenset({"rock", "metal"})
+_PUMPED = ("chords", "drone", "bass", "arp", "counter", "texture")
+
+
+def _placed(y: np.ndarray, *, where: str, sr: int, width: float, gain: float) -> np.ndarray:
+    pan, w, delay, hp = PLACEMENT[where]
+    return place(y, sr=sr, pan=float(np.clip(pan * 2 * width, -1, 1)),
+                 width=float(np.clip(w * 2 * width, 0, 1)), delay_ms=delay, highpass_hz=hp,
+                 gain=gain)
+
+
+def _drums(arr: Arrangement, *, n: int, sr: int, rng: np.random.Generator, width: float,
+           gain: float) -> np.ndarray:
+    tonic = midi_to_hz(36 + (arr.key_pc - 36 % 12) % 12)
+    while tonic > 110.0:
+        tonic /= 2.0
+    kit = make_kit(sr, style=arr.style.kit, rng=rng, tonic_hz=tonic,
+                   pieces=frozenset(arr.drums))
+    out = np.zeros((2, n), dtype=np.float32)
+    groups: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for piece, hits in arr.drums.items():
+        groups.setdefault(DRUM_GROUPS.get(piece, "drums"), {})[piece] = hits
+    for group in sorted(groups):
+        mono = render_pattern(groups[group], bpm=arr.bpm, bars=arr.bars, sr=sr, kit=kit,
+                              rng=rng, swing=float(arr.controls.swing or 0.0))[:n]
+        out += _placed(mono, where=group, sr=sr, width=width, gain=gain)
+    return out
+
+
+def texture(kind: str, *, n: int, sr: int, bpm: float, rng: np.random.Generator) -> np.ndarray:
+    """A noise bed ``[n]``: ``vinyl`` (hiss and crackle), ``wind`` (slowly swelling
+    low noise) or ``tape`` (hiss). Periodic: its modulation fits the loop."""
+    if kind == "vinyl":
+        hiss = noise(n, rng=rng, color="pink") * np.float32(0.05)
+        clicks = np.zeros(n, dtype=np.float32)
+        count = max(1, int(n / sr * 9))
+        pos = rng.integers(0, n, count)
+        clicks[pos] = rng.uniform(-1.0, 1.0, count).astype(np.float32) ** 3
+        spec = np.fft.rfft(clicks)
+        f = np.fft.rfftfreq(n, 1 / sr)
+        spec *= np.clip(f / 1500.0, 0, 1) * np.clip((12000.0 - f) / 4000.0, 0, 1)
+        return (hiss + np.fft.irfft(spec, n).astype(np.float32) * np.float32(6.0)).astype(
+            np.float32)
+    spec = np.fft.rfft(noise(n, rng=rng))
+    f = np.fft.rfftfreq(n, 1 / sr)
+    cut = 700.0 if kind == "wind" else 9000.0
+    spec *= 1.0 / (1.0 + (f / cut) ** 4)
+    y = np.fft.irfft(spec, n).astype(np.float32)
+    y /= np.float32(np.max(np.abs(y)) or 1.0)
+    if kind == "wind":
+        t = np.arange(n) / n
+        cycles = max(1, round(n / sr / 8.0))  # a gust every ~8 s, whole cycles per loop
+        y *= (0.55 + 0.45 * np.sin(2 * np.pi * cycles * t + rng.random() * 6.28)).astype(
+            np.float32)
+        return y * np.float32(0.35)
+    return y * np.float32(0.06)
+
+
+def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> np.ndarray:
+    """One part of ``arr`` synthesised and placed: ``[2, n]`` float32."""
+    rng = np.random.default_rng([seed, *role.encode()])
+    ctl = arr.controls
+    width = 0.5 if ctl.stereo_width is None else float(ctl.stereo_width)
+    bright = 0.5 if ctl.brightness is None else float(ctl.brightness)
+    gain = GAINS.get(role, 0.5) * ctl.levels.get(role, 1.0)
+    energy = float(ctl.energy or 0.0)
+    if role == "drums":
+        return _drums(arr, n=n, sr=sr, rng=rng, width=width, gain=gain)
+    if role == "texture":
+        mono = texture(arr.patches["texture"], n=n, sr=sr, bpm=arr.bpm, rng=rng)
+        out = _placed(mono, where="texture", sr=sr, width=width, gain=gain)
+    else:
+        beat = 60.0 / arr.bpm
+        patch = tune_patch(PATCHES[arr.patches[role]], brightness=bright)
+        events = [NoteEvent(midi=m, start=s * beat, duration=d * beat, velocity=v)
+                  for m, s, d, v in arr.parts[role]]
+        mono = render_notes(events, n=n, sr=sr, patch=patch, rng=rng)
+        if role == "chords" and arr.genre in _DOUBLED:
+            # double-tracked guitars: a second take, a little late and detuned, hard right
+            late = 0.012 + 0.004 * rng.random()
+            take2 = [dataclasses.replace(e, start=e.start + late, midi=e.midi + 0.06)
+                     for e in events]
+            right = render_notes(take2, n=n, sr=sr, patch=patch, rng=rng)
+            s = np.float32(gain * (0.5 + 0.5 * width))
+            c = np.float32(gain * (0.5 - 0.5 * width))
+            out = np.stack([mono * s + right * c, right * s + mono * c]) * np.float32(1.2)
+        else:
+            out = _placed(mono, where=role if role in PLACEMENT else "chords", sr=sr,
+                          width=width, gain=gain)
+    if role in _PUMPED and arr.style.pump > 0:
+        kicks = [b for b, _ in arr.drums.get("kick", [])]
+        out *= pump_envelope(kicks, n=n, sr=sr, bpm=arr.bpm,
+                             depth=arr.style.pump * (0.4 + 0.6 * energy))[None, :]
+    return out
