@@ -197,7 +197,8 @@ def arrange(
         for variant in sorted({s.variant for s in sections if s.letter == letter}):
             idx = [i for i, sl in enumerate(slots)
                    if sl[3].letter == letter and sl[3].variant == variant]
-            lift = (5 if letter != "A" else 0) + (3 * variant if variation > 0 else 0) % 7
+            lift = ((12 if form == "build" else 5) if letter != "A" else 0) + (
+                3 * variant if variation > 0 else 0) % 7
             vs = theory.voice_lead([chords[i] for i in idx], low=52 + lift, high=76 + lift)
             for i, v in zip(idx, vs, strict=True):
                 voiced[i] = v
@@ -217,19 +218,25 @@ def arrange(
     bass: Notes = []
     arp: Notes = []
     parts_rng = streams["parts"]
+    u_climax, u_restate, u_octaves = parts_rng.random(3)
     for (start, length, _, sec), notes, voicing in zip(slots, chords, voiced, strict=True):
         root = min(notes) % 12
         b_section = sec.letter != "A" and variation > 0
-        rhythm = (style.chord_rhythm_b if b_section and style.chord_rhythm_b
+        # the last return of A takes the B section's accompaniment: the loop's climax
+        climax = _is_climax(sec, sections) and u_climax < variation
+        rhythm = (style.chord_rhythm_b if (b_section or climax) and style.chord_rhythm_b
                   else style.chord_rhythm)
+        if sec.variant == 1 and not climax and u_restate < variation:
+            rhythm = _restated(rhythm)
         vel = 0.55 + 0.2 * sec.intensity
         for bar_off in range(0, max(1, int(length // bpb)) * bpb, bpb):
             for s, d in rhythm:
                 pos = start + bar_off + s
                 if s < length and pos < start + length:
                     pad += [(n, pos, min(d, start + length - pos), vel) for n in voicing]
-        bass_rhythm = (style.bass_rhythm_b if b_section and style.bass_rhythm_b
+        bass_rhythm = (style.bass_rhythm_b if (b_section or climax) and style.bass_rhythm_b
                        else style.bass_rhythm)
+        octaves = sec.variant == 1 and u_octaves < 2 * variation  # A': the bass in octaves
         nxt_root = min(chord_at(start + length)) % 12
         for bar_off in range(0, max(1, round(length / bpb)) * bpb, bpb):
             for k, (s, d) in enumerate(bass_rhythm):
@@ -243,13 +250,12 @@ def arrange(
                     note = 36 + (key_pc - 36 % 12) % 12
                 if style.walking_bass:
                     note = _walking(root, k, nxt=nxt_root, key_pc=key_pc, mode=mode)
-                elif k % 2 == 1 and (genre == "chiptune" or (sec.variant > 0 and
-                                     parts_rng.random() < 0.5 * variation)):
+                elif k % 2 == 1 and (genre == "chiptune" or octaves):
                     note += 12  # octave jumps in later statements
                 bass.append((note, pos, min(d, start + length - pos) * 0.9,
                              0.8 if k == 0 else 0.66 + 0.1 * sec.intensity))
-        if style.arp_patch and energy >= 0.3 and (sec.intensity >= 0.8 or sec.variant > 0
-                                                  or variation <= 0):
+        if style.arp_patch and energy >= 0.2 and (sec.intensity >= 0.8 or sec.variant > 0
+                                                  or sec.letter != "A" or variation <= 0):
             tones = [*sorted(voicing), voicing[0] + 12]
             steps = int(length / style.arp_step)
             up_down = sec.letter == "A"
@@ -277,7 +283,7 @@ def arrange(
     scale = theory.Scale(key_pc, mode)
     register = _ctl(controls, "melody_register", 0.5)
     low = 12 * (style.lead_octave + 1) - 5 + round(12 * (register - 0.5))
-    if style.lead_patch and energy >= 0.35:
+    if style.lead_patch and energy >= 0.2:
         arr.parts["lead"] = develop_melody(
             sections=sections, pool=scale.notes(low, low + 17), chord_at=chord_at,
             tonic_pc=key_pc, total_beats=bars * bpb, rng=streams["melody"],
@@ -296,6 +302,22 @@ def arrange(
     )
     _humanize(arr, amount=_ctl(controls, "humanize", 0.5), rng=streams["human"])
     return arr
+
+
+def _is_climax(sec: Section, sections: list[Section]) -> bool:
+    """The last return of A, or (a form without one) a repeated last section."""
+    if sec.letter == "A":
+        return sec.variant >= 2
+    return sec is sections[-1] and sec.variant >= 1 and not any(
+        s.letter == "A" and s.variant >= 2 for s in sections)
+
+
+def _restated(rhythm: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """A's accompaniment restated: sustained chords pulse on every beat, rhythmic ones
+    anticipate (their later hits come an eighth early)."""
+    if all(d >= 2.0 for _, d in rhythm):
+        return tuple((s + k, 0.9) for s, d in rhythm for k in range(int(d)))
+    return tuple((s - 0.5 if s >= 1.0 and s % 1.0 == 0.0 else s, d) for s, d in rhythm)
 
 
 def _humanize(arr: Arrangement, *, amount: float, rng: np.random.Generator) -> None:

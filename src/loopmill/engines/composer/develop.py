@@ -150,6 +150,8 @@ def develop_melody(
         start = sec.start_bar * 4.0
         end = start + sec.bars * 4.0
         plan = _phrases(motif, sec, phrase_rng, variation)
+        climax = (sec.letter == "A" and sec.variant >= 2) or (
+            sec is sections[-1] and sec.variant >= 1)
         k = 0
         pos0 = start
         while pos0 < end:
@@ -168,7 +170,9 @@ def develop_melody(
                         note = min(cands, key=lambda n: abs(n - pool[idx]))
                         idx = pool.index(note)
                 vel = 0.62 + 0.18 * sec.intensity + (0.08 if s % 2.0 == 0.0 else 0.0)
-                notes.append((note, pos, min(d, end - pos), min(vel, 1.0)))
+                # the tune's last return climbs an octave: the climax before the seam
+                up = 12 if climax and variation > 0.4 else 0
+                notes.append((note + up, pos, min(d, end - pos), min(vel, 1.0)))
             pos0 += 8.0
             k += 1
     if notes:  # the last note leads home

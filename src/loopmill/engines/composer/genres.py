@@ -92,10 +92,10 @@ STYLES: dict[str, Style] = {
         control_defaults=(("chord_colour", 0.8), ("brightness", 0.4)),
     ),
     "ambient": Style(
-        (60, 80), "pad", "pad", "pluck", "bell", ((0.0, 8.0),), ((0.0, 8.0),), 1.0, {},
-        bars_per_chord=2, counter_patch="strings", fill="none", crash="swell",
+        (60, 80), "pad", "pad", "pluck", "bell", _WHOLE, _WHOLE, 1.0, {},
+        counter_patch="strings", fill="none", crash="swell",
         texture="wind", drone=True, form="build",
-        control_defaults=(("space", 0.75), ("melody_density", 0.25)),
+        control_defaults=(("space", 0.75), ("melody_density", 0.45)),
     ),
     "chiptune": Style(
         (120, 160), "chip_square", "chip_square", "chip_square", "chip_square",
@@ -159,13 +159,13 @@ STYLES: dict[str, Style] = {
         control_defaults=(("space", 0.55),),
     ),
     "horror": Style(
-        (60, 80), "strings", "cello", None, "bell", ((0.0, 8.0),), ((0.0, 8.0),), 1.0,
+        (60, 80), "strings", "cello", None, "bell", _WHOLE, _WHOLE, 1.0,
         {"kick": ((0, 0.9), (0.5, 0.6), (2, 0.85), (2.5, 0.55))},  # a heartbeat
-        bars_per_chord=2, counter_patch="choir",
+        counter_patch="choir", perc={"tom_lo": ((1.5, 0.35),), "rim": ((3.25, 0.25),)},
         drums_b={"kick": ((0, 0.9), (0.5, 0.6), (2, 0.85), (2.5, 0.55)),
                  "taiko": ((0, 0.8),), "tom": ((3, 0.4), (3.5, 0.5))},
         fill="taiko", crash="swell", texture="wind", drone=True, form="build",
-        control_defaults=(("space", 0.8), ("melody_density", 0.2), ("brightness", 0.35)),
+        control_defaults=(("space", 0.8), ("melody_density", 0.5), ("brightness", 0.35)),
     ),
     "dnb": Style(
         (160, 178), "pad", "reese", "pluck", "lead", _WHOLE, ((0.0, 1.5), (2.5, 1.0)), 0.5,

@@ -75,7 +75,10 @@ def drum_part(
     keep_p = 0.25 + 0.9 * density
     for sec in sections:
         pattern = _pattern(style, sec)
-        perc_on = bool(style.perc) and (sec.intensity >= 0.85 or sec.variant > 0)
+        perc_on = bool(style.perc) and (sec.letter != "A" or sec.variant > 0)
+        # the first statement is the sparse one: its light pieces (hats, shakers) wait
+        intro = sec.letter == "A" and sec.variant == 0 and rng.random() < 0.8 * variation
+        u_climax = rng.random()
         for b in range(sec.start_bar, sec.start_bar + sec.bars):
             base = b * 4.0
             last = b == sec.start_bar + sec.bars - 1
@@ -83,6 +86,12 @@ def drum_part(
             fill_from = min((f[1] for f in fill), default=4.0)
             level = (0.55 + 0.45 * energy) * (0.75 + 0.25 * sec.intensity)
             layers = dict(pattern)
+            climax = (sec.letter == "A" and sec.variant >= 2) or (
+                sec is sections[-1] and sec.variant >= 1)
+            if climax and style.drums_b and u_climax < variation:
+                # the climax: B's lighter pieces join A's groove
+                layers |= {p: h for p, h in style.drums_b.items()
+                           if p not in _STRONG and p not in layers}
             if perc_on and rng.random() < 0.5 + 0.5 * variation:
                 layers = {**layers, **style.perc}
             for piece, hits in sorted(layers.items()):
@@ -92,7 +101,7 @@ def drum_part(
                     if pos >= fill_from and piece not in ("kick",):
                         continue
                     if not strong and (u > keep_p * (0.5 + 0.5 * sec.intensity)
-                                       or energy < 0.3):
+                                       or energy < 0.3 or intro):
                         continue
                     hit(piece, base + pos, vel * level)
             if "snare" in pattern or "clap" in pattern:
@@ -116,7 +125,7 @@ def drum_part(
                 lead = 1.5 * bpm / 60.0  # the reversed cymbal ends on the downbeat
                 hit("swell", start - lead, 0.55 * sec.intensity)
             elif sec.index > 0 or sec.variant == 0:
-                hit(style.crash, start, (0.5 + 0.4 * sec.intensity) * (0.6 + 0.4 * energy))
+                hit(style.crash, start, (0.35 + 0.3 * sec.intensity) * (0.6 + 0.4 * energy))
     if humanize > 0:
         # played, not programmed: a few ms early or late, a little louder or softer
         jitter_s = 0.008 * humanize

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pedalboard
 
 from loopmill.engines.composer.arrange import Arrangement
 from loopmill.engines.composer.drums import make_kit, render_pattern
@@ -20,10 +21,10 @@ from loopmill.engines.composer.synth import PATCHES, NoteEvent, noise, render_no
 from loopmill.engines.composer.theory import midi_to_hz
 from loopmill.engines.composer.tone import tune_patch
 
-__all__ = ["DRUM_GROUPS", "GAINS", "render_stem", "texture"]
+__all__ = ["DRUM_GROUPS", "GAINS", "render_stem", "section_curve", "texture"]
 
 #: role -> gain at level 1
-GAINS = {"drums": 0.9, "bass": 0.8, "chords": 0.55, "drone": 0.5, "arp": 0.38, "lead": 0.5,
+GAINS = {"drums": 0.9, "bass": 0.8, "chords": 0.55, "drone": 0.3, "arp": 0.38, "lead": 0.5,
          "counter": 0.36, "texture": 0.5}
 #: drum piece -> its group's placement (see stereo.PLACEMENT)
 DRUM_GROUPS = {
@@ -36,6 +37,7 @@ DRUM_GROUPS = {
     "crash": "cymbals", "swell": "cymbals",
 }
 _DOUBLED = frozenset({"rock", "metal"})
+_SWEPT = ("chords", "drone", "counter", "bass")  # their filters open with the form
 _PUMPED = ("chords", "drone", "bass", "arp", "counter", "texture")
 
 
@@ -89,8 +91,40 @@ def texture(kind: str, *, n: int, sr: int, bpm: float, rng: np.random.Generator)
         cycles = max(1, round(n / sr / 8.0))  # a gust every ~8 s, whole cycles per loop
         y *= (0.55 + 0.45 * np.sin(2 * np.pi * cycles * t + rng.random() * 6.28)).astype(
             np.float32)
-        return y * np.float32(0.35)
+        return y * np.float32(0.18)
     return y * np.float32(0.06)
+
+
+def section_curve(arr: Arrangement, values: list[float], *, n: int, sr: int) -> np.ndarray:
+    """A per-section value ``[n]`` float32 (one value per section), with half-beat linear
+    ramps into each section; periodic (the ramp into the first section is at the end)."""
+    spb = 60.0 / arr.bpm * sr
+    starts = [round(sec.start_bar * arr.beats_per_bar * spb) for sec in arr.sections]
+    curve = np.empty(n, dtype=np.float32)
+    for i, st in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else n
+        curve[st:end] = values[i]
+    ramp = max(1, round(0.5 * spb))
+    for i, st in enumerate(starts):
+        prev = values[i - 1]
+        idx = (np.arange(st - ramp, st) % n)
+        curve[idx] = (prev + (values[i] - prev) * np.arange(1, ramp + 1) / ramp).astype(
+            np.float32)
+    return curve
+
+
+def _sweep(arr: Arrangement, mono: np.ndarray, *, sr: int, amount: float) -> np.ndarray:
+    """Filter movement: the part's highs follow the sections' intensity (dark first
+    statement, open B and climax), ``amount`` 0..1 of the full sweep."""
+    if not arr.sections or len(arr.sections) < 2 or amount <= 0:
+        return mono
+    warm = min(mono.size, sr // 4)
+    lp = pedalboard.LowpassFilter(cutoff_frequency_hz=700.0)
+    x = np.concatenate([mono[mono.size - warm:], mono])[None, :].astype(np.float32)
+    dark = lp(x, sr)[0, warm:]
+    opening = [float(np.clip((sec.intensity - 0.7) / 0.3, 0.15, 1.0)) for sec in arr.sections]
+    g = section_curve(arr, [1.0 - amount * (1.0 - o) for o in opening], n=mono.size, sr=sr)
+    return (dark + (mono - dark) * g).astype(np.float32)
 
 
 def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> np.ndarray:
@@ -112,12 +146,16 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> n
         events = [NoteEvent(midi=m, start=s * beat, duration=d * beat, velocity=v)
                   for m, s, d, v in arr.parts[role]]
         mono = render_notes(events, n=n, sr=sr, patch=patch, rng=rng)
+        variation = 0.7 if ctl.variation is None else float(ctl.variation)
+        if role in _SWEPT:
+            mono = _sweep(arr, mono, sr=sr, amount=variation)
         if role == "chords" and arr.genre in _DOUBLED:
             # double-tracked guitars: a second take, a little late and detuned, hard right
             late = 0.012 + 0.004 * rng.random()
             take2 = [dataclasses.replace(e, start=e.start + late, midi=e.midi + 0.06)
                      for e in events]
             right = render_notes(take2, n=n, sr=sr, patch=patch, rng=rng)
+            right = _sweep(arr, right, sr=sr, amount=variation)
             s = np.float32(gain * (0.5 + 0.5 * width))
             c = np.float32(gain * (0.5 - 0.5 * width))
             out = np.stack([mono * s + right * c, right * s + mono * c]) * np.float32(1.2)
