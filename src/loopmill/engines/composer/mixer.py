@@ -151,13 +151,14 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> n
             mono = _sweep(arr, mono, sr=sr, amount=variation)
         if role == "chords" and arr.genre in _DOUBLED:
             # double-tracked guitars: a second take, a little late and detuned, hard right
-            late = 0.012 + 0.004 * rng.random()
-            take2 = [dataclasses.replace(e, start=e.start + late, midi=e.midi + 0.06)
+            late = 0.015 + 0.008 * rng.random()
+            take2 = [dataclasses.replace(e, start=e.start + late, midi=e.midi + 0.08,
+                                         velocity=e.velocity * float(0.9 + 0.2 * rng.random()))
                      for e in events]
             right = render_notes(take2, n=n, sr=sr, patch=patch, rng=rng)
             right = _sweep(arr, right, sr=sr, amount=variation)
-            s = np.float32(gain * (0.5 + 0.5 * width))
-            c = np.float32(gain * (0.5 - 0.5 * width))
+            c = np.float32(gain * 0.5 * max(0.0, 1.0 - 2.0 * width))  # width 0.5: hard L/R
+            s = np.float32(gain) - c
             out = np.stack([mono * s + right * c, right * s + mono * c]) * np.float32(1.2)
         else:
             out = _placed(mono, where=role if role in PLACEMENT else "chords", sr=sr,

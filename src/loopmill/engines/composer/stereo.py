@@ -4,7 +4,8 @@
 *side* signal — the part itself, delayed by a few milliseconds and high-passed —
 added to the left and subtracted from the right. The mono fold-down ``(L + R) / 2``
 cancels the side exactly, so widening never costs mono compatibility, and the low
-end (bass, kick) stays centred because the side is high-passed. The delay is
+end (bass, kick) stays centred because the side is high-passed (the bass's own side
+starts at 200 Hz: its harmonics a little wide, its fundamental mono). The delay is
 circular (the loop's own periodic extension), so the result still loops seamlessly.
 """
 
@@ -22,17 +23,17 @@ __all__ = ["PLACEMENT", "place", "pump_envelope"]
 #: role -> (pan -1..1, width 0..1, side delay ms, side high-pass Hz)
 PLACEMENT: dict[str, tuple[float, float, float, float]] = {
     "kick": (0.0, 0.0, 0.0, 0.0),
-    "bass": (0.0, 0.0, 0.0, 0.0),
-    "drums": (0.0, 0.15, 9.0, 300.0),
-    "hats": (0.3, 0.5, 7.0, 2000.0),
-    "perc": (-0.35, 0.6, 11.0, 400.0),
-    "cymbals": (0.0, 0.95, 13.0, 1500.0),
-    "chords": (0.0, 0.95, 17.0, 250.0),
-    "drone": (0.0, 1.0, 23.0, 200.0),
-    "arp": (0.35, 0.8, 11.0, 300.0),
-    "lead": (-0.1, 0.35, 19.0, 400.0),
-    "counter": (0.3, 0.6, 14.0, 300.0),
-    "texture": (0.0, 1.0, 29.0, 300.0),
+    "bass": (0.0, 0.4, 8.0, 200.0),  # its harmonics a little wide; the fundamental mono
+    "drums": (0.0, 0.45, 9.0, 250.0),
+    "hats": (0.35, 0.7, 7.0, 1500.0),
+    "perc": (-0.4, 0.75, 11.0, 200.0),
+    "cymbals": (0.0, 1.0, 13.0, 1000.0),
+    "chords": (0.0, 1.0, 17.0, 110.0),
+    "drone": (0.0, 1.0, 23.0, 90.0),
+    "arp": (0.4, 0.9, 11.0, 150.0),
+    "lead": (-0.12, 0.55, 19.0, 200.0),
+    "counter": (0.35, 0.8, 14.0, 150.0),
+    "texture": (0.0, 1.0, 29.0, 150.0),
 }
 
 
