@@ -75,7 +75,7 @@ STYLES: dict[str, Style] = {
     "synthwave": Style(
         (84, 110), "pad", "bass", "pluck", "lead", _WHOLE, _EIGHTHS, 0.25,
         {"kick": ((0, 1.0), (2, 0.95)), "snare": _BACKBEAT, "closed_hat": _every(0.5, 0.35)},
-        counter_patch="strings", chord_rhythm_b=((0.0, 1.5), (1.5, 1.0), (2.5, 1.5)),
+        counter_patch="horn", chord_rhythm_b=((0.0, 1.5), (1.5, 1.0), (2.5, 1.5)),
         drums_b={"kick": _every(1.0, 1.0), "snare": _BACKBEAT, "open_hat": _every(1.0, 0.3,
                  offset=0.5), "closed_hat": _every(0.25, 0.2)},
         pump=0.35, drone=True,

@@ -37,12 +37,15 @@ DRUM_GROUPS = {
     "crash": "cymbals", "swell": "cymbals",
 }
 _DOUBLED = frozenset({"rock", "metal"})
-_SWEPT = ("chords", "drone", "counter", "bass")  # their filters open with the form
+_SWEPT = ("chords", "counter", "bass")  # their filters open with the form
 _PUMPED = ("chords", "drone", "bass", "arp", "counter", "texture")
 
 
-def _placed(y: np.ndarray, *, where: str, sr: int, width: float, gain: float) -> np.ndarray:
+def _placed(y: np.ndarray, *, where: str, sr: int, width: float, gain: float,
+            own_highpass: float | None = None) -> np.ndarray:
     pan, w, delay, hp = PLACEMENT[where]
+    if own_highpass and own_highpass >= 0.8 * hp:
+        hp = 0.0  # the patch is high-passed already: nothing low to keep out of the side
     return place(y, sr=sr, pan=float(np.clip(pan * 2 * width, -1, 1)),
                  width=float(np.clip(w * 2 * width, 0, 1)), delay_ms=delay, highpass_hz=hp,
                  gain=gain)
@@ -162,7 +165,7 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> n
             out = np.stack([mono * s + right * c, right * s + mono * c]) * np.float32(1.2)
         else:
             out = _placed(mono, where=role if role in PLACEMENT else "chords", sr=sr,
-                          width=width, gain=gain)
+                          width=width, gain=gain, own_highpass=patch.highpass)
     if role in _PUMPED and arr.style.pump > 0:
         kicks = [b for b, _ in arr.drums.get("kick", [])]
         out *= pump_envelope(kicks, n=n, sr=sr, bpm=arr.bpm,

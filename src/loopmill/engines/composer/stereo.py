@@ -25,9 +25,9 @@ PLACEMENT: dict[str, tuple[float, float, float, float]] = {
     "kick": (0.0, 0.0, 0.0, 0.0),
     "bass": (0.0, 0.4, 8.0, 200.0),  # its harmonics a little wide; the fundamental mono
     "drums": (0.0, 0.45, 9.0, 250.0),
-    "hats": (0.35, 0.7, 7.0, 1500.0),
+    "hats": (0.35, 0.7, 7.0, 0.0),  # nothing low to keep centred: no filter
     "perc": (-0.4, 0.75, 11.0, 200.0),
-    "cymbals": (0.0, 1.0, 13.0, 1000.0),
+    "cymbals": (0.0, 1.0, 13.0, 0.0),
     "chords": (0.0, 1.0, 17.0, 110.0),
     "drone": (0.0, 1.0, 23.0, 90.0),
     "arp": (0.4, 0.9, 11.0, 150.0),
@@ -71,14 +71,19 @@ def place(
     gl, gr = math.cos(angle) * math.sqrt(2.0), math.sin(angle) * math.sqrt(2.0)
     out = np.stack([y * np.float32(gain * gl), y * np.float32(gain * gr)])
     if width > 0 and y.size > 1:
-        side = np.roll(y, round(delay_ms * sr / 1000.0))
+        n, d = y.size, round(delay_ms * sr / 1000.0) % y.size
+        warm = min(n, sr // 10) if highpass_hz > 0 else 0
+        # [the side's last `warm` samples (filter warm-up), the side] = y delayed by d,
+        # written straight into one buffer (no roll, no concatenation copies)
+        x = np.empty((1, warm + n), dtype=np.float32)
+        x[0, warm:warm + d] = y[n - d:]
+        x[0, warm + d:] = y[:n - d]
+        x[0, :warm] = x[0, n:n + warm]
         if highpass_hz > 0:
-            # warmed up on the loop's own end, so the filtered side still wraps cleanly
-            warm = min(side.size, sr // 10)
             hp = pedalboard.HighpassFilter(cutoff_frequency_hz=float(highpass_hz))
-            x = np.concatenate([side[side.size - warm:], side])[None, :].astype(np.float32)
-            side = hp(x, sr)[0, warm:]
-        side = side * np.float32(gain * width)
+            x = hp(x, sr)
+        side = x[0, warm:]
+        side *= np.float32(gain * width)
         out[0] += side
         out[1] -= side
     return out
