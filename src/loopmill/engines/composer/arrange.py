@@ -226,7 +226,7 @@ def arrange(
         climax = _is_climax(sec, sections) and u_climax < variation
         rhythm = (style.chord_rhythm_b if (b_section or climax) and style.chord_rhythm_b
                   else style.chord_rhythm)
-        if sec.variant == 1 and not climax and u_restate < variation:
+        if sec.variant == 1 and not climax and u_restate < 1.5 * variation:
             rhythm = _restated(rhythm)
         vel = 0.55 + 0.2 * sec.intensity
         for bar_off in range(0, max(1, int(length // bpb)) * bpb, bpb):

@@ -37,7 +37,7 @@ DRUM_GROUPS = {
     "crash": "cymbals", "swell": "cymbals",
 }
 _DOUBLED = frozenset({"rock", "metal"})
-_SWEPT = ("chords", "counter", "bass")  # their filters open with the form
+_SWEPT = ("chords", "drone", "counter", "bass")  # their filters open with the form
 _PUMPED = ("chords", "drone", "bass", "arp", "counter", "texture")
 
 
@@ -122,10 +122,10 @@ def _sweep(arr: Arrangement, mono: np.ndarray, *, sr: int, amount: float) -> np.
     if not arr.sections or len(arr.sections) < 2 or amount <= 0:
         return mono
     warm = min(mono.size, sr // 4)
-    lp = pedalboard.LowpassFilter(cutoff_frequency_hz=700.0)
+    lp = pedalboard.LowpassFilter(cutoff_frequency_hz=500.0)
     x = np.concatenate([mono[mono.size - warm:], mono])[None, :].astype(np.float32)
     dark = lp(x, sr)[0, warm:]
-    opening = [float(np.clip((sec.intensity - 0.7) / 0.3, 0.15, 1.0)) for sec in arr.sections]
+    opening = [float(np.clip((sec.intensity - 0.72) / 0.28, 0.05, 1.0)) for sec in arr.sections]
     g = section_curve(arr, [1.0 - amount * (1.0 - o) for o in opening], n=mono.size, sr=sr)
     return (dark + (mono - dark) * g).astype(np.float32)
 

@@ -5,7 +5,7 @@
 added to the left and subtracted from the right. The mono fold-down ``(L + R) / 2``
 cancels the side exactly, so widening never costs mono compatibility, and the low
 end (bass, kick) stays centred because the side is high-passed (the bass's own side
-starts at 200 Hz: its harmonics a little wide, its fundamental mono). The delay is
+starts at 400 Hz: its harmonics a little wide, its fundamental mono). The delay is
 circular (the loop's own periodic extension), so the result still loops seamlessly.
 """
 
@@ -23,7 +23,7 @@ __all__ = ["PLACEMENT", "place", "pump_envelope"]
 #: role -> (pan -1..1, width 0..1, side delay ms, side high-pass Hz)
 PLACEMENT: dict[str, tuple[float, float, float, float]] = {
     "kick": (0.0, 0.0, 0.0, 0.0),
-    "bass": (0.0, 0.4, 8.0, 200.0),  # its harmonics a little wide; the fundamental mono
+    "bass": (0.0, 0.4, 8.0, 400.0),  # its harmonics a little wide; the fundamental mono
     "drums": (0.0, 0.45, 9.0, 250.0),
     "hats": (0.35, 0.7, 7.0, 0.0),  # nothing low to keep centred: no filter
     "perc": (-0.4, 0.75, 11.0, 200.0),
