@@ -119,7 +119,8 @@ def drum_part(
                 hit("open_hat", base + 3.5, 0.4 * level)  # the hat opens into the next bar
             for piece, pos, vel in fill:
                 hit(piece, base + pos, vel * level * (0.9 + 0.1 * sec.intensity))
-        if style.crash and variation > 0:
+        if style.crash and variation > 0 and len(sections) > 1 and energy >= 0.35:
+            # calm loops and one-section loops keep their cymbals to themselves
             start = sec.start_bar * 4.0
             if style.crash == "swell":
                 lead = 1.5 * bpm / 60.0  # the reversed cymbal ends on the downbeat
