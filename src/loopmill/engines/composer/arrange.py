@@ -176,7 +176,7 @@ def arrange(
         n_chords = max(1, sec.bars // style.bars_per_chord)
         for ci in range(n_chords):
             degree = prog[ci % len(prog)]
-            start = sec.start_bar * bpb + ci * span
+            start = float(sec.start_bar * bpb + ci * span)
             last = ci == n_chords - 1
             u = streams["harmony"].random()
             passing = 5 if theory.mode_quality(mode) == "minor" else 4
@@ -262,10 +262,10 @@ def arrange(
             for i in range(steps):
                 cyc = 2 * len(tones) - 2 if up_down and len(tones) > 1 else len(tones)
                 seq = i % max(cyc, 1)
-                idx = seq if seq < len(tones) else 2 * len(tones) - 2 - seq
+                j = seq if seq < len(tones) else 2 * len(tones) - 2 - seq
                 if not up_down:
-                    idx = len(tones) - 1 - seq  # B: falling arpeggio
-                arp.append((tones[idx] + 12, start + i * style.arp_step, style.arp_step * 0.8,
+                    j = len(tones) - 1 - seq  # B: falling arpeggio
+                arp.append((tones[j] + 12, start + i * style.arp_step, style.arp_step * 0.8,
                             0.42 + 0.25 * (i % 4 == 0) + 0.1 * sec.intensity))
     if style.drone:
         # A soft tonic pedal under the whole loop (idiomatic in these genres) anchors

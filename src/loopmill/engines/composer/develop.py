@@ -70,7 +70,8 @@ def _vary_rhythm(m: Motif, rng: np.random.Generator) -> Motif:
 
 def _ornament(m: Motif) -> Motif:
     """Fill leaps of 3 steps or more with a passing note (an eighth before the target)."""
-    r, st = [], []
+    r: list[tuple[float, float]] = []
+    st: list[int] = []
     for (s, d), step in zip(m.rhythm, m.steps, strict=True):
         if abs(step) >= 3 and d >= 1.0 and r:
             r.append((s, 0.45))

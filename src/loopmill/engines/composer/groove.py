@@ -131,10 +131,10 @@ def drum_part(
         # played, not programmed: a few ms early or late, a little louder or softer
         jitter_s = 0.008 * humanize
         for piece in sorted(out):
-            hits = out[piece]
-            dt = rng.normal(0.0, 1.0, len(hits)) * jitter_s * bpm / 60.0
-            dv = 1.0 + rng.normal(0.0, 1.0, len(hits)) * 0.12 * humanize
+            placed = out[piece]
+            dt = rng.normal(0.0, 1.0, len(placed)) * jitter_s * bpm / 60.0
+            dv = 1.0 + rng.normal(0.0, 1.0, len(placed)) * 0.12 * humanize
             out[piece] = [((p + (0.0 if piece == "kick" else d)) % total,
                            float(np.clip(v * g, 0.02, 1.0)))
-                          for (p, v), d, g in zip(hits, dt, dv, strict=True)]
+                          for (p, v), d, g in zip(placed, dt, dv, strict=True)]
     return out
