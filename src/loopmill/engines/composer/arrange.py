@@ -105,7 +105,7 @@ def _section_progressions(
             # Minor leads home by its (harmonic) dominant, major by the subdominant: a
             # major loop leaning on V would be heard, and detected, in the key of V.
             home = 5 if theory.mode_quality(mode) == "minor" else 4
-            rot[-1] = home if rot[-2] != home else (4 if home == 5 else 5)
+            rot[-1] = home if rot[-2] != home else (4 if home == 5 else 2)
         out[letter] = rot
     return out
 
