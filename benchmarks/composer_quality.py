@@ -56,23 +56,18 @@ from loopmill.engines.composer.arrange import STYLES
 from loopmill.prompts import parse_prompt
 jobs = json.loads(sys.argv[1]); out = sys.argv[2]; eng = ComposerEngine(); done = []
 for name, prompt, genre, bpm, key, seed in jobs:
-    if genre not in STYLES and genre not in getattr(eng, "genres", ()):
-        try:
-            from loopmill.engines.composer.genres import STYLES as S2
-            if genre not in S2:
-                continue
-        except ImportError:
-            continue
+    if genre not in STYLES:  # a genre the baseline does not have
+        continue
     dur = 16 * 240.0 / bpm
     text = f"{prompt}, {key}, {bpm} BPM"
     spec = parse_prompt(text, genre=genre, seed=seed, min_duration=dur - 0.01,
                         max_duration=dur + 0.01)
     arr = eng.plan(spec, seed=seed)
-    y = eng.render(arr, sr=%d, seed=seed)
+    y = eng.render(arr, sr=SR_, seed=seed)
     np.save(f"{out}/{name}.npy", y)
     done.append([name, arr.bars, arr.bpm, f"{arr.tonic} {arr.mode}"])
 print(json.dumps(done))
-""" % SR
+""".replace("SR_", str(SR))
 
 SPEED = r"""
 import sys, time, tempfile
@@ -153,7 +148,8 @@ def main() -> None:
         for s in range(args.seeds):
             jobs.append([f"{g}-s{s}", prompt, g, bpm, f"{_KEYS[(5 * s) % 12]} minor", s + 1])
         for k in range(args.key_seeds):
-            key = f"{_KEYS[k % 12]} {modes[k // 12 % 2]}"
+            # 24 seeds: all 24 keys; fewer: every tonic, major and minor alternating
+            key = f"{_KEYS[k % 12]} {modes[(k + k // 12) % 2]}"
             jobs.append([f"{g}-k{k}", prompt, g, bpm, key, 100 + k])
     trees = {"new": here} | ({"base": args.baseline} if args.baseline else {})
     results: dict[str, dict[str, list[dict[str, float]]]] = {}

@@ -21,7 +21,8 @@ runner = CliRunner()
 COMMANDS = (["generate"], ["loop"], ["inspect"], ["auto"], ["suite"], ["catalog", "list"],
             ["catalog", "show"], ["catalog", "export"], ["dataset", "prepare"],
             ["train", "samplernn"], ["train", "lstm"], ["sample"], ["catalog", "check"],
-            ["catalog", "rebuild"], ["spool", "status"], ["spool", "deliver"])
+            ["catalog", "rebuild"], ["spool", "status"], ["spool", "deliver"], ["evolve"],
+            ["studio"])
 
 
 def test_square_brackets_survive_in_errors(capsys: pytest.CaptureFixture[str]) -> None:

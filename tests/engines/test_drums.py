@@ -49,7 +49,7 @@ def test_kits_are_deterministic() -> None:
             assert np.array_equal(a[name], b[name])
     assert np.array_equal(chip_noise(SR), chip_noise(SR))
     with pytest.raises(BadInputError):
-        make_kit(SR, style="jazz")
+        make_kit(SR, style="polka")
 
 
 def _onsets(x: np.ndarray, thresh: float = 0.05) -> np.ndarray:

@@ -47,7 +47,7 @@ TABLE = [
     ("EDM festival drop, upbeat, B flat minor", "house", "Bb", "minor", 140),
     ("guitar rock anthem in E, 140 bpm", "rock", "E", None, 140),
     ("Punk, fast, A major", "rock", "A", "major", 140),
-    ("heavy metal riff, D phrygian, tempo: 180", "rock", "D", "phrygian", 180),
+    ("heavy metal riff, D phrygian, tempo: 180", "metal", "D", "phrygian", 180),
     ("smooth jazz lounge, Eb major, 95 bpm", "jazz", "Eb", "major", 95),
     ("bossa nova, A minor, 120-130 bpm", "jazz", "A", "minor", 125),
     ("Swing band in Bb, 160bpm", "jazz", "Bb", None, 160),
@@ -146,7 +146,10 @@ def test_genre_aliases_and_priority() -> None:
     assert parse_prompt("cinematic chiptune").genre == "chiptune"  # weak alias loses
     assert parse_prompt("cinematic").genre == "orchestral"
     assert GENRES == ("synthwave", "lofi", "ambient", "chiptune", "orchestral", "house",
-                      "rock", "jazz")
+                      "rock", "jazz", "fantasy", "horror", "dnb", "trap", "metal", "world")
+    from loopmill.engines.composer.genres import STYLES
+
+    assert set(GENRES) == set(STYLES)  # the parser names every genre the composer plays
 
 
 def test_moods() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from loopmill.cli._common import err_console, guarded, out_console, progress_bar
+from loopmill.cli._common import err_console, guarded, out_console, progress_bar, say
 
 
 def evolve(
@@ -49,7 +49,7 @@ def evolve(
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Render processes.")] = None,
     dest: Annotated[
-        Path | None, typer.Option(help="Where each generation's best loop goes.")
+        Path | None, typer.Option("--dest", "-d", help="Where each generation's best loop goes.")
     ] = None,
     runs: Annotated[
         Path | None,
@@ -86,7 +86,7 @@ def evolve(
         except ValueError:
             stars = None
         if stars is not None and not 1 <= stars <= 5:
-            err_console.print("  [yellow]not 1-5: skipped[/]")
+            say("  skipped", "not 1-5", style="yellow")
             return None
         return stars
 
@@ -106,6 +106,6 @@ def evolve(
                           f"{r['mean']:.4f}  diversity {r['diversity']:.3f}"
                           + (f"  -> {r['best_file']}" if r.get("best_file") else ""))
     if report.fallbacks:
-        err_console.print(f"[yellow]{report.fallbacks} LLM answer(s) replaced by grammar "
-                          f"operators[/] (last: {report.fallback_reasons[-1]})")
+        say(f"{report.fallbacks} LLM answer(s) replaced by grammar operators",
+            f"last: {report.fallback_reasons[-1]}", style="yellow")
     out_console.print(f"run: {report.run_dir}")

@@ -17,8 +17,9 @@ def studio(
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
     catalog: Annotated[Path | None, typer.Option(
         help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")] = None,
-    dest: Annotated[Path, typer.Option(help="Folder for loops generated from the page.")
-                    ] = Path("loops"),
+    dest: Annotated[
+        Path, typer.Option("--dest", "-d", help="Folder for loops generated from the page.")
+    ] = Path("loops"),
     root: Annotated[list[Path] | None, typer.Option(
         help="Another folder whose loops may be played (repeatable; the current folder "
              "and --dest always are).")] = None,

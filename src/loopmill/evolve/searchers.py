@@ -117,6 +117,8 @@ class EvotorchSearcher:
         self.stdev_init, self.elitist = float(stdev_init), bool(elitist)
         self.operators = [dict(o) for o in (operators or DEFAULT_GA_OPERATORS)]
         self.cache: dict[bytes, float] = {}
+        #: the fitness each finished step saw (fitness can change: dynamic re-scoring)
+        self.log: list[dict[bytes, float]] = []
         self.generation = 0
         self._missing: np.ndarray | None = None
         self._build()
@@ -165,8 +167,10 @@ class EvotorchSearcher:
                     built.append(getattr(ops, name)(problem, **spec))
                 except TypeError as exc:
                     raise BadInputError(f"GA operator {name}: {exc}") from None
+            # parents are re-evaluated every step: free (the cache answers), and a
+            # dynamic fitness re-scores them with the latest listener model
             self._algo = algos.GeneticAlgorithm(problem, operators=built, popsize=self.popsize,
-                                                elitist=self.elitist, re_evaluate=False)
+                                                elitist=self.elitist, re_evaluate=True)
             if not unit:  # the GA's first population: around the genome's start
                 pop = self.genome.initial(self.popsize, rng=np.random.default_rng(self.seed))
                 self._algo.population.set_values(torch.tensor(np.stack(pop),
@@ -202,8 +206,16 @@ class EvotorchSearcher:
             state = torch.random.get_rng_state()
             torch.random.set_rng_state(saved)
         self._algo, self._torch_state, self._missing = trial, state, None
+        self.log.append(dict(self.cache))
         self.generation += 1
         return True
+
+    def rescore(self, score: Callable[[list[bytes]], np.ndarray]) -> None:
+        """Replace the remembered fitness of every solution seen (``score(keys)``), e.g.
+        with a listener model that learned since; no solution is rendered again."""
+        keys = list(self.cache)
+        if keys:
+            self.cache.update(zip(keys, (float(v) for v in score(keys)), strict=True))
 
     def ask(self) -> list[np.ndarray]:
         """The solutions the next step needs scored (the same until told)."""
@@ -235,16 +247,21 @@ class EvotorchSearcher:
     def __getstate__(self) -> dict[str, Any]:
         return {"algorithm": self.algorithm, "genome": self.genome, "popsize": self.popsize,
                 "seed": self.seed, "stdev_init": self.stdev_init, "elitist": self.elitist,
-                "operators": self.operators, "cache": self.cache,
+                "operators": self.operators, "cache": self.cache, "log": self.log,
                 "generation": self.generation}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         generation = state.pop("generation")
-        cache = state.pop("cache")
+        cache, log = state.pop("cache"), state.pop("log", [])
         self.__init__(state.pop("algorithm"), state.pop("genome"), **state)  # type: ignore[misc]
+        # the problem holds this very dict: refill it, never rebind it
+        for seen in log[:generation]:  # each step replayed with the fitness it saw
+            self.cache.clear()
+            self.cache.update(seen)
+            if not self._try_step():
+                break
+        self.cache.clear()
         self.cache.update(cache)
-        while self.generation < generation and self._try_step():
-            pass
         if self.generation < generation:
             raise BadInputError("the checkpoint does not replay (another evotorch version?); "
                                 "start the run again without resume")

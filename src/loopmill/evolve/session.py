@@ -109,6 +109,8 @@ class _State:
     evaluations: int = 0
     best: dict[str, Any] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: measures of every vector individual seen, by searcher key (dynamic re-scoring)
+    archive: dict[bytes, Measures] = field(default_factory=dict)
 
 
 def _listener(cfg: EvolveConfig, dim: int, mode: str) -> ListenerModel | None:
@@ -293,6 +295,11 @@ class EvolveSession:
                     c.path = self._write_audition(c.id, r)
             cands.append(c)
         self._predict(cands, measures)
+        if self.mode == "dynamic" and hasattr(st.searcher, "rescore"):
+            from loopmill.evolve.searchers import _key
+
+            st.archive.update({_key(x): m for x, m in zip(inds, measures, strict=True)
+                               if m is not None})
         st.individuals, st.candidates, st.measures = list(inds), cands, measures
         self.save()
         return list(cands)
@@ -389,6 +396,11 @@ class EvolveSession:
         t0 = time.perf_counter()
         if self.mode == "dynamic" and st.listener is not None:
             st.listener.train()
+            rescore = getattr(st.searcher, "rescore", None)
+            if callable(rescore) and st.archive:  # remembered solutions, scored anew
+                archive = st.archive
+                rescore(lambda keys: [float(self.fitness([archive[k]])[0]) if k in archive
+                                      else FAILED_FITNESS for k in keys])
         ok = [i for i, m in enumerate(st.measures) if m is not None]
         fit = np.full(len(st.candidates), FAILED_FITNESS)
         if ok:

@@ -33,14 +33,22 @@ GENRE_ALIASES: dict[str, tuple[str, ...]] = {
     "orchestral": ("orchestral", "orchestra", "cinematic", "epic orchestral", "symphonic",
                    "film score"),
     "house": ("house", "techno", "edm", "deep house", "electronic dance"),
-    "rock": ("rock", "metal", "punk", "guitar rock"),
+    "rock": ("rock", "punk", "guitar rock", "hard rock"),
     "jazz": ("jazz", "lounge", "swing", "bossa nova", "smooth jazz"),
+    "fantasy": ("fantasy", "medieval", "celtic", "tavern", "folk", "renaissance", "bardic"),
+    "horror": ("horror", "creepy", "haunted", "survival horror"),
+    "dnb": ("dnb", "drum and bass", "drum n bass", "jungle", "liquid dnb"),
+    "trap": ("trap", "hip hop", "hiphop", "rap beat", "boom bap", "drill"),
+    "metal": ("metal", "heavy metal", "thrash", "metalcore", "djent"),
+    "world": ("world", "world music", "tribal", "afrobeat", "latin", "percussion",
+              "world percussion"),
 }
 GENRES: tuple[str, ...] = tuple(GENRE_ALIASES)
 # Adjective-like aliases: a genre named otherwise in the prompt wins over them
 # ("atmospheric synthwave" is synthwave).
 WEAK_GENRE_ALIASES: frozenset[str] = frozenset(
-    {"atmospheric", "cinematic", "drone", "swing", "lounge", "nes"}
+    {"atmospheric", "cinematic", "drone", "swing", "lounge", "nes", "tavern", "folk",
+     "creepy", "haunted", "percussion", "tribal"}
 )
 
 MOOD_ALIASES: dict[str, tuple[str, ...]] = {

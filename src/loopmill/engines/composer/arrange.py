@@ -1,10 +1,14 @@
-"""Arrangement: a MusicSpec becomes parts (notes in beats) and a drum pattern.
+"""Arrangement: a MusicSpec becomes parts (notes in beats) and drums, with a form.
 
 Everything here is symbolic: which notes each instrument plays and when, in beats
-from the loop start. ``engine.py`` renders it. The arrangement loops by
-construction: the progression starts on the tonic and its last chord leads back to
-it, bass and melody phrases end where they began, and the drum pattern repeats
-every bar.
+from the loop start; ``engine.py`` renders it. A loop of 8+ bars has four sections
+(:mod:`~loopmill.engines.composer.form`): the B section has its own progression,
+voicing register, comping and bass rhythm and drum pattern; later statements of A
+develop the motif (:mod:`~loopmill.engines.composer.develop`), add a counter-melody
+and passing chords; the drums fill at phrase ends and crash on phrase starts
+(:mod:`~loopmill.engines.composer.groove`). It still loops by construction: the
+progression starts on the tonic, each section's last chord leads on, the last bar's
+fill leads into the first downbeat.
 """
 
 from __future__ import annotations
@@ -16,171 +20,15 @@ import numpy as np
 
 from loopmill.engines.composer import theory
 from loopmill.engines.composer.controls import ComposerControls
+from loopmill.engines.composer.develop import counter_line, develop_melody
+from loopmill.engines.composer.form import Section, plan_form
+from loopmill.engines.composer.genres import STYLES, Style
+from loopmill.engines.composer.groove import drum_part
+
+__all__ = ["STYLES", "Arrangement", "Notes", "Style", "arrange"]
 
 #: One instrument's notes: (midi, start beat, length in beats, velocity 0..1).
 Notes = list[tuple[int, float, float, float]]
-
-
-@dataclass(frozen=True)
-class Style:
-    """How a genre sounds and grooves."""
-
-    bpm_range: tuple[int, int]
-    chord_patch: str
-    bass_patch: str
-    arp_patch: str | None
-    lead_patch: str | None
-    chord_rhythm: tuple[tuple[float, float], ...]  # (start, length) in beats per bar
-    bass_rhythm: tuple[tuple[float, float], ...]
-    arp_step: float  # beats between arpeggio notes
-    drums: dict[str, tuple[tuple[float, float], ...]]  # piece -> (beat, velocity) per bar
-    kit: str = "standard"
-    swing: float = 0.0
-    bars_per_chord: int = 1
-    walking_bass: bool = False
-    chord_octave: int = 4
-    control_defaults: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def defaults(self) -> dict[str, float]:
-        """The genre's choice for each continuous control (others: 0.5)."""
-        return {"swing": self.swing, "chord_colour": 0.25, **dict(self.control_defaults)}
-
-
-def _every(step: float, vel: float, *, offset: float = 0.0) -> tuple[tuple[float, float], ...]:
-    return tuple((offset + i * step, vel) for i in range(round(4 / step)))
-
-
-_DRONE_GENRES = frozenset({"synthwave", "ambient", "orchestral", "lofi"})
-_EIGHTHS = tuple((i * 0.5, 0.5) for i in range(8))
-_WHOLE = ((0.0, 4.0),)
-
-STYLES: dict[str, Style] = {
-    "synthwave": Style(
-        (84, 110),
-        "pad",
-        "bass",
-        "pluck",
-        "lead",
-        _WHOLE,
-        _EIGHTHS,
-        0.25,
-        {
-            "kick": ((0, 1.0), (2, 0.95)),
-            "snare": ((1, 0.9), (3, 0.9)),
-            "closed_hat": _every(0.5, 0.35),
-        },
-    ),
-    "lofi": Style(
-        (70, 90),
-        "ep",
-        "bass",
-        None,
-        "pluck",
-        ((0.0, 1.5), (2.5, 1.5)),
-        ((0.0, 1.0), (1.5, 0.5), (2.5, 1.0)),
-        0.5,
-        {
-            "kick": ((0, 0.9), (1.75, 0.6), (2.5, 0.8)),
-            "snare": ((1, 0.7), (3, 0.7)),
-            "closed_hat": _every(0.5, 0.3),
-        },
-        kit="808",
-        swing=0.55,
-        control_defaults=(("chord_colour", 0.8),),
-    ),
-    "ambient": Style(
-        (60, 80),
-        "pad",
-        "pad",
-        "pluck",
-        None,
-        ((0.0, 8.0),),
-        ((0.0, 8.0),),
-        1.0,
-        {},
-        bars_per_chord=2,
-        chord_octave=4,
-    ),
-    "chiptune": Style(
-        (120, 160),
-        "chip_square",
-        "chip_square",
-        "chip_square",
-        "chip_square",
-        ((0.0, 0.5), (1.5, 0.5), (3.0, 0.5)),
-        _EIGHTHS,
-        0.25,
-        {
-            "kick": ((0, 1.0), (2, 1.0)),
-            "chip_noise": ((1, 0.8), (3, 0.8)),
-            "closed_hat": _every(0.5, 0.25),
-        },
-        kit="chip",
-    ),
-    "orchestral": Style(
-        (70, 110),
-        "strings",
-        "strings",
-        "pluck",
-        "lead",
-        _WHOLE,
-        ((0.0, 2.0), (2.0, 2.0)),
-        0.5,
-        {"tom": ((0, 1.0), (2.5, 0.6), (3, 0.7))},
-    ),
-    "house": Style(
-        (118, 128),
-        "ep",
-        "bass",
-        "pluck",
-        None,
-        ((0.5, 0.25), (1.5, 0.25), (2.5, 0.25), (3.5, 0.25)),
-        ((0.5, 0.4), (1.5, 0.4), (2.5, 0.4), (3.5, 0.4)),
-        0.25,
-        {
-            "kick": _every(1.0, 1.0),
-            "clap": ((1, 0.8), (3, 0.8)),
-            "open_hat": _every(1.0, 0.45, offset=0.5),
-            "closed_hat": _every(0.25, 0.18),
-        },
-        kit="808",
-    ),
-    "rock": Style(
-        (100, 140),
-        "pluck",
-        "bass",
-        None,
-        "lead",
-        _EIGHTHS,
-        _EIGHTHS,
-        0.5,
-        {
-            "kick": ((0, 1.0), (2, 0.9), (2.5, 0.8)),
-            "snare": ((1, 1.0), (3, 1.0)),
-            "closed_hat": _every(0.5, 0.45),
-        },
-        chord_octave=3,
-    ),
-    "jazz": Style(
-        (80, 125),  # lounge tempos
-        "ep",
-        "bass",
-        None,
-        "ep",
-        ((0.0, 1.0), (1.5, 0.5), (2.5, 1.0)),
-        tuple((float(i), 1.0) for i in range(4)),
-        0.5,
-        {
-            "closed_hat": ((0, 0.5), (1, 0.6), (1.67, 0.4), (2, 0.5), (3, 0.6), (3.67, 0.4)),
-            "kick": ((0, 0.4),),
-            "rim": ((1.67, 0.3), (3.67, 0.3)),
-        },
-        swing=0.0,
-        walking_bass=True,
-        control_defaults=(("chord_colour", 0.8),),
-    ),
-}
 
 
 @dataclass
@@ -201,34 +49,64 @@ class Arrangement:
     parts: dict[str, Notes] = field(default_factory=dict)  # role -> notes
     patches: dict[str, str] = field(default_factory=dict)  # role -> patch name
     drums: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    sections: list[Section] = field(default_factory=list)
 
     @property
     def beats(self) -> int:
         """Beats in the loop."""
         return self.bars * self.beats_per_bar
 
+    @property
+    def form(self) -> str:
+        """The sections' letters with variant marks, e.g. ``"A A' B A''"``."""
+        return " ".join(s.letter + "'" * s.variant for s in self.sections)
 
-def _chord_notes(
-    scale_degree: int, *, key_pc: int, mode: str, octave: int, sevenths: bool
-) -> list[int]:
+
+def _ctl(controls: ComposerControls, name: str, default: float) -> float:
+    v = getattr(controls, name)
+    return default if v is None else float(v)
+
+
+def _chord(degree: int, *, key_pc: int, mode: str, octave: int, colour: float,
+           u: float) -> list[int]:
     # In minor, the dominant takes the raised leading tone (harmonic minor): it is what
     # tells a minor key from its relative major, for listeners and key finders alike.
-    return theory.chord(
-        scale_degree, key_pc=key_pc, mode=mode, octave=octave, sevenths=sevenths,
-        harmonic_dominant=mode == "minor" and scale_degree == 5,
+    notes = theory.chord(
+        degree, key_pc=key_pc, mode=mode, octave=octave, sevenths=u < colour,
+        harmonic_dominant=mode == "minor" and degree == 5,
     )
+    if colour > 0.6 and u < (colour - 0.6) * 1.5:  # a (diatonic) ninth on top
+        scale = theory.Scale(key_pc, mode)
+        notes.append(next(notes[0] + k for k in (14, 13, 15) if scale.contains(notes[0] + k)))
+    return notes
 
 
-def _motif(rng: np.random.Generator, *, energy: float) -> list[tuple[float, float]]:
-    """A 2-bar rhythm: (start, length) in beats; denser with more energy."""
-    grid = np.arange(0, 8, 0.5)
-    density = 0.3 + 0.4 * energy
-    starts = [0.0] + [float(b) for b in grid[1:] if rng.random() < density]
-    starts = sorted(set(starts))
-    out = []
-    for i, s in enumerate(starts):
-        nxt = starts[i + 1] if i + 1 < len(starts) else 8.0
-        out.append((s, max(0.25, min(nxt - s, 2.0) * 0.9)))
+def _section_progressions(
+    genre: str, moods: tuple[str, ...], mode: str, sections: list[Section], per_section: int,
+    rng: np.random.Generator,
+) -> dict[str, list[int]]:
+    """One progression per section letter: A's starts on the tonic; B's (and C's) is a
+    different table entry, rotated off the tonic, ending on the dominant to lead home."""
+    out: dict[str, list[int]] = {}
+    a = theory.choose_progression(genre=genre, moods=moods, mode=mode, rng=rng,
+                                  bars=min(4, per_section))
+    out["A"] = [a[i % len(a)] for i in range(per_section)]
+    for letter in sorted({s.letter for s in sections} - {"A"}):
+        other = out["A"]
+        for _ in range(6):  # a different entry, when the table has one
+            cand = theory.choose_progression(genre=genre, moods=moods, mode=mode, rng=rng,
+                                             bars=4)
+            if cand != list(a):
+                other = cand
+                break
+        rot = (other[1:] + other[:1])[:per_section] if per_section > 1 else [4]
+        rot = [rot[i % len(rot)] for i in range(per_section)]
+        if per_section > 1:
+            # Minor leads home by its (harmonic) dominant, major by the subdominant: a
+            # major loop leaning on V would be heard, and detected, in the key of V.
+            home = 5 if theory.mode_quality(mode) == "minor" else 4
+            rot[-1] = home if rot[-2] != home else (4 if home == 5 else 2)
+        out[letter] = rot
     return out
 
 
@@ -251,7 +129,7 @@ def arrange(
     genre : str
         One of :data:`STYLES` (others fall back to synthwave's arrangement).
     moods : tuple of str
-        Mood words; they bias the progression.
+        Mood words; they bias the progressions.
     bpm : float
         Tempo.
     bars : int
@@ -269,108 +147,196 @@ def arrange(
     -------
     Arrangement
     """
+    controls = controls or ComposerControls()
     style = STYLES.get(genre, STYLES["synthwave"])
-    if bars % style.bars_per_chord:
-        # An odd bar count would leave the last bar without its chord (a hole, then
-        # a jump at the wrap): change chords every bar in such a loop instead.
+    table_genre = genre if genre in theory.GENRES else "synthwave"
+    variation = _ctl(controls, "variation", 0.6)
+    density = _ctl(controls, "density", 0.5)
+    colour = _ctl(controls, "chord_colour", style.defaults["chord_colour"])
+    form = controls.form if controls.form != "auto" else style.form
+    sections = plan_form(bars=bars, form=form, variation=variation)
+    if any(s.bars % style.bars_per_chord for s in sections):
+        # A section of an odd bar count would leave a bar without its chord (a hole,
+        # then a jump at the wrap): change chords every bar in such a loop instead.
         style = dataclasses.replace(style, bars_per_chord=1)
     key_pc = theory.parse_tonic(tonic)
     bpb = 4
-    chords_in_loop = max(1, bars // style.bars_per_chord)
-    prog = theory.choose_progression(
-        genre=genre if genre in STYLES else "synthwave",
-        moods=moods,
-        mode=mode,
-        rng=rng,
-        bars=min(4, chords_in_loop),
-    )
-    prog = [prog[i % len(prog)] for i in range(chords_in_loop)]
-    controls = controls or ComposerControls()
-    sevenths = theory.uses_sevenths(genre) if genre in STYLES else False
-    if controls.chord_colour is not None:
-        sevenths = controls.chord_colour >= 0.5
-    chords = [
-        _chord_notes(d, key_pc=key_pc, mode=mode, octave=style.chord_octave, sevenths=sevenths)
-        for d in prog
-    ]
-    voiced = theory.voice_lead(chords, low=52, high=76)
-    arr = Arrangement(
-        bpm=bpm,
-        bars=bars,
-        beats_per_bar=bpb,
-        key_pc=key_pc,
-        tonic=tonic,
-        mode=mode,
-        genre=genre,
-        style=style,
-        progression=prog,
-        moods=tuple(moods),
-        controls=controls,
-    )
     span = style.bars_per_chord * bpb
+    # Independent streams: a control that changes how many draws one decision makes
+    # must not reshuffle the others.
+    streams = {name: np.random.default_rng(rng.integers(2**31))
+               for name in ("harmony", "melody", "counter", "drums", "parts", "human")}
+    per_section = max(1, sections[0].bars // style.bars_per_chord)
+    progs = _section_progressions(table_genre, moods, mode, sections, per_section,
+                                  streams["harmony"])
+    # chord slots: (start beat, length, degree, section)
+    slots: list[tuple[float, float, int, Section]] = []
+    for sec in sections:
+        prog = progs[sec.letter]
+        n_chords = max(1, sec.bars // style.bars_per_chord)
+        for ci in range(n_chords):
+            degree = prog[ci % len(prog)]
+            start = float(sec.start_bar * bpb + ci * span)
+            last = ci == n_chords - 1
+            u = streams["harmony"].random()
+            passing = 5 if theory.mode_quality(mode) == "minor" else 4
+            if last and sec.index in (1, 3) and u < colour * variation and \
+                    degree != passing and span >= 4:
+                # a passing chord: the bar's second half moves on (V in minor, IV in major)
+                slots.append((start, span / 2, degree, sec))
+                slots.append((start + span / 2, span / 2, passing, sec))
+            else:
+                slots.append((start, span, degree, sec))
+    u_col = streams["harmony"].random(len(slots))
+    chords = [_chord(d, key_pc=key_pc, mode=mode, octave=style.chord_octave, colour=colour,
+                     u=float(u)) for (_, _, d, _), u in zip(slots, u_col, strict=True)]
+    # Voicings: each letter in its own register (B lifted a fourth), every statement
+    # after the first an inversion apart; voice-led within the loop.
+    voiced: list[list[int]] = [[] for _ in chords]
+    for letter in sorted({s.letter for s in sections}):
+        for variant in sorted({s.variant for s in sections if s.letter == letter}):
+            idx = [i for i, sl in enumerate(slots)
+                   if sl[3].letter == letter and sl[3].variant == variant]
+            lift = ((12 if form == "build" else 5) if letter != "A" else 0) + (
+                3 * variant if variation > 0 else 0) % 7
+            vs = theory.voice_lead([chords[i] for i in idx], low=52 + lift, high=76 + lift)
+            for i, v in zip(idx, vs, strict=True):
+                voiced[i] = v
+
+    def chord_at(beat: float) -> list[int]:
+        for (s, d, _, _), c in zip(slots, chords, strict=True):
+            if s <= beat % (bars * bpb) < s + d:
+                return c
+        return chords[0]
+
+    arr = Arrangement(
+        bpm=bpm, bars=bars, beats_per_bar=bpb, key_pc=key_pc, tonic=tonic, mode=mode,
+        genre=genre, style=style, progression=[d for _, _, d, _ in slots],
+        moods=tuple(moods), controls=controls, sections=sections,
+    )
     pad: Notes = []
     bass: Notes = []
     arp: Notes = []
-    for ci, (degree_notes, voicing) in enumerate(zip(chords, voiced, strict=True)):
-        base = ci * span
-        root = min(degree_notes) % 12
-        for start, length in style.chord_rhythm:
-            if start < span:
-                pad += [(n, base + start, min(length, span - start), 0.7) for n in voicing]
-        for bar in range(style.bars_per_chord):
-            for k, (start, length) in enumerate(style.bass_rhythm):
-                pos = base + bar * bpb + start
-                if pos >= base + span:
+    parts_rng = streams["parts"]
+    u_climax, u_restate, u_octaves = parts_rng.random(3)
+    for (start, length, _, sec), notes, voicing in zip(slots, chords, voiced, strict=True):
+        root = min(notes) % 12
+        b_section = sec.letter != "A" and variation > 0
+        # the last return of A takes the B section's accompaniment: the loop's climax
+        climax = _is_climax(sec, sections) and u_climax < variation
+        rhythm = (style.chord_rhythm_b if (b_section or climax) and style.chord_rhythm_b
+                  else style.chord_rhythm)
+        if sec.variant == 1 and not climax and u_restate < 1.5 * variation:
+            rhythm = _restated(rhythm)
+        vel = 0.55 + 0.2 * sec.intensity
+        for bar_off in range(0, max(1, int(length // bpb)) * bpb, bpb):
+            for s, d in rhythm:
+                pos = start + bar_off + s
+                if s < length and pos < start + length:
+                    pad += [(n, pos, min(d, start + length - pos), vel) for n in voicing]
+        bass_rhythm = (style.bass_rhythm_b if (b_section or climax) and style.bass_rhythm_b
+                       else style.bass_rhythm)
+        octaves = sec.variant == 1 and u_octaves < 2 * variation  # A': the bass in octaves
+        nxt_root = min(chord_at(start + length)) % 12
+        for bar_off in range(0, max(1, round(length / bpb)) * bpb, bpb):
+            for k, (s, d) in enumerate(bass_rhythm):
+                pos = start + bar_off + s
+                if pos >= start + length:
                     continue
                 note = 36 + (root - 36 % 12) % 12
-                if k == 0 and start == 0.0 and key_pc in {n % 12 for n in degree_notes}:
+                if k == 0 and s == 0.0 and key_pc in {n % 12 for n in notes}:
                     # A chord holding the tonic puts it in the bass on the downbeat (an
                     # inversion, a pedal): the key stays unmistakable, not its relative.
                     note = 36 + (key_pc - 36 % 12) % 12
                 if style.walking_bass:
-                    note = _walking(
-                        root,
-                        k,
-                        nxt=min(chords[(ci + 1) % len(chords)]) % 12,
-                        key_pc=key_pc,
-                        mode=mode,
-                    )
-                elif genre == "chiptune" and k % 2 == 1:
-                    note += 12
-                bass.append((note, pos, length * 0.9, 0.85 if k == 0 else 0.7))
-        if style.arp_patch and energy >= 0.3:
+                    note = _walking(root, k, nxt=nxt_root, key_pc=key_pc, mode=mode)
+                elif k % 2 == 1 and (genre == "chiptune" or octaves):
+                    note += 12  # octave jumps in later statements
+                bass.append((note, pos, min(d, start + length - pos) * 0.9,
+                             0.8 if k == 0 else 0.66 + 0.1 * sec.intensity))
+        if style.arp_patch and energy >= 0.2 and (sec.intensity >= 0.8 or sec.variant > 0
+                                                  or sec.letter != "A" or variation <= 0):
             tones = [*sorted(voicing), voicing[0] + 12]
-            steps = int(span / style.arp_step)
+            steps = int(length / style.arp_step)
+            up_down = sec.letter == "A"
             for i in range(steps):
-                seq = i % (2 * len(tones) - 2) if len(tones) > 1 else 0
-                idx = seq if seq < len(tones) else 2 * len(tones) - 2 - seq
-                arp.append(
-                    (
-                        tones[idx] + 12,
-                        base + i * style.arp_step,
-                        style.arp_step * 0.8,
-                        0.45 + 0.25 * (i % 4 == 0),
-                    )
-                )
-    if genre in _DRONE_GENRES:
+                cyc = 2 * len(tones) - 2 if up_down and len(tones) > 1 else len(tones)
+                seq = i % max(cyc, 1)
+                j = seq if seq < len(tones) else 2 * len(tones) - 2 - seq
+                if not up_down:
+                    j = len(tones) - 1 - seq  # B: falling arpeggio
+                arp.append((tones[j] + 12, start + i * style.arp_step, style.arp_step * 0.8,
+                            0.42 + 0.25 * (i % 4 == 0) + 0.1 * sec.intensity))
+    if style.drone:
         # A soft tonic pedal under the whole loop (idiomatic in these genres) anchors
         # the key, so the loop is not heard as its relative major/minor.
-        # Its own part on a lighter patch: a whole-loop note on the 7-voice string
-        # patch cost half the orchestral render.
         arr.parts["drone"] = [
             (octave_note, 0.0, float(bars * bpb), 0.9)
             for octave_note in (48 + (key_pc - 48 % 12) % 12, 60 + (key_pc - 60 % 12) % 12)
         ]
         arr.patches["drone"] = "drone"
-    arr.parts["chords"], arr.patches["chords"] = pad, style.chord_patch
-    arr.parts["bass"], arr.patches["bass"] = bass, style.bass_patch
+    inst = controls.instruments
+    arr.parts["chords"], arr.patches["chords"] = pad, inst.get("chords", style.chord_patch)
+    arr.parts["bass"], arr.patches["bass"] = bass, inst.get("bass", style.bass_patch)
     if arp and style.arp_patch:
-        arr.parts["arp"], arr.patches["arp"] = arp, style.arp_patch
-    if style.lead_patch and energy >= 0.4:
-        arr.parts["lead"] = _lead(arr, chords, rng=rng, energy=energy)
-        arr.patches["lead"] = style.lead_patch
-    arr.drums = _drums(style, bars=bars, energy=energy)
+        arr.parts["arp"], arr.patches["arp"] = arp, inst.get("arp", style.arp_patch)
+    scale = theory.Scale(key_pc, mode)
+    register = _ctl(controls, "melody_register", 0.5)
+    low = 12 * (style.lead_octave + 1) - 5 + round(12 * (register - 0.5))
+    if style.lead_patch and energy >= 0.2:
+        arr.parts["lead"] = develop_melody(
+            sections=sections, pool=scale.notes(low, low + 17), chord_at=chord_at,
+            tonic_pc=key_pc, total_beats=bars * bpb, rng=streams["melody"],
+            density=_ctl(controls, "melody_density", 0.5), variation=variation,
+        )
+        arr.patches["lead"] = inst.get("lead", style.lead_patch)
+    if style.counter_patch and len(sections) > 1:
+        counter = counter_line(sections=sections, chord_at=chord_at, low=low - 10,
+                               high=low + 3, rng=streams["counter"], variation=variation)
+        if counter:
+            arr.parts["counter"] = counter
+            arr.patches["counter"] = inst.get("counter", style.counter_patch)
+    arr.drums = drum_part(
+        style, sections=sections, bpm=bpm, energy=energy, density=density,
+        variation=variation, humanize=_ctl(controls, "humanize", 0.5), rng=streams["drums"],
+    )
+    _humanize(arr, amount=_ctl(controls, "humanize", 0.5), rng=streams["human"])
     return arr
+
+
+def _is_climax(sec: Section, sections: list[Section]) -> bool:
+    """The last return of A, or (a form without one) a repeated last section."""
+    if sec.letter == "A":
+        return sec.variant >= 2
+    return sec is sections[-1] and sec.variant >= 1 and not any(
+        s.letter == "A" and s.variant >= 2 for s in sections)
+
+
+def _restated(rhythm: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """A's accompaniment restated: sustained chords pulse on every beat, rhythmic ones
+    anticipate (their later hits come an eighth early)."""
+    if all(d >= 2.0 for _, d in rhythm):
+        return tuple((s + k, 0.9) for s, d in rhythm for k in range(int(d)))
+    return tuple((s - 0.5 if s >= 1.0 and s % 1.0 == 0.0 else s, d) for s, d in rhythm)
+
+
+def _humanize(arr: Arrangement, *, amount: float, rng: np.random.Generator) -> None:
+    """Seeded timing (a few ms) and velocity deviations on every pitched part."""
+    if amount <= 0:
+        return
+    total = float(arr.beats)
+    per_beat = arr.bpm / 60.0
+    for role in sorted(arr.parts):
+        if role == "drone":
+            continue
+        notes = arr.parts[role]
+        dt = rng.normal(0.0, 1.0, len(notes)) * 0.01 * amount * per_beat
+        dv = 1.0 + rng.normal(0.0, 1.0, len(notes)) * 0.1 * amount
+        arr.parts[role] = [
+            (m, (s + d_t) % total, d,
+             float(np.clip(v * g, 0.05, 1.0)))
+            for (m, s, d, v), d_t, g in zip(notes, dt, dv, strict=True)
+        ]
 
 
 def _walking(root: int, k: int, *, nxt: int, key_pc: int, mode: str) -> int:
@@ -384,46 +350,3 @@ def _walking(root: int, k: int, *, nxt: int, key_pc: int, mode: str) -> int:
     else:
         pc = min(pcs, key=lambda p: abs(((p - root) % 12) - (4 if k == 1 else 7)))
     return 36 + (pc - 36 % 12) % 12
-
-
-def _lead(
-    arr: Arrangement, chords: list[list[int]], *, rng: np.random.Generator, energy: float
-) -> Notes:
-    """A melody from a 2-bar motif, repeated over the loop and fitted to each chord."""
-    scale = theory.Scale(arr.key_pc, arr.mode)
-    pool = [n for n in scale.notes(67, 84)]
-    motif = _motif(rng, energy=energy)
-    shape = rng.integers(-2, 3, size=len(motif))
-    notes: Notes = []
-    span = arr.style.bars_per_chord * arr.beats_per_bar
-    # Every bar gets melody, also the odd one of a 3- or 6-bar loop: a silent last bar
-    # made the wrap the biggest change in the loop.
-    for phrase in range(-(-arr.beats // 8)):
-        for i, (start, length) in enumerate(motif):
-            pos = phrase * 8 + start
-            if pos >= arr.beats:
-                break
-            chord = chords[int(pos // span) % len(chords)]
-            strong = start % 1.0 == 0.0
-            anchor = pool[len(pool) // 2] + int(shape[: i + 1].sum()) if pool else 72
-            cands = [n for n in pool if (n % 12) in {c % 12 for c in chord}] if strong else pool
-            note = min(cands or pool or [72], key=lambda n: abs(n - anchor))
-            notes.append((note, pos, min(length, arr.beats - pos), 0.75))
-    if notes:  # end the loop's melody on the tonic: it leads home to the top
-        last, pos, length, vel = notes[-1]
-        home = min((n for n in pool if n % 12 == arr.key_pc), default=last,
-                   key=lambda n: abs(n - last))
-        notes[-1] = (home, pos, length, vel)
-    return notes
-
-
-def _drums(style: Style, *, bars: int, energy: float) -> dict[str, list[tuple[float, float]]]:
-    """The style's one-bar pattern over every bar, thinned at low energy."""
-    out: dict[str, list[tuple[float, float]]] = {}
-    for piece, hits in style.drums.items():
-        keep = [
-            (b, v) for b, v in hits if energy >= 0.35 or b == int(b) or piece in ("kick", "snare")
-        ]
-        scale = 0.6 + 0.4 * energy
-        out[piece] = [(bar * 4 + b, min(1.0, v * scale)) for bar in range(bars) for b, v in keep]
-    return out

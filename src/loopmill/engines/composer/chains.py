@@ -122,30 +122,95 @@ def _house(role: str) -> _Chain:
     return table[role]
 
 
-def _rock(role: str) -> _Chain:
+def _amp(drive: float, *, level: float) -> _Chain:
+    """A guitar amp: drive into a cabinet (tight lows, a 2.4 kHz bite, no fizz above 5 kHz)."""
+    return [
+        pedalboard.HighpassFilter(cutoff_frequency_hz=90.0),
+        pedalboard.Distortion(drive_db=drive),
+        pedalboard.PeakFilter(cutoff_frequency_hz=2400.0, gain_db=3.0, q=0.8),
+        pedalboard.LowpassFilter(cutoff_frequency_hz=4800.0),
+        pedalboard.Gain(level),
+    ]
+
+
+def _rock(role: str, drive: float = 1.0) -> _Chain:
     table: dict[str, _Chain] = {
         "drums": [_comp(-18.0, 4.0, 5.0, 100.0), _reverb(0.4, 0.12, 0.9)],
-        "bass": [pedalboard.Distortion(drive_db=3.0), pedalboard.Gain(-2.0), _comp(-20.0, 4.0)],
-        "pad": [
-            pedalboard.Distortion(drive_db=8.0),
-            pedalboard.Gain(-6.0),
-            pedalboard.LowpassFilter(6000.0),
-            _reverb(0.45, 0.15),
-        ],
-        "arp": [
-            pedalboard.Distortion(drive_db=10.0),
-            pedalboard.Gain(-8.0),
-            pedalboard.LowpassFilter(6000.0),
-            pedalboard.Delay(0.25, 0.2, 0.15),
-        ],
-        "lead": [
-            pedalboard.Distortion(drive_db=18.0),
-            pedalboard.Gain(-14.0),
-            pedalboard.LowpassFilter(5500.0),
-            _comp(-18.0, 3.0),
-            _reverb(0.4, 0.15),
-        ],
+        "bass": [pedalboard.Distortion(drive_db=3.0 + 4 * (drive - 1)), pedalboard.Gain(-2.0),
+                 _comp(-20.0, 4.0)],
+        "pad": [*_amp(14.0 * drive, level=-12.0 - 4 * (drive - 1)), _reverb(0.45, 0.12)],
+        "arp": [*_amp(14.0 * drive, level=-12.0), pedalboard.Delay(0.25, 0.2, 0.15)],
+        "lead": [*_amp(20.0 * drive, level=-16.0), _comp(-18.0, 3.0),
+                 pedalboard.Delay(0.3, 0.25, 0.18), _reverb(0.4, 0.15)],
         "master": [_comp(-16.0, 3.0, 10.0, 120.0)],
+    }
+    return table[role]
+
+
+def _metal(role: str) -> _Chain:
+    return _rock(role, drive=1.6)
+
+
+def _fantasy(role: str) -> _Chain:
+    hall = _reverb(0.8, 0.28, 0.8, 0.5)
+    table: dict[str, _Chain] = {
+        "drums": [pedalboard.LowpassFilter(7000.0), _reverb(0.6, 0.2, 0.85)],
+        "bass": [pedalboard.LowpassFilter(2500.0), _reverb(0.7, 0.12, 0.9)],
+        "pad": [hall],
+        "arp": [pedalboard.Delay(0.33, 0.25, 0.18), _reverb(0.8, 0.25, 0.8)],
+        "lead": [_reverb(0.78, 0.25, 0.8)],
+        "master": [_comp(-18.0, 1.8, 30.0, 250.0)],
+    }
+    return table[role]
+
+
+def _horror(role: str) -> _Chain:
+    table: dict[str, _Chain] = {
+        "drums": [pedalboard.LowpassFilter(3500.0), _reverb(0.9, 0.35, 0.75)],
+        "bass": [pedalboard.LowpassFilter(900.0), _reverb(0.8, 0.15, 0.9)],
+        "pad": [pedalboard.Chorus(rate_hz=0.15, depth=0.5, mix=0.4), _reverb(0.95, 0.45, 0.6)],
+        "arp": [pedalboard.Delay(0.6, 0.5, 0.35), _reverb(0.94, 0.4, 0.6)],
+        "lead": [pedalboard.Delay(0.45, 0.45, 0.35), _reverb(0.95, 0.45, 0.6)],
+        "master": [pedalboard.LowpassFilter(9000.0), _comp(-18.0, 1.5, 40.0, 300.0)],
+    }
+    return table[role]
+
+
+def _dnb(role: str) -> _Chain:
+    table: dict[str, _Chain] = {
+        "drums": [_comp(-20.0, 4.0, 2.0, 60.0), pedalboard.Gain(2.0), _reverb(0.3, 0.08, 0.9)],
+        "bass": [pedalboard.Distortion(drive_db=6.0), pedalboard.Gain(-5.0),
+                 pedalboard.LowpassFilter(1800.0), _comp(-20.0, 4.0, 5.0, 80.0)],
+        "pad": [pedalboard.Chorus(rate_hz=0.4, depth=0.3, mix=0.4), _reverb(0.85, 0.3, 0.7)],
+        "arp": [pedalboard.Delay(0.26, 0.35, 0.25), _reverb(0.6, 0.15)],
+        "lead": [pedalboard.Delay(0.35, 0.3, 0.2), _reverb(0.7, 0.2)],
+        "master": [_comp(-14.0, 3.0, 5.0, 80.0)],
+    }
+    return table[role]
+
+
+def _trap(role: str) -> _Chain:
+    table: dict[str, _Chain] = {
+        "drums": [_comp(-18.0, 4.0, 3.0, 80.0), pedalboard.Gain(1.5)],
+        "bass": [pedalboard.Distortion(drive_db=5.0), pedalboard.Gain(-4.0),
+                 pedalboard.LowpassFilter(900.0)],
+        "pad": [pedalboard.LowpassFilter(5000.0), _reverb(0.85, 0.3, 0.7)],
+        "arp": [pedalboard.Delay(0.32, 0.3, 0.2), _reverb(0.7, 0.2)],
+        "lead": [pedalboard.Delay(0.43, 0.35, 0.25), _reverb(0.8, 0.25)],
+        "master": [_comp(-14.0, 3.0, 10.0, 100.0)],
+    }
+    return table[role]
+
+
+def _world(role: str) -> _Chain:
+    room = _reverb(0.5, 0.18, 0.85, 0.6)
+    table: dict[str, _Chain] = {
+        "drums": [_comp(-18.0, 2.5, 8.0, 120.0), _reverb(0.45, 0.15, 0.9)],
+        "bass": [pedalboard.LowpassFilter(2000.0)],
+        "pad": [room],
+        "arp": [pedalboard.Delay(0.27, 0.2, 0.15), _reverb(0.5, 0.18)],
+        "lead": [_reverb(0.6, 0.22, 0.85)],
+        "master": [_comp(-16.0, 2.0, 20.0, 200.0)],
     }
     return table[role]
 
@@ -185,6 +250,12 @@ GENRE_CHAINS: dict[str, Callable[[str], _Chain]] = {
     "house": _house,
     "rock": _rock,
     "jazz": _jazz,
+    "fantasy": _fantasy,
+    "horror": _horror,
+    "dnb": _dnb,
+    "trap": _trap,
+    "metal": _metal,
+    "world": _world,
 }
 
 _ALIASES = {
@@ -199,7 +270,9 @@ _ALIASES = {
     "classical": "orchestral",
     "edm": "house",
     "techno": "house",
-    "metal": "rock",
+    "medieval": "fantasy",
+    "drum and bass": "dnb",
+    "hip hop": "trap",
 }
 
 

@@ -148,23 +148,114 @@ def chip_noise(
     return _finish(x * np.clip(1.0 - t / decay, 0.0, 1.0), 0.6)
 
 
-KIT_PIECES = ("kick", "snare", "clap", "closed_hat", "open_hat", "tom", "rim", "chip_noise")
+def _metal_noise(sr: int, decay: float, lo: float, rng: np.random.Generator | None,
+                 attack: float = 0.0) -> np.ndarray:
+    """Cymbal: band-passed noise plus inharmonic square partials, exponential decay."""
+    t = _t(sr, decay)
+    x = _band(noise(t.size, rng=_rng(rng)).astype(np.float64), sr, lo, sr / 2)
+    metal = sum(np.sign(np.sin(2 * np.pi * f * t)) for f in (3150.0, 4610.0, 5940.0, 7330.0))
+    x = x / (float(np.max(np.abs(x))) or 1.0) + 0.2 * _band(np.asarray(metal), sr, lo, sr / 2)
+    env = _decay(t, decay)
+    if attack > 0:
+        env = env * np.clip(t / attack, 0.0, 1.0)
+    return _finish(x * env, 0.8)
 
 
-def make_kit(sr: int, *, style: str = "standard", rng: np.random.Generator | None = None
+def crash(sr: int, *, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Crash cymbal: bright noise and metal above 3 kHz, 1.6 s decay."""
+    return _metal_noise(sr, 1.6, 3000.0, rng)
+
+
+def ride(sr: int, *, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Ride cymbal: a ping (bell partial at 2.9 kHz) over a soft 0.7 s wash."""
+    t = _t(sr, 0.7)
+    bell = np.sin(2 * np.pi * 2900.0 * t) * _decay(t, 0.25)
+    return _finish(0.5 * _metal_noise(sr, 0.7, 5000.0, rng) + 0.3 * bell, 0.6)
+
+
+def swell(sr: int, *, seconds: float = 1.5, rng: np.random.Generator | None = None
+          ) -> np.ndarray:
+    """Reversed cymbal: rises over ``seconds`` and stops (place it before a downbeat)."""
+    return np.ascontiguousarray(crash(sr, rng=rng)[: round(seconds * sr)][::-1] * 0.7)
+
+
+def timpani(sr: int, *, pitch: float = 73.4) -> np.ndarray:
+    """Timpani: a tuned membrane (1 : 1.5 : 2 partials), slow decay, a felt thump."""
+    t = _t(sr, 1.2)
+    body = sum(a * np.sin(2 * np.pi * pitch * r * t) * _decay(t, d)
+               for r, a, d in ((1.0, 1.0, 1.2), (1.5, 0.5, 0.7), (1.98, 0.35, 0.5)))
+    thump = np.sin(2 * np.pi * pitch * 0.7 * t) * np.exp(-t * 30.0)
+    return _finish(np.asarray(body) + 0.6 * thump)
+
+
+def taiko(sr: int, *, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Taiko: a deep drum (60 Hz sweep) with a slap of low noise."""
+    t = _t(sr, 0.9)
+    sweep = 60.0 * (1.0 + 0.8 * np.exp(-t * 25.0))
+    body = np.sin(2 * np.pi * np.cumsum(sweep) / sr) * _decay(t, 0.9)
+    slap = _band(noise(t.size, rng=_rng(rng)).astype(np.float64), sr, 100.0, 1500.0)
+    slap *= np.exp(-t * 40.0) / (float(np.max(np.abs(slap))) or 1.0)
+    return _finish(body + 0.5 * slap)
+
+
+def hand_drum(sr: int, *, pitch: float, decay: float, slap: float = 0.3,
+              rng: np.random.Generator | None = None) -> np.ndarray:
+    """Frame drum, conga or bongo: a short tuned membrane with a palm slap."""
+    t = _t(sr, decay)
+    sweep = pitch * (1.0 + 0.3 * np.exp(-t * 60.0))
+    body = np.sin(2 * np.pi * np.cumsum(sweep) / sr) * _decay(t, decay)
+    x = _band(noise(t.size, rng=_rng(rng)).astype(np.float64), sr, 800.0, 5000.0)
+    x *= np.exp(-t * 90.0) / (float(np.max(np.abs(x))) or 1.0)
+    return _finish(body + slap * x)
+
+
+def shaker(sr: int, *, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Shaker: a soft-attack burst of high noise, 80 ms."""
+    t = _t(sr, 0.08)
+    x = _band(noise(t.size, rng=_rng(rng)).astype(np.float64), sr, 5000.0, sr / 2)
+    return _finish(x * np.clip(t / 0.015, 0, 1) * _decay(t, 0.08), 0.5)
+
+
+def tambourine(sr: int, *, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Tambourine: jingles (metal noise above 6 kHz, 0.25 s)."""
+    return _metal_noise(sr, 0.25, 6000.0, rng) * np.float32(0.8)
+
+
+KIT_PIECES = ("kick", "snare", "clap", "closed_hat", "open_hat", "tom", "rim", "chip_noise",
+              "crash", "ride", "swell", "timpani", "timpani5", "taiko", "frame", "conga",
+              "bongo", "shaker", "tambourine", "tom_hi", "tom_lo")
+
+
+def make_kit(sr: int, *, style: str = "standard", rng: np.random.Generator | None = None,
+             tonic_hz: float = 73.4, pieces: frozenset[str] | None = None
              ) -> dict[str, np.ndarray]:
     """Every piece of ``KIT_PIECES`` rendered once, tuned for a style.
 
-    ``style``: "standard", "808" (long low kick, tight snare) or "chip" (8-bit: square-ish
-    noise for snare and hats).
+    ``style``: "standard", "808" (long low kick, tight snare), "chip" (8-bit: square-ish
+    noise for snare and hats) or "jazz" (soft kick, brushed snare). The timpani are
+    tuned to ``tonic_hz`` and its fifth. ``pieces`` limits the work to those (others
+    are left out of the kit).
     """
     r = _rng(rng)
-    if style == "standard":
-        k = kick(sr)
+    if style in ("standard", "jazz"):
+        k = kick(sr) if style == "standard" else kick(sr, pitch=55.0, decay=0.3, click=0.15)
     elif style in ("808", "chip"):
         k = kick(sr, pitch=45.0, decay=0.7 if style == "808" else 0.15, click=0.3)
     else:
-        raise BadInputError(f"unknown kit style {style!r}; use 'standard', '808' or 'chip'")
+        raise BadInputError(
+            f"unknown kit style {style!r}; use 'standard', '808', 'chip' or 'jazz'")
+    extra = {
+        "crash": lambda: crash(sr, rng=r), "ride": lambda: ride(sr, rng=r),
+        "swell": lambda: swell(sr, rng=r), "timpani": lambda: timpani(sr, pitch=tonic_hz),
+        "timpani5": lambda: timpani(sr, pitch=tonic_hz * 1.4983),
+        "taiko": lambda: taiko(sr, rng=r),
+        "frame": lambda: hand_drum(sr, pitch=95.0, decay=0.35, slap=0.4, rng=r),
+        "conga": lambda: hand_drum(sr, pitch=210.0, decay=0.25, slap=0.35, rng=r),
+        "bongo": lambda: hand_drum(sr, pitch=390.0, decay=0.12, slap=0.5, rng=r),
+        "shaker": lambda: shaker(sr, rng=r), "tambourine": lambda: tambourine(sr, rng=r),
+        "tom_hi": lambda: tom(sr, pitch=165.0, decay=0.3),
+        "tom_lo": lambda: tom(sr, pitch=82.0, decay=0.5),
+    }
     kit = {
         "kick": k,
         "snare": snare(sr, rng=r),
@@ -175,6 +266,10 @@ def make_kit(sr: int, *, style: str = "standard", rng: np.random.Generator | Non
         "rim": rim(sr),
         "chip_noise": chip_noise(sr, rng=r),
     }
+    kit.update({name: make() for name, make in extra.items()
+                if pieces is None or name in pieces})
+    if style == "jazz":
+        kit["snare"] = snare(sr, pitch=200.0, decay=0.18, tone=0.15, rng=r) * np.float32(0.7)
     if style == "chip":
         kit["snare"] = chip_noise(sr, decay=0.15, period=6, rng=r)
         kit["closed_hat"] = chip_noise(sr, decay=0.04, period=1, rng=r)

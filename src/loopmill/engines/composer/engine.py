@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -15,58 +14,43 @@ from loopmill.engines.base import EngineOutput
 from loopmill.engines.composer import theory
 from loopmill.engines.composer.arrange import STYLES, Arrangement, arrange
 from loopmill.engines.composer.controls import ComposerControls
-from loopmill.engines.composer.drums import make_kit, render_pattern
 from loopmill.engines.composer.effects import bus_reverb, chain_for, process_loop, split_send
 from loopmill.engines.composer.midi import MidiNote, Part
+from loopmill.engines.composer.mixer import render_stem
 from loopmill.engines.composer.resolve import controls_from_extra, resolve_controls
-from loopmill.engines.composer.synth import PATCHES, NoteEvent, render_notes
-from loopmill.engines.composer.tone import tilt, tune_board, tune_patch
+from loopmill.engines.composer.synth import PATCHES
+from loopmill.engines.composer.tone import tilt, tune_board
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError
 from loopmill.loops.length import choose_bars
 from loopmill.prompts.spec import MusicSpec
 
-#: role -> (gain, pan -1..1)
-_MIX = {
-    "drums": (0.9, 0.0),
-    "bass": (0.8, 0.0),
-    "chords": (0.55, 0.0),
-    "drone": (0.55, 0.0),
-    "arp": (0.4, 0.3),
-    "lead": (0.5, -0.12),
-}
-_EFFECT_ROLE = {"chords": "pad", "drone": "pad"}  # the effects module's name for the harmony part
+_EFFECT_ROLE = {"chords": "pad", "drone": "pad", "counter": "arp", "texture": "pad"}
 _TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-
+_TEXTURE_WORDS = {"vinyl": "vinyl", "crackle": "vinyl", "tape": "tape", "wind": "wind"}
 
 #: patch -> General MIDI program, for --midi and --soundfont.
 _GM_PROGRAM = {
-    "pad": 89,
-    "bass": 38,
-    "pluck": 45,
-    "lead": 80,
-    "chip_square": 80,
-    "ep": 4,
-    "strings": 48,
-    "drone": 89,
+    "pad": 89, "bass": 38, "pluck": 45, "lead": 80, "chip_square": 80, "chip_pulse": 81,
+    "ep": 4, "strings": 48, "drone": 89, "cello": 42, "pizz": 45, "brass": 61, "horn": 60,
+    "upright": 32, "vibes": 11, "lute": 24, "harp": 46, "flute": 73, "recorder": 74,
+    "bell": 14, "choir": 52, "reese": 38, "sub": 38, "guitar": 30, "lead_guitar": 29,
+    "marimba": 12, "kalimba": 108, "pluck_bass": 33,
 }
 #: drum piece -> General MIDI percussion note.
 _GM_DRUM = {
-    "kick": 36,
-    "snare": 38,
-    "clap": 39,
-    "closed_hat": 42,
-    "open_hat": 46,
-    "tom": 45,
-    "rim": 37,
-    "chip_noise": 38,
+    "kick": 36, "snare": 38, "clap": 39, "closed_hat": 42, "open_hat": 46, "tom": 45,
+    "rim": 37, "chip_noise": 38, "crash": 49, "ride": 51, "swell": 57, "timpani": 41,
+    "timpani5": 43, "taiko": 35, "frame": 64, "conga": 63, "bongo": 60, "shaker": 70,
+    "tambourine": 54, "tom_hi": 48, "tom_lo": 41,
 }
 
 
 def midi_parts(arr: Arrangement) -> list[Part]:
     """The arrangement as General MIDI parts (notes in beats), drums on channel 10."""
     parts = []
-    for ch, (role, notes) in enumerate(sorted(arr.parts.items())):
+    pitched = [(r, n) for r, n in sorted(arr.parts.items()) if arr.patches[r] in PATCHES]
+    for ch, (role, notes) in enumerate(pitched):
         program = _GM_PROGRAM.get(arr.patches[role], 0)
         parts.append(
             Part(
@@ -99,19 +83,14 @@ def midi_parts(arr: Arrangement) -> list[Part]:
     return parts
 
 
-def _stereo(mono: np.ndarray, pan: float, gain: float) -> np.ndarray:
-    # Constant-power pan.
-    angle = (pan + 1.0) * math.pi / 4.0
-    return np.stack([mono * (gain * math.cos(angle)), mono * (gain * math.sin(angle))])
-
-
 def _cost(arr: Arrangement, role: str) -> float:
     """Rough synthesis cost of a part: sounding beats times unison voices."""
-    if role == "drums":
+    patch = PATCHES.get(arr.patches.get(role, ""))
+    if patch is None:
         return 1.0
-    patch = PATCHES.get(arr.patches[role])
     voices = patch.voices if patch is not None else 1
-    return sum(d for _, _, d, _ in arr.parts[role]) * max(voices, 1)
+    doubled = 2 if role == "chords" and arr.genre in ("rock", "metal") else 1
+    return sum(d for _, _, d, _ in arr.parts[role]) * max(voices, 1) * doubled
 
 
 class ComposerEngine:
@@ -155,8 +134,12 @@ class ComposerEngine:
             energy=spec.energy,
         )
         energy = float(resolved.energy or 0.0)
+        for role, patch in resolved.instruments.items():
+            if patch not in PATCHES:
+                raise BadInputError(f"control instruments.{role}: unknown instrument {patch!r}; "
+                                    f"use one of {', '.join(sorted(PATCHES))}")
         bars = choose_bars(bpm=bpm, min_duration=spec.min_duration, max_duration=spec.max_duration)
-        return arrange(
+        arr = arrange(
             genre=genre,
             moods=spec.moods,
             bpm=bpm,
@@ -167,6 +150,12 @@ class ComposerEngine:
             rng=rng,
             controls=resolved,
         )
+        words = {w.strip(".,;:!").lower() for w in spec.text.split()}
+        kind = next((_TEXTURE_WORDS[w] for w in sorted(words) if w in _TEXTURE_WORDS),
+                    style.texture)
+        if kind is not None and resolved.levels.get("texture", 1.0) > 0:
+            arr.parts["texture"], arr.patches["texture"] = [], kind
+        return arr
 
     def render(self, arr: Arrangement, *, sr: int, seed: int) -> np.ndarray:
         """Render an arrangement to a seamless stereo loop ``[2, T]``.
@@ -183,32 +172,9 @@ class ComposerEngine:
         ctl = arr.controls
         bright = 0.5 if ctl.brightness is None else ctl.brightness
         space = 0.5 if ctl.space is None else ctl.space
-        width = 0.5 if ctl.stereo_width is None else ctl.stereo_width
 
         def synth(role: str) -> np.ndarray:
-            rng = np.random.default_rng([seed, *role.encode()])
-            gain, pan = _MIX.get(role, (0.5, 0.0))
-            gain *= ctl.levels.get(role, 1.0)
-            pan *= 2.0 * width
-            if role == "drums":
-                kit = make_kit(sr, style=arr.style.kit, rng=rng)
-                stem = render_pattern(
-                    arr.drums,
-                    bpm=arr.bpm,
-                    bars=arr.bars,
-                    sr=sr,
-                    kit=kit,
-                    rng=rng,
-                    swing=float(ctl.swing or 0.0),
-                )[:n]
-            else:
-                events = [
-                    NoteEvent(midi=m, start=s * beat, duration=d * beat, velocity=v)
-                    for m, s, d, v in arr.parts[role]
-                ]
-                patch = tune_patch(PATCHES[arr.patches[role]], brightness=bright)
-                stem = render_notes(events, n=n, sr=sr, patch=patch, rng=rng)
-            return _stereo(stem, pan, gain)
+            return render_stem(arr, role, n=n, sr=sr, seed=seed)
 
         roles = sorted(arr.parts) + (["drums"] if arr.drums else [])
         groups: dict[str, list[str]] = {}
@@ -290,6 +256,7 @@ class ComposerEngine:
             "genre": arr.genre,
             "progression": arr.progression,
             "parts": sorted(arr.parts) + (["drums"] if arr.drums else []),
+            "form": arr.form,
             "renderer": "soundfont" if soundfont else "synth",
             "controls": arr.controls.to_dict(),
         }

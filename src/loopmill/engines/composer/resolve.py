@@ -25,6 +25,10 @@ MOOD_ENERGY = {
 }
 
 
+#: the composer's own defaults where a genre has none (others: 0.5)
+_DEFAULTS = {"variation": 0.7, "humanize": 0.5, "stereo_width": 0.5}
+
+
 def controls_from_extra(extra: Mapping[str, Any]) -> ComposerControls:
     """The controls in ``GenerationParams.extra["controls"]`` (object, dict or absent).
 
@@ -77,7 +81,7 @@ def resolve_controls(
     fill: dict[str, float] = {"energy": float(energy)}
     for name in CONTINUOUS:
         if name != "energy":
-            fill[name] = float(defaults.get(name, 0.5))
+            fill[name] = float(defaults.get(name, _DEFAULTS.get(name, 0.5)))
     e = fill["energy"] if controls.energy is None else float(controls.energy)
     # Busier melody with more energy, unless the genre fixed it.
     if "melody_density" not in defaults:

@@ -337,24 +337,73 @@ def _get_patch(patch: Patch | str) -> Patch:
     return PATCHES[patch]
 
 
+def _pluck_str(freq: FloatOrArray, f0: float, n: int, sr: int, rng: np.random.Generator
+               ) -> np.ndarray:
+    """A plucked string: harmonics 1..8, the higher ones dying faster."""
+    t32 = np.arange(n, dtype=np.float32) / np.float32(sr)
+    out = np.zeros(n, dtype=np.float32)
+    for k in range(1, 9):
+        if f0 * k >= sr / 2.2:
+            break
+        amp = np.float32(1.0 / k)
+        out += amp * np.exp(np.float32(-1.5 * k) * t32) * oscillator(
+            "sine", freq * k, n, sr=sr, phase=float(rng.random()))
+    return out / np.float32(1.6)
+
+
+def _fm(freq: FloatOrArray, f0: float, n: int, sr: int, rng: np.random.Generator
+        ) -> np.ndarray:
+    """A bell / mallet: carrier at f0, modulator at 3.5 f0, index decaying from 3."""
+    t = np.arange(n, dtype=np.float64) / sr
+    mod = oscillator("sine", freq * 3.5, n, sr=sr) * (3.0 * np.exp(-4.0 * t))
+    p, _ = _phase(freq, n, sr, 0.0)
+    return np.sin(2.0 * np.pi * p + mod).astype(np.float32)
+
+
+def _flute(freq: FloatOrArray, f0: float, n: int, sr: int, rng: np.random.Generator
+           ) -> np.ndarray:
+    """A flute: sine plus a little triangle, breath noise on top."""
+    out = oscillator("sine", freq, n, sr=sr) + 0.25 * oscillator("triangle", freq, n, sr=sr)
+    breath = noise(n, rng=rng) * np.float32(0.05)
+    return (out + breath) / np.float32(1.25)
+
+
+def _ep(freq: FloatOrArray, f0: float, n: int, sr: int, rng: np.random.Generator
+        ) -> np.ndarray:
+    t32 = np.arange(n, dtype=np.float32) / np.float32(sr)
+    out = oscillator("sine", freq, n, sr=sr)
+    out += 0.35 * np.exp(-6.0 * t32) * oscillator("sine", freq * 2.0, n, sr=sr)
+    out += 0.12 * np.exp(-9.0 * t32) * oscillator("sine", freq * 3.0, n, sr=sr)
+    if f0 * 7.0 < sr / 2:
+        out += 0.08 * np.exp(-40.0 * t32) * oscillator("sine", freq * 7.0, n, sr=sr)
+    return out / np.float32(1.3)
+
+
+#: osc name -> the tone of one note (beyond the plain oscillators and the supersaw)
+_VOICES = {"pluck_str": _pluck_str, "fm": _fm, "flute": _flute, "ep": _ep}
+
+
 def _voice(p: Patch, midi: float, n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     """The raw (unenveloped) tone of one note, ``[n]`` float32."""
     f0 = midi_to_hz(midi + p.transpose)
     freq: FloatOrArray = f0
+    cents = None
+    t = np.arange(n, dtype=np.float64) / sr
     if p.vibrato_rate > 0 and p.vibrato_cents > 0:
-        t = np.arange(n, dtype=np.float64) / sr
         depth = p.vibrato_cents * np.clip((t - p.vibrato_delay) / max(p.vibrato_delay, 1e-3), 0, 1)
-        freq = f0 * 2.0 ** (depth * np.sin(2 * np.pi * p.vibrato_rate * t) / 1200.0)
+        cents = depth * np.sin(2 * np.pi * p.vibrato_rate * t)
+    if p.drift_cents > 0:
+        # two slow sines at random rates and phases: a player's pitch wander
+        r = rng.random(4)
+        wander = p.drift_cents * (np.sin(2 * np.pi * (0.15 + 0.3 * r[0]) * t + 6.28 * r[1])
+                                  + 0.5 * np.sin(2 * np.pi * (0.5 + r[2]) * t + 6.28 * r[3]))
+        cents = wander if cents is None else cents + wander
+    if cents is not None:
+        freq = f0 * 2.0 ** (cents / 1200.0)
     if p.osc == "supersaw":
         return supersaw(freq, n, sr=sr, voices=p.voices, detune_cents=p.detune_cents, rng=rng)
-    if p.osc == "ep":
-        t32 = np.arange(n, dtype=np.float32) / np.float32(sr)
-        out = oscillator("sine", freq, n, sr=sr)
-        out += 0.35 * np.exp(-6.0 * t32) * oscillator("sine", freq * 2.0, n, sr=sr)
-        out += 0.12 * np.exp(-9.0 * t32) * oscillator("sine", freq * 3.0, n, sr=sr)
-        if f0 * 7.0 < sr / 2:
-            out += 0.08 * np.exp(-40.0 * t32) * oscillator("sine", freq * 7.0, n, sr=sr)
-        return out / np.float32(1.3)
+    if p.osc in _VOICES:
+        return _VOICES[p.osc](freq, f0, n, sr, rng)
     return oscillator(p.osc, freq, n, sr=sr)
 
 

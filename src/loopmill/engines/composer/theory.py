@@ -252,6 +252,32 @@ PROGRESSIONS: dict[str, tuple[_Prog, ...]] = {
         _p("1425", "major", "calm"), _p("1465", "minor", "dark tense"),
         _p("1625", "minor", "dark"), _p("1325", "major", "happy"),
     ),
+    "fantasy": (
+        _p("1645", "major", "happy calm"), _p("1465", "major", "happy"),
+        _p("1764", "minor", "dark calm"), _p("1645", "minor", "dark"),
+        _p("1415", "major", "calm"), _p("1365", "minor", "tense"),
+    ),
+    "horror": (
+        _p("1625", "minor", "dark tense"), _p("1615", "minor", "dark"),
+        _p("1425", "minor", "tense"), _p("1675", "minor", "dark"),
+    ),
+    "dnb": (
+        _p("1647", "minor", "dark"), _p("1675", "minor", "tense"),
+        _p("1465", "minor", "dark tense"), _p("1645", "major", "happy"),
+    ),
+    "trap": (
+        _p("1615", "minor", "dark"), _p("1645", "minor", "dark tense"),
+        _p("1675", "minor", "tense"), _p("1465", "major", "happy"),
+    ),
+    "metal": (
+        _p("1675", "minor", "dark tense"), _p("1765", "minor", "dark"),
+        _p("1645", "minor", "tense"), _p("1465", "major", "happy"),
+    ),
+    "world": (
+        _p("1454", "major", "happy"), _p("1745", "major", "happy calm"),
+        _p("1475", "minor", "dark"), _p("1645", "minor", "calm"),
+        _p("1565", "major", "happy"),
+    ),
 }
 GENRES: tuple[str, ...] = tuple(PROGRESSIONS)
 _LEADING = (2, 4, 5, 7)
@@ -277,7 +303,9 @@ def _genre(genre: str) -> str:
     g = genre.strip().lower().replace("-", "").replace(" ", "").replace("_", "")
     aliases = {"lofihiphop": "lofi", "chip": "chiptune", "8bit": "chiptune",
                "cinematic": "orchestral", "edm": "house", "techno": "house",
-               "retrowave": "synthwave", "outrun": "synthwave"}
+               "retrowave": "synthwave", "outrun": "synthwave", "medieval": "fantasy",
+               "darkambient": "horror", "drumandbass": "dnb", "jungle": "dnb",
+               "hiphop": "trap", "heavymetal": "metal", "percussion": "world"}
     g = aliases.get(g, g)
     if g not in PROGRESSIONS:
         raise BadInputError(f"unknown genre {genre!r}; use one of {', '.join(GENRES)}")
@@ -297,7 +325,8 @@ def suggest_mode(*, genre: str, moods: Sequence[str]) -> str:
         return "dorian" if g in ("lofi", "jazz") else "minor"
     if "happy" in tags:
         return "major"
-    return "minor" if g in ("synthwave", "house", "ambient") else "major"
+    return "minor" if g in ("synthwave", "house", "ambient", "horror", "dnb", "trap",
+                            "metal") else "major"
 
 
 def uses_sevenths(genre: str) -> bool:
