@@ -21,17 +21,22 @@ def _blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
 
 
-def _shell_blocks() -> list[tuple[tuple[str, ...], list[str]]]:
-    """Each bash block's commands, with the modules a ``<!-- needs: a, b -->`` line
-    just before it names (a block for an extra runs only where the extra is)."""
+def _tagged_blocks(lang: str) -> list[tuple[tuple[str, ...], str]]:
+    """Each ``lang`` block with the modules a ``<!-- needs: a, b -->`` line just before
+    it names (a block for an extra runs only where the extra is installed)."""
     out = []
-    for m in re.finditer(r"(?:<!-- needs: ([\w, ]+?)(?: \(.*?\))? -->\n)?```bash\n(.*?)```",
+    for m in re.finditer(rf"(?:<!-- needs: ([\w, ]+?)(?: \(.*?\))? -->\n)?```{lang}\n(.*?)```",
                          README, flags=re.S):
         needs = tuple(n.strip() for n in (m.group(1) or "").split(",") if n.strip())
-        commands = [line.strip() for line in m.group(2).splitlines()
-                    if line.strip() and not line.strip().startswith(SKIP)]
-        out.append((needs, commands))
+        out.append((needs, m.group(2)))
     return out
+
+
+def _shell_blocks() -> list[tuple[tuple[str, ...], list[str]]]:
+    """Each bash block's commands (set-up lines left out), with what it needs."""
+    return [(needs, [line.strip() for line in body.splitlines()
+                     if line.strip() and not line.strip().startswith(SKIP)])
+            for needs, body in _tagged_blocks("bash")]
 
 
 def _run(commands: list[str], workdir: Path) -> None:
@@ -86,6 +91,10 @@ def test_readme_blocks_for_extras_say_what_they_need() -> None:
     assert all(needs == () for needs, _ in blocks[:1]), "the top block needs no extra"
     trained = [needs for needs, cmds in blocks if any("loopmill train" in c for c in cmds)]
     assert trained == [("torch",)]
+    evolved = [needs for needs, cmds in blocks if any("loopmill evolve" in c for c in cmds)]
+    assert evolved == [("torch", "evotorch")]
+    sessions = [needs for needs, body in _tagged_blocks("python") if "EvolveSession" in body]
+    assert sessions == [("torch", "evotorch")]
 
 
 def test_readme_torch_examples_run(tmp_path: Path) -> None:
@@ -99,12 +108,27 @@ def test_readme_torch_examples_run(tmp_path: Path) -> None:
     assert len(list((tmp_path / "loops").glob("*.ogg"))) == 1  # generate --engine samplernn
 
 
-def test_readme_python_examples_run(workdir: Path) -> None:
+def _exec_python(blocks: list[str], workdir: Path) -> None:
     cwd = os.getcwd()
     os.chdir(workdir)
     try:
-        for block in _blocks("python"):
+        for block in blocks:
             exec(compile(block, "README.md", "exec"), {})  # our own README
     finally:
         os.chdir(cwd)
+
+
+def test_readme_python_examples_run(workdir: Path) -> None:
+    _exec_python([body for needs, body in _tagged_blocks("python") if not needs], workdir)
     assert (workdir / "demo_loop.flac").is_file()
+
+
+def test_readme_evolve_examples_run(tmp_path: Path) -> None:
+    pytest.importorskip("evotorch")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    _run([c for needs, cmds in _shell_blocks() if "evotorch" in needs for c in cmds], tmp_path)
+    assert list((tmp_path / "evolved").glob("demo-evolve_g*_best.*"))
+    assert (tmp_path / "runs" / "demo-evolve" / "history.jsonl").is_file()
+    _exec_python([body for needs, body in _tagged_blocks("python") if "evotorch" in needs],
+                 tmp_path)
+    assert (tmp_path / "runs" / "taste").is_dir()
