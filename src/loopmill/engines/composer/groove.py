@@ -72,7 +72,7 @@ def drum_part(
     def hit(piece: str, pos: float, vel: float) -> None:
         out.setdefault(piece, []).append((pos % total, float(np.clip(vel, 0.02, 1.0))))
 
-    keep_p = 0.25 + 0.9 * density
+    keep_p = (0.25 + 0.9 * density) * (0.4 + 0.6 * energy)  # calm: fewer light hits
     for sec in sections:
         pattern = _pattern(style, sec)
         perc_on = bool(style.perc) and (sec.letter != "A" or sec.variant > 0)
@@ -82,7 +82,9 @@ def drum_part(
         for b in range(sec.start_bar, sec.start_bar + sec.bars):
             base = b * 4.0
             last = b == sec.start_bar + sec.bars - 1
-            fill = FILLS.get(style.fill, ()) if last and variation > 0 else ()
+            # a fill ends every 4-bar phrase (short sections: every other one)
+            phrase_end = last and (sec.bars >= 4 or sec.index % 2 == 1)
+            fill = FILLS.get(style.fill, ()) if phrase_end and variation > 0 else ()
             fill_from = min((f[1] for f in fill), default=4.0)
             level = (0.55 + 0.45 * energy) * (0.75 + 0.25 * sec.intensity)
             layers = dict(pattern)
@@ -109,7 +111,7 @@ def drum_part(
                 for k in range(16):
                     u = rng.random()
                     pos = k * 0.25
-                    if pos % 1.0 != 0.0 and pos < fill_from and u < 0.22 * variation * density:
+                    if pos % 1.0 != 0.0 and pos < fill_from and u < 0.3 * variation * density * energy:
                         hit("snare", base + pos, 0.16 + 0.08 * rng.random())
             u_kick, u_hat = rng.random(), rng.random()
             if "kick" in pattern and u_kick < 0.35 * variation and not last:
