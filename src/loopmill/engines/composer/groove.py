@@ -26,7 +26,7 @@ FILLS: dict[str, tuple[tuple[str, float, float], ...]] = {
     "tom": (("tom_hi", 3.0, 0.8), ("tom_hi", 3.25, 0.7), ("tom", 3.5, 0.85),
             ("tom_lo", 3.75, 0.95)),
     "chip": tuple(("chip_noise", 3.0 + 0.25 * i, 0.5 + 0.12 * i) for i in range(4)),
-    "roll": (*(("snare", 2.0 + 0.125 * i, 0.2 + 0.05 * i) for i in range(16)),
+    "roll": (*(("snare", 2.0 + 0.25 * i, 0.25 + 0.09 * i) for i in range(8)),
              ("timpani", 3.5, 0.9)),
     "taiko": (("taiko", 3.0, 0.9), ("taiko", 3.5, 0.7), ("taiko", 3.75, 1.0)),
     "hat": tuple(("closed_hat", 3.0 + i / 6, 0.25 + 0.04 * i) for i in range(6)),
@@ -82,9 +82,7 @@ def drum_part(
         for b in range(sec.start_bar, sec.start_bar + sec.bars):
             base = b * 4.0
             last = b == sec.start_bar + sec.bars - 1
-            # a fill ends every 4-bar phrase (short sections: every other one)
-            phrase_end = last and (sec.bars >= 4 or sec.index % 2 == 1)
-            fill = FILLS.get(style.fill, ()) if phrase_end and variation > 0 else ()
+            fill = FILLS.get(style.fill, ()) if last and variation > 0 else ()
             fill_from = min((f[1] for f in fill), default=4.0)
             level = (0.55 + 0.45 * energy) * (0.75 + 0.25 * sec.intensity)
             layers = dict(pattern)
