@@ -109,7 +109,8 @@ def drum_part(
                 for k in range(16):
                     u = rng.random()
                     pos = k * 0.25
-                    if pos % 1.0 != 0.0 and pos < fill_from and u < 0.3 * variation * density * energy:
+                    ghost = 0.3 * variation * density * energy
+                    if pos % 1.0 != 0.0 and pos < fill_from and u < ghost:
                         hit("snare", base + pos, 0.16 + 0.08 * rng.random())
             u_kick, u_hat = rng.random(), rng.random()
             if "kick" in pattern and u_kick < 0.35 * variation and not last:
