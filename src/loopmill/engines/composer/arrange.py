@@ -254,7 +254,7 @@ def arrange(
                     note += 12  # octave jumps in later statements
                 bass.append((note, pos, min(d, start + length - pos) * 0.9,
                              0.8 if k == 0 else 0.66 + 0.1 * sec.intensity))
-        if style.arp_patch and energy >= 0.2 and (sec.intensity >= 0.8 or sec.variant > 0
+        if style.arp_patch and energy >= 0.3 and (sec.intensity >= 0.8 or sec.variant > 0
                                                   or sec.letter != "A" or variation <= 0):
             tones = [*sorted(voicing), voicing[0] + 12]
             steps = int(length / style.arp_step)

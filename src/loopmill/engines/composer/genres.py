@@ -95,7 +95,7 @@ STYLES: dict[str, Style] = {
         (60, 80), "pad", "pad", "pluck", "bell", _WHOLE, _WHOLE, 1.0, {},
         counter_patch="strings", fill="none", crash="swell",
         texture="wind", drone=True, form="build",
-        control_defaults=(("space", 0.75), ("melody_density", 0.45)),
+        control_defaults=(("space", 0.75), ("melody_density", 0.45), ("brightness", 0.3)),
     ),
     "chiptune": Style(
         (120, 160), "chip_square", "chip_square", "chip_square", "chip_square",
@@ -115,7 +115,7 @@ STYLES: dict[str, Style] = {
         drums_b={"timpani": ((0, 1.0), (1, 0.7), (2, 0.9), (3, 0.7)),
                  "taiko": ((0, 1.0), (1.5, 0.7), (2.5, 0.8)), "snare": _every(0.5, 0.35)},
         perc={"tom": ((1.5, 0.5), (3.5, 0.45))}, fill="roll", drone=True,
-        control_defaults=(("space", 0.6),),
+        control_defaults=(("space", 0.6), ("brightness", 0.35)),
     ),
     "house": Style(
         (118, 128), "ep", "bass", "pluck", "lead",

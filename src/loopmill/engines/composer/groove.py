@@ -26,7 +26,7 @@ FILLS: dict[str, tuple[tuple[str, float, float], ...]] = {
     "tom": (("tom_hi", 3.0, 0.8), ("tom_hi", 3.25, 0.7), ("tom", 3.5, 0.85),
             ("tom_lo", 3.75, 0.95)),
     "chip": tuple(("chip_noise", 3.0 + 0.25 * i, 0.5 + 0.12 * i) for i in range(4)),
-    "roll": (*(("snare", 2.0 + 0.125 * i, 0.2 + 0.05 * i) for i in range(16)),
+    "roll": (*(("snare", 2.0 + 0.25 * i, 0.25 + 0.09 * i) for i in range(8)),
              ("timpani", 3.5, 0.9)),
     "taiko": (("taiko", 3.0, 0.9), ("taiko", 3.5, 0.7), ("taiko", 3.75, 1.0)),
     "hat": tuple(("closed_hat", 3.0 + i / 6, 0.25 + 0.04 * i) for i in range(6)),
@@ -72,7 +72,7 @@ def drum_part(
     def hit(piece: str, pos: float, vel: float) -> None:
         out.setdefault(piece, []).append((pos % total, float(np.clip(vel, 0.02, 1.0))))
 
-    keep_p = 0.25 + 0.9 * density
+    keep_p = (0.25 + 0.9 * density) * (0.4 + 0.6 * energy)  # calm: fewer light hits
     for sec in sections:
         pattern = _pattern(style, sec)
         perc_on = bool(style.perc) and (sec.letter != "A" or sec.variant > 0)
@@ -109,7 +109,8 @@ def drum_part(
                 for k in range(16):
                     u = rng.random()
                     pos = k * 0.25
-                    if pos % 1.0 != 0.0 and pos < fill_from and u < 0.22 * variation * density:
+                    ghost = 0.3 * variation * density * energy
+                    if pos % 1.0 != 0.0 and pos < fill_from and u < ghost:
                         hit("snare", base + pos, 0.16 + 0.08 * rng.random())
             u_kick, u_hat = rng.random(), rng.random()
             if "kick" in pattern and u_kick < 0.35 * variation and not last:

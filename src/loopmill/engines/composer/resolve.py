@@ -85,5 +85,5 @@ def resolve_controls(
     e = fill["energy"] if controls.energy is None else float(controls.energy)
     # Busier melody with more energy, unless the genre fixed it.
     if "melody_density" not in defaults:
-        fill["melody_density"] = 0.3 + 0.5 * e
+        fill["melody_density"] = 0.15 + 0.7 * e
     return controls.resolve(**fill)
