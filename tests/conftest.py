@@ -89,6 +89,12 @@ def _needs_extra(obj: object, *, top_level: bool) -> bool:
     return _EXTRA.search(src) is not None
 
 
+def _top(path: Path) -> str:
+    """The top-level statements of a file (not the bodies of its functions)."""
+    return "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
+                     if line[:1] not in (" ", "\t"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark ``extra`` every test that needs a package only an extra brings.
 
@@ -103,8 +109,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if module.__name__ not in seen:
             seen[module.__name__] = _needs_extra(module, top_level=True)
         function = getattr(item, "function", None)
-        if seen[module.__name__] or (function is not None
-                                      and _needs_extra(function, top_level=False)):
+        info = getattr(item, "_fixtureinfo", None)
+        fixtures = [fd.func for defs in (info.name2fixturedefs.values() if info else ())
+                    for fd in defs if getattr(fd.func, "__module__", "").startswith("tests")]
+        conftests = [p / "conftest.py" for p in Path(str(item.path)).parents
+                     if (p / "conftest.py").is_file()]
+        if (seen[module.__name__]
+                or (function is not None and _needs_extra(function, top_level=False))
+                or any(_needs_extra(f, top_level=False) for f in fixtures)
+                or any(_EXTRA.search(_top(c)) for c in conftests)):
             item.add_marker(pytest.mark.extra)
 
 
