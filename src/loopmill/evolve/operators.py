@@ -18,8 +18,6 @@ then the grammar operator takes over for that child; every fallback is counted i
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -123,22 +121,11 @@ class _LLMClient(OpenAIProvider):
     message = ""
 
     def _request(self, k: int) -> str:
-        body = json.dumps({
-            "model": self.model,
-            "messages": [
-                {"role": "system", "content": "You write prompts for a music loop generator. "
-                 'Answer with JSON only: {"prompts": [{"text": str, "genre": str, "bpm": int, '
-                 '"key": "D minor", "moods": [str], "instruments": [str]}]}.'},
-                {"role": "user", "content": self.message}],
-            "temperature": 0.9, "response_format": {"type": "json_object"},
-        }).encode()
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-            answer = json.loads(resp.read().decode("utf-8"))
-        return str(answer["choices"][0]["message"]["content"])
+        return self._chat([
+            {"role": "system", "content": "You write prompts for a music loop generator. "
+             'Answer with JSON only: {"prompts": [{"text": str, "genre": str, "bpm": int, '
+             '"key": "D minor", "moods": [str], "instruments": [str]}]}.'},
+            {"role": "user", "content": self.message}])
 
     def ask_specs(self, message: str, k: int) -> list[MusicSpec]:
         """Up to ``k`` specs for ``message`` (the provider's retries, then ProviderError)."""

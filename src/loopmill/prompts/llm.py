@@ -145,10 +145,14 @@ class OpenAIProvider:
 
     def _request(self, k: int) -> str:
         ask = f"Write {k} prompts" + (f" for {self.use_case}" if self.use_case else "") + "."
+        return self._chat([{"role": "system", "content": _SYSTEM},
+                           {"role": "user", "content": ask}])
+
+    def _chat(self, messages: list[dict[str, str]]) -> str:
+        """One chat completion (JSON answer asked for); the answer's text."""
         body = json.dumps({
             "model": self.model,
-            "messages": [{"role": "system", "content": _SYSTEM},
-                         {"role": "user", "content": ask}],
+            "messages": messages,
             "temperature": 0.9,
             "response_format": {"type": "json_object"},
         }).encode()
