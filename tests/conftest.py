@@ -79,20 +79,17 @@ _EXTRA = re.compile(
 )
 
 
+def _top(src: str) -> str:
+    """The top-level statements of a source (not the bodies of its functions)."""
+    return "\n".join(line for line in src.splitlines() if line[:1] not in (" ", "\t"))
+
+
 def _needs_extra(obj: object, *, top_level: bool) -> bool:
     try:
         src = inspect.getsource(obj)  # type: ignore[arg-type]
     except (OSError, TypeError):
         return False
-    if top_level:  # only statements at the module's top, not inside its functions
-        src = "\n".join(line for line in src.splitlines() if line[:1] not in (" ", "\t"))
-    return _EXTRA.search(src) is not None
-
-
-def _top(path: Path) -> str:
-    """The top-level statements of a file (not the bodies of its functions)."""
-    return "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
-                     if line[:1] not in (" ", "\t"))
+    return _EXTRA.search(_top(src) if top_level else src) is not None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -117,7 +114,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if (seen[module.__name__]
                 or (function is not None and _needs_extra(function, top_level=False))
                 or any(_needs_extra(f, top_level=False) for f in fixtures)
-                or any(_EXTRA.search(_top(c)) for c in conftests)):
+                or any(_EXTRA.search(_top(c.read_text(encoding="utf-8"))) for c in conftests)):
             item.add_marker(pytest.mark.extra)
 
 

@@ -15,7 +15,8 @@ from urllib.parse import urlparse
 
 from loopmill.errors import MissingModelError
 
-__all__ = ["download_command", "hub_offline", "hub_reachable", "is_cached", "not_available"]
+__all__ = ["download_command", "hub_offline", "hub_reachable", "is_cached", "not_available",
+           "resolve_offline"]
 
 _TIMEOUT_S = 3.0
 
