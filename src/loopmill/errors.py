@@ -1,16 +1,47 @@
 """The error hierarchy: every failure a user can fix is a ``LoopmillError``.
 
 Messages name the bad value and the fix in one line; the CLI prints them without a
-traceback and exits non-zero.
+traceback and exits non-zero. A message names request *fields* (``bpm``,
+``min_duration``), never command-line flags: a Python caller never typed ``--bpm``.
+An error declares the fields it names (``field=``), and the CLI maps each to its flag
+in one table (``loopmill.cli._flags``), so the command line still says ``--bpm``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class LoopmillError(Exception):
-    """Root of every error loopmill raises on purpose."""
+    """Root of every error loopmill raises on purpose.
+
+    Parameters
+    ----------
+    message : str
+        One line: the bad value and the fix.
+    field : str or sequence of str, optional
+        The request fields the message names by their field name (``"bpm"``); a front
+        end may rewrite them into its own words (the CLI's ``--bpm``).
+    """
 
     exit_code: int = 1
+
+    def __init__(self, message: str = "", *, field: str | Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.fields: tuple[str, ...] = (
+            () if field is None else (field,) if isinstance(field, str) else tuple(field))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors travel between processes (auto's workers): keep the fields on the trip.
+        return (_rebuild, (type(self), str(self), self.fields))
+
+
+def _rebuild(cls: type[LoopmillError], message: str, fields: tuple[str, ...]) -> LoopmillError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.fields = fields
+    return err
 
 
 class BadInputError(LoopmillError, ValueError):

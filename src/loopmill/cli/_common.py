@@ -78,7 +78,9 @@ def guarded(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except LoopmillError as exc:
-        raise fail(str(exc), exc.exit_code) from None
+        from loopmill.cli._flags import cli_message
+
+        raise fail(cli_message(exc), exc.exit_code) from None
     except KeyboardInterrupt:
         raise fail("interrupted", 130) from None
 
