@@ -24,6 +24,12 @@ def test_only_whole_words_of_declared_fields_change() -> None:
     assert cli_message(exc) == "--min-duration 2 is below 8; key and keyboard stay"
 
 
+def test_the_first_use_is_the_reference_later_ones_are_prose() -> None:
+    exc = BadInputError("engine 'x' cannot continue audio; choose an engine that can",
+                        field="engine")
+    assert cli_message(exc) == "--engine 'x' cannot continue audio; choose an engine that can"
+
+
 def test_several_fields_and_undeclared_ones() -> None:
     exc = BadInputError("min_duration 40 is above max_duration 30; bpm stays",
                         field=("min_duration", "max_duration"))

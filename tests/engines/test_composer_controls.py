@@ -65,13 +65,14 @@ def test_bad_controls_in_params_name_the_field() -> None:
 
 def test_generate_records_controls_in_sidecar_and_catalog(tmp_path: Path) -> None:
     from loopmill.pipeline.generate import generate_files
+    from loopmill.pipeline.request import GenerateRequest as Req
     from loopmill.storage.catalog import Catalog
 
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"energy": 0.9, "space": 0.2}))
-    report = generate_files("lofi, F major, 80 BPM", dest=tmp_path / "out", seed=4,
-                            keep_metadata=True, controls=path, catalog=tmp_path / "cat.db",
-                            max_duration=12)
+    report = generate_files(Req(prompt="lofi, F major, 80 BPM", dest=tmp_path / "out", seed=4,
+                                keep_metadata=True, controls=path,
+                                catalog=tmp_path / "cat.db", max_duration=12))
     (wav, loop), = report.written
     side = json.loads(wav.with_suffix(".json").read_text())
     assert side["controls"]["energy"] == 0.9 and side["controls"]["space"] == 0.2
@@ -80,8 +81,9 @@ def test_generate_records_controls_in_sidecar_and_catalog(tmp_path: Path) -> Non
         (rec,) = cat.query()
     assert rec["extra"]["controls"] == side["controls"]
     # the sidecar itself is a controls file: the same loop again
-    again = generate_files("lofi, F major, 80 BPM", dest=tmp_path / "again", seed=4,
-                           controls=wav.with_suffix(".json"), catalog=False, max_duration=12)
+    again = generate_files(Req(prompt="lofi, F major, 80 BPM", dest=tmp_path / "again",
+                               seed=4, controls=wav.with_suffix(".json"), catalog=False,
+                               max_duration=12))
     np.testing.assert_array_equal(again.written[0][1].audio, loop.audio)
 
 

@@ -38,9 +38,10 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_count_renders_in_batches_and_records_them(tiny: Path, calls: list[int]) -> None:
-    made = list(gen.generate_loops("dark synthwave", engine="musicgen", model=str(tiny),
-                                   bpm=120, seed=40, count=3, batch_size=2, max_attempts=1,
-                                   min_duration=8, max_duration=16))
+    made = list(gen.generate_loops(gen.GenerateRequest(
+        prompt="dark synthwave", engine="musicgen", model=str(tiny),
+        bpm=120, seed=40, count=3, batch_size=2, max_attempts=1,
+        min_duration=8, max_duration=16)))
     assert [i for i, _ in made] == [0, 1, 2]
     loops = [m for _, m in made]
     assert all(not isinstance(m, Exception) for m in loops), loops
@@ -58,17 +59,18 @@ def test_count_renders_in_batches_and_records_them(tiny: Path, calls: list[int])
     n = min(a.shape[1], b.shape[1])
     assert not np.allclose(a[:, :n], b[:, :n], atol=1e-3)
     # the same batch again: the same audio
-    again = list(gen.generate_loops("dark synthwave", engine="musicgen", model=str(tiny),
-                                    bpm=120, seed=40, count=2, batch_size=2, max_attempts=1,
-                                    min_duration=8, max_duration=16))
+    again = list(gen.generate_loops(gen.GenerateRequest(
+        prompt="dark synthwave", engine="musicgen", model=str(tiny),
+        bpm=120, seed=40, count=2, batch_size=2, max_attempts=1,
+        min_duration=8, max_duration=16)))
     for (_, x), y in zip(again, loops[:2], strict=True):
         np.testing.assert_array_equal(x.audio, y.audio)  # type: ignore[union-attr]
 
 
 def test_off_tempo_items_are_retried_together(tiny: Path, calls: list[int]) -> None:
-    made = [m for _, m in gen.generate_loops(
-        "calm lofi", engine="musicgen", model=str(tiny), bpm=100, seed=7, count=3,
-        batch_size=3, max_attempts=3, min_duration=8, max_duration=16)]
+    made = [m for _, m in gen.generate_loops(gen.GenerateRequest(
+        prompt="calm lofi", engine="musicgen", model=str(tiny), bpm=100, seed=7, count=3,
+        batch_size=3, max_attempts=3, min_duration=8, max_duration=16))]
     attempts = [m.extra["attempts"] for m in made]  # type: ignore[union-attr]
     # round r renders exactly the items still off tempo after round r-1, in one call
     for r, size in enumerate(calls):
@@ -79,9 +81,10 @@ def test_off_tempo_items_are_retried_together(tiny: Path, calls: list[int]) -> N
 
 
 def test_bad_batch_size_is_refused(tiny: Path, tmp_path: Path) -> None:
-    with pytest.raises(BadInputError, match="--batch-size 0 must be at least 1"):
-        gen.generate_files("x", engine="musicgen", model=str(tiny), batch_size=0,
-                           dest=tmp_path / "o", catalog=False)
+    with pytest.raises(BadInputError, match=r"^batch_size 0 must be at least 1"):
+        gen.generate_files(gen.GenerateRequest(prompt="x", engine="musicgen", model=str(tiny),
+                                               batch_size=0, dest=tmp_path / "o",
+                                               catalog=False))
     assert not (tmp_path / "o").exists()
 
 

@@ -14,6 +14,7 @@ from loopmill.analysis import analyze
 from loopmill.audio import load, read_loop_points
 from loopmill.cli.suite_cmd import suite
 from loopmill.errors import BadInputError
+from loopmill.pipeline.request import GenerateRequest
 from loopmill.pipeline.suite import make_suite, verify_suite
 
 SHORT = {"min_duration": 8.0, "max_duration": 12.0}
@@ -22,8 +23,8 @@ SHORT = {"min_duration": 8.0, "max_duration": 12.0}
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     dest = tmp_path_factory.mktemp("suites")
-    return make_suite(use_case="space shooter", phases=["calm", "tension", "boss"], seed=4,
-                      dest=dest, **SHORT)
+    return make_suite(GenerateRequest(seed=4, dest=dest, formats=("ogg", "mp3"), **SHORT),
+                      use_case="space shooter", phases=["calm", "tension", "boss"])
 
 
 def test_phases_share_key_tempo_and_length(made) -> None:  # type: ignore[no-untyped-def]
@@ -74,8 +75,8 @@ def test_report_files_and_a_corrupted_file_fails(made, tmp_path: Path) -> None: 
 
 
 def test_same_seed_same_suite(made, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    twin = make_suite(use_case="space shooter", phases=["calm", "tension", "boss"], seed=4,
-                      dest=tmp_path, **SHORT)
+    twin = make_suite(GenerateRequest(seed=4, dest=tmp_path, formats=("ogg", "mp3"), **SHORT),
+                      use_case="space shooter", phases=["calm", "tension", "boss"])
     strip = [{k: v for k, v in p.items() if k != "files"} for p in twin.manifest["phases"]]
     assert strip == [{k: v for k, v in p.items() if k != "files"}
                      for p in made.manifest["phases"]]
@@ -85,19 +86,20 @@ def test_yaml_phases_and_bad_inputs(tmp_path: Path) -> None:
     f = tmp_path / "phases.yaml"
     f.write_text("use_case: cozy farm\nbpm: 90\nkey: F major\nphases:\n"
                  "  - {name: morning, energy: 0.2}\n  - {name: market, prompt: busy happy lofi}\n")
-    res = make_suite(use_case="x", phases_file=f, dest=tmp_path, formats=("ogg",), **SHORT)
+    res = make_suite(GenerateRequest(dest=tmp_path, **SHORT), use_case="x", phases_file=f)
     assert [p["phase"] for p in res.manifest["phases"]] == ["morning", "market"]
     assert res.manifest["suite"]["bpm"] == 90.0 and res.manifest["suite"]["key"] == "F major"
     bad = tmp_path / "bad.yaml"
     bad.write_text("phases:\n  - {name: calm, energy: 3}\n")
     with pytest.raises(BadInputError, match=r"bad\.yaml: phases\.0\.energy: .*less than or equal"):
-        make_suite(use_case="x", phases_file=bad, dest=tmp_path)
-    with pytest.raises(BadInputError, match="--phases is empty"):
-        make_suite(use_case="x", phases=[], dest=tmp_path)
-    with pytest.raises(BadInputError, match="--bpm 500 is out of range"):
-        make_suite(use_case="x", phases=["calm"], bpm=500, dest=tmp_path)
+        make_suite(GenerateRequest(dest=tmp_path), use_case="x", phases_file=bad)
+    with pytest.raises(BadInputError, match=r"^phases is empty") as err:
+        make_suite(GenerateRequest(dest=tmp_path), use_case="x", phases=[])
+    assert err.value.fields == ("phases",)
+    with pytest.raises(BadInputError, match=r"^bpm 500 is out of range"):
+        make_suite(GenerateRequest(dest=tmp_path, bpm=500), use_case="x", phases=["calm"])
     with pytest.raises(BadInputError, match="phase name 'a b'"):
-        make_suite(use_case="x", phases=["a b"], dest=tmp_path)
+        make_suite(GenerateRequest(dest=tmp_path), use_case="x", phases=["a b"])
 
 
 def test_cli(tmp_path: Path) -> None:

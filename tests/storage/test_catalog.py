@@ -136,13 +136,14 @@ def test_cli_list_show_export(cat: Catalog, tmp_path: Path) -> None:
 
 def test_generate_and_suite_record_every_loop(tmp_path: Path) -> None:
     from loopmill.pipeline.generate import generate_files
+    from loopmill.pipeline.request import GenerateRequest as Req
     from loopmill.pipeline.suite import make_suite
 
     db = tmp_path / "made.sqlite"
-    report = generate_files("calm lofi", count=2, seed=5, dest=tmp_path / "out", catalog=db,
-                            min_duration=8, max_duration=12)
-    make_suite(use_case="puzzle", phases=["calm", "combat"], seed=1, dest=tmp_path,
-               formats=("ogg",), catalog=db, min_duration=8, max_duration=12)
+    report = generate_files(Req(prompt="calm lofi", count=2, seed=5, dest=tmp_path / "out",
+                                catalog=db, min_duration=8, max_duration=12))
+    make_suite(Req(seed=1, dest=tmp_path, formats=("ogg",), catalog=db, min_duration=8,
+                   max_duration=12), use_case="puzzle", phases=["calm", "combat"])
     with Catalog(db) as cat:
         rows = cat.query()
     assert [r["seed"] for r in rows[:2]] == [5, 6]
@@ -150,8 +151,8 @@ def test_generate_and_suite_record_every_loop(tmp_path: Path) -> None:
     assert all(Path(r["uris"][0]).is_file() for r in rows)
     assert [r["name"] for r in rows[2:]] == ["puzzle/calm", "puzzle/combat"]
     assert rows[2]["extra"]["suite"] == "puzzle" and rows[2]["engine"] == "composer"
-    generate_files("calm lofi", count=1, seed=9, dest=tmp_path / "out", catalog=False,
-                   min_duration=8, max_duration=12)
+    generate_files(Req(prompt="calm lofi", count=1, seed=9, dest=tmp_path / "out",
+                       catalog=False, min_duration=8, max_duration=12))
     with Catalog(db) as cat:
         assert cat.count() == 4
 

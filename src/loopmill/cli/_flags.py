@@ -97,12 +97,17 @@ def flag_for(field: str) -> str:
 
 
 def cli_message(exc: LoopmillError) -> str:
-    """``exc``'s message with each field it declares written as its flag."""
+    """``exc``'s message with each field it declares written as its flag.
+
+    The first time the message names a declared field (as a whole word: ``key``, not
+    ``keyboard``) is the reference that becomes the flag; later uses of the same word
+    are prose ("the composer engine") and stay. A message names a field before it
+    uses the word otherwise.
+    """
     text = str(exc)
     for name in exc.fields:
         flag = FIELD_FLAGS.get(name)
         if flag is None:
             continue
-        # whole words only: "key" is rewritten, "keyboard" and "seed_key" are not
-        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, text)
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, text, count=1)
     return text

@@ -11,7 +11,6 @@ import typer
 from loopmill.cli._common import (
     FORMATS_RULE,
     err_console,
-    fail,
     guarded,
     print_table,
     progress_bar,
@@ -100,54 +99,31 @@ def generate(
     Example: loopmill generate "mysterious synthwave, D minor, 90 BPM" --count 3
     """
     from loopmill.engines.params import GenerationParams
+    from loopmill.pipeline.request import GenerateRequest
 
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.WARNING))
-    if continue_from is not None and not continue_from.is_file():
-        raise fail(f"--continue {continue_from} is not a file; pass an audio file to continue")
-    extra = {"continue": str(continue_from)} if continue_from is not None else {}
-    if melody is not None:
-        if not melody.is_file():
-            raise fail(f"--melody {melody} is not a file; pass an audio file with the tune")
-        if engine != "musicgen":
-            raise fail("--melody works with --engine musicgen and a melody model, e.g. "
-                       "--model facebook/musicgen-melody")
-        extra["melody"] = str(melody)
     if engine in ("samplernn", "lstm") and prompt.strip():
         from loopmill.engines.trained import PROMPT_NOTE
 
         err_console.print(f"note: {PROMPT_NOTE}")
-    params = guarded(lambda: GenerationParams(temperature=temperature, top_k=top_k,
-                                              top_p=top_p, guidance=guidance, extra=extra))
+    request = guarded(lambda: GenerateRequest(
+        prompt=prompt, engine=engine, model=model, bpm=bpm, key=key, genre=genre,
+        min_duration=min_duration, max_duration=max_duration, seed=seed,
+        params=GenerationParams(temperature=temperature, top_k=top_k, top_p=top_p,
+                                guidance=guidance),
+        formats=tuple(fmt.split(",")), sample_rate=sample_rate, dest=str(dest),
+        file_prefix=file_prefix,
+        keep_metadata=keep_metadata, midi=midi, count=count, batch_size=batch_size,
+        max_attempts=max_attempts, variations=variations,
+        continue_from=None if continue_from is None else str(continue_from),
+        melody=None if melody is None else str(melody),
+        soundfont=None if soundfont is None else str(soundfont),
+        controls=None if controls is None else str(controls),
+        catalog=None if catalog is None else str(catalog)))
     with progress_bar() as progress:
         task = progress.add_task("generating", total=count)
-        report = guarded(
-            lambda: generate_files(
-                prompt,
-                dest=dest,
-                format=fmt.lower(),
-                count=count,
-                file_prefix=file_prefix,
-                keep_metadata=keep_metadata,
-                midi=midi,
-                soundfont=soundfont,
-                controls=controls,
-                seed=seed,
-                engine=engine,
-                model=model,
-                params=params,
-                max_attempts=max_attempts,
-                batch_size=batch_size,
-                variations=variations,
-                bpm=bpm,
-                key=key,
-                genre=genre,
-                min_duration=min_duration,
-                max_duration=max_duration,
-                sample_rate=sample_rate,
-                catalog=catalog,
-                on_item=lambda i, p: progress.advance(task),
-            )
-        )
+        report = guarded(lambda: generate_files(
+            request, on_item=lambda i, p: progress.advance(task)))
     if report.written:  # an empty table before the error says nothing
         print_table(
             f"loops in {dest}",

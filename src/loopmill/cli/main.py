@@ -9,6 +9,7 @@ import typer
 from loopmill import __version__
 from loopmill.cli.auto_cmd import auto
 from loopmill.cli.catalog_cmd import catalog_app
+from loopmill.cli.engines_cmd import engines
 from loopmill.cli.evolve_cmd import evolve
 from loopmill.cli.generate_cmd import generate
 from loopmill.cli.inspect_cmd import inspect
@@ -37,6 +38,7 @@ app.add_typer(spool_app, name="spool")
 app.command()(sample)
 app.command()(evolve)
 app.command()(studio)
+app.command()(engines)
 
 
 def _version(value: bool) -> None:

@@ -33,6 +33,13 @@ def suite(
         Path, typer.Option("--dest", "-d", help="Parent folder of the suite's folder.")
     ] = Path("suites"),
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
+    engine: Annotated[
+        str, typer.Option(help="composer (built-in, offline) or any engine `loopmill engines` "
+                          "lists; a model engine's phases are cut to the same bars.")
+    ] = "composer",
+    model: Annotated[
+        str | None, typer.Option(help="A model engine's hub id, folder or checkpoint.")
+    ] = None,
     catalog: Annotated[
         Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
     ] = None,
@@ -44,17 +51,20 @@ def suite(
 
     Example: loopmill suite --use-case "space shooter" --phases calm,explore,combat,boss
     """
-    from loopmill.pipeline.suite import make_suite  # lazy: keeps every command's start fast
+    # lazy: keeps every command's start fast
+    from loopmill.pipeline.request import GenerateRequest
+    from loopmill.pipeline.suite import make_suite
 
     names = [p.strip() for p in phases.split(",") if p.strip()]
+    request = guarded(lambda: GenerateRequest(
+        engine=engine, model=model, bpm=bpm, key=key, genre=genre, min_duration=min_duration,
+        max_duration=max_duration, seed=seed, formats=tuple(fmt.split(",")), dest=str(dest),
+        sample_rate=sample_rate, catalog=None if catalog is None else str(catalog)))
     with progress_bar() as progress:
         task = progress.add_task("suite", total=len(names))
         result = guarded(lambda: make_suite(
-            use_case=use_case, phases=names, phases_file=phases_file, bpm=bpm, key=key,
-            genre=genre, min_duration=min_duration, max_duration=max_duration, seed=seed,
-            formats=tuple(f.strip().lower() for f in fmt.split(",") if f.strip()), dest=dest,
-            sample_rate=sample_rate, on_phase=lambda _: progress.advance(task), catalog=catalog,
-        ))
+            request, use_case=use_case, phases=names, phases_file=phases_file,
+            on_phase=lambda _: progress.advance(task)))
     s = result.manifest["suite"]
     by_phase: dict[str, list[bool]] = {}
     for f in result.report["files"]:

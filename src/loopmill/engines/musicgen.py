@@ -20,7 +20,7 @@ import numpy as np
 
 from loopmill._extras import ensure_installed, require
 from loopmill._hub import not_available, resolve_offline
-from loopmill.engines.base import EngineOutput
+from loopmill.engines.base import Capabilities, EngineBase, EngineOutput
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError, MissingModelError
 from loopmill.prompts.spec import MusicSpec
@@ -187,7 +187,7 @@ def prompt_text(spec: MusicSpec, bpm: float) -> str:
     return ", ".join(parts)
 
 
-class MusicGenEngine:
+class MusicGenEngine(EngineBase):
     """The MusicGen engine; the model loads on first use and stays loaded.
 
     Parameters
@@ -202,6 +202,13 @@ class MusicGenEngine:
     """
 
     name = "musicgen"
+    capabilities = Capabilities(loads=True, batch=True, needs_model=True, melody=True,
+                                continuation=True)
+
+    @classmethod
+    def from_model(cls, model: str | None, **options: Any) -> MusicGenEngine:
+        """The engine for a hub id or folder (default ``facebook/musicgen-small``)."""
+        return cls(model or "facebook/musicgen-small", **options)
 
     def __init__(self, model: str = "facebook/musicgen-small", *, device: str = "auto",
                  dtype: str | None = None, stride_s: float = 10.0,
@@ -397,6 +404,24 @@ class MusicGenEngine:
         mel = melody_chroma(y=melody, sr=sr, n_fft=int(fe.get("n_fft", 16384)), hop_length=hop,
                             num_chroma=int(fe.get("num_chroma", 12)))
         return mel, sr / hop, int(getattr(lm.model.config, "chroma_length", 235))
+
+    def generate_audio(self, spec: MusicSpec, params: GenerationParams, *, seconds: float,
+                       sr: int, seed: int, prompt_audio: np.ndarray | None = None) -> np.ndarray:
+        """``[C, T]`` audio of ``seconds`` at ``sr``, continuing ``prompt_audio``
+        (``[C, T]`` at ``sr``; its end prompts the model) when given."""
+        from loopmill.audio.resample import resample
+
+        lm = self.loaded
+        prompt = None
+        if prompt_audio is not None:
+            prompt = resample(prompt_audio, orig_sr=sr, target_sr=lm.sampling_rate)
+            if prompt.shape[0] != lm.channels:
+                prompt = np.repeat(prompt.mean(axis=0, keepdims=True), lm.channels, axis=0)
+        (audio,) = self.generate_batch([spec], params, seconds=seconds, seed=seed,
+                                       prompt_audio=prompt)
+        if lm.sampling_rate != sr:
+            audio = resample(audio, orig_sr=lm.sampling_rate, target_sr=sr)
+        return np.asarray(audio, dtype=np.float32)
 
     def generate(self, spec: MusicSpec, params: GenerationParams, *, sr: int) -> EngineOutput:
         """Make ``spec.max_duration`` seconds (plus room) for the loop engine to cut."""

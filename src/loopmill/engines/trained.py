@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from loopmill._extras import require
-from loopmill.engines.base import EngineOutput
+from loopmill.engines.base import Capabilities, EngineBase, EngineOutput
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError, MissingModelError
 from loopmill.prompts.spec import MusicSpec
@@ -78,9 +78,17 @@ def sample_audio(model: Any, kind: str, *, seconds: float, count: int = 1,
     return [row.cpu().numpy().astype(np.float32) for row in y]
 
 
-class TrainedEngine:
+class TrainedEngine(EngineBase):
     """A SampleRNN or LSTM checkpoint as a loopmill engine (``--engine samplernn|lstm
     --model CHECKPOINT``); ``kind=None`` takes whichever the checkpoint holds."""
+
+    capabilities = Capabilities(loads=True, needs_model=True)
+
+    @classmethod
+    def from_model(cls, model: str | None, **options: Any) -> TrainedEngine:
+        """The engine for a checkpoint (``options``: ``kind``, ``device``)."""
+        kind = options.pop("kind", None)
+        return cls(kind, model, **options)
 
     def __init__(self, kind: str | None, checkpoint: str | None, *,
                  device: str = "auto") -> None:

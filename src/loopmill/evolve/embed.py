@@ -117,8 +117,8 @@ def reference_stats(n: int = 64, *, seed: int = 0, sr: int = 22050) -> tuple[np.
     """Mean and standard deviation of the raw features of ``n`` composer loops with
     random controls over every genre (what :mod:`_embed_stats` holds)."""
     from loopmill.engines.composer.arrange import STYLES
+    from loopmill.engines.registry import get_engine
     from loopmill.evolve.genomes import ComposerGenome
-    from loopmill.pipeline.generate import get_engine
     from loopmill.prompts.spec import MusicSpec
 
     rng = np.random.default_rng(seed)

@@ -40,23 +40,20 @@ class Evaluated:
 def render_design(job: dict[str, Any], *, sr: int) -> tuple[np.ndarray, dict[str, Any]]:
     """The audio of a design (``Design.job()``) for scoring, through the pipeline's engine.
 
-    The composer's loop is seamless as made. A model engine (MusicGen) is asked for just
-    the spec's length (``generate_batch``): scoring needs the sound, not a cut loop —
-    the generation's best is cut and finished when it is written.
+    The composer's loop is seamless as made. An engine that continues audio (MusicGen)
+    is asked for just the spec's length (``generate_audio``): scoring needs the sound,
+    not a cut loop — the generation's best is cut and finished when it is written.
     """
-    from loopmill.audio.resample import resample
     from loopmill.engines.params import GenerationParams
-    from loopmill.pipeline.generate import get_engine
+    from loopmill.engines.registry import get_engine
     from loopmill.prompts.spec import MusicSpec
 
     spec = MusicSpec.from_dict(job["spec"])
     params = GenerationParams.from_dict(job["params"])
     eng = get_engine(job["engine"], model=job.get("model"))
-    batch = getattr(eng, "generate_batch", None)
-    if callable(batch):
-        (audio,) = batch([spec], params, seconds=spec.max_duration, seed=spec.seed or 0)
-        rate = int(eng.loaded.sampling_rate)  # type: ignore[attr-defined]
-        audio = resample(audio, orig_sr=rate, target_sr=sr) if rate != sr else audio
+    if eng.capabilities.continuation and not eng.capabilities.seamless:
+        audio = eng.generate_audio(spec, params, seconds=spec.max_duration, sr=sr,
+                                   seed=spec.seed or 0)
         info: dict[str, Any] = {"bpm": spec.bpm, "bars": None, "key": spec.key_name,
                                 "seed": spec.seed}
     else:

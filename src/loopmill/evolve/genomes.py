@@ -245,7 +245,7 @@ class EmbeddingGenome:
         self.base, self.model = base, model
         self.seconds, self.seed, self.scale = float(seconds), int(seed), float(scale)
         if encode is None:
-            from loopmill.pipeline.generate import get_engine
+            from loopmill.engines.registry import get_engine
 
             eng = get_engine("musicgen", model=model)
             encode = eng.encode_text  # type: ignore[attr-defined]

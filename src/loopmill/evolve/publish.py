@@ -37,8 +37,9 @@ def remake_command(design: Design, sidecar: Path, *, seconds: float) -> str | No
 def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str:
     """Render ``design`` at the output rate, finish it as ``generate`` does, write it to
     ``logger.dest`` as ``<run>_g<generation>_best.<format>`` and record it; the path."""
+    from loopmill.engines.registry import get_engine
     from loopmill.pipeline.finish import finish
-    from loopmill.pipeline.generate import _encode_all, get_engine
+    from loopmill.pipeline.generate import _encode_all
     from loopmill.pipeline.loop_files import loop_tags
     from loopmill.storage.catalog import Catalog, record_from_loop
     from loopmill.storage.sidecar import ensure_writable_dir, sidecar_path, write_json_atomic

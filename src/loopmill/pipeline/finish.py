@@ -29,7 +29,7 @@ DEFAULT_BATCH = 8
 def batch_for(eng: Engine, asked: int | None, count: int | None = None) -> int:
     """Loops per render call: ``asked`` (default :data:`DEFAULT_BATCH`, at most ``count``)
     for an engine that renders batches, else 1 (so results come one by one)."""
-    if not callable(getattr(eng, "generate_many", None)):
+    if not eng.capabilities.batch:
         return 1
     size = asked or DEFAULT_BATCH
     return size if count is None else max(1, min(count, size))
@@ -134,18 +134,17 @@ def tempo_error(detected: float, asked: float) -> float:
 
 def render_many(eng: Engine, specs: list[MusicSpec], params: GenerationParams, *,
                 sr: int) -> list[EngineOutput]:
-    """One output per spec: in one batched call when the engine has ``generate_many``
+    """One output per spec: in one batched call when the engine renders batches
     (MusicGen), else one call each."""
-    many = getattr(eng, "generate_many", None)
-    if callable(many) and len(specs) > 1:
-        outs = many(specs, params, sr=sr)
-        return list(outs)
+    if eng.capabilities.batch and len(specs) > 1:
+        return list(eng.generate_many(specs, params, sr=sr))
     return [eng.generate(s, params, sr=sr) for s in specs]
 
 
 def finish_many(
     eng: Engine, outs: list[EngineOutput], *, specs: list[MusicSpec],
     params: GenerationParams, engine: str, sr: int, max_attempts: int = 3,
+    target_lufs: float = -14.0,
 ) -> list[Loop | LoopmillError]:
     """Finish every output; model audio whose own tempo is more than
     ``TEMPO_TOLERANCE`` off the asked one (half or double time allowed) is generated
@@ -182,7 +181,8 @@ def finish_many(
         for i in todo:
             out = current[i]
             try:
-                loop = finish(out, spec=specs[i], params=params, engine=engine)
+                loop = finish(out, spec=specs[i], params=params, engine=engine,
+                              target_lufs=target_lufs)
             except LoopmillError as exc:
                 errors[i] = exc
                 still.append(i)

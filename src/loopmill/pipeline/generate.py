@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loopmill.engines.base import Engine
 from loopmill.engines.params import GenerationParams
-from loopmill.errors import BadInputError, LoopmillError, UnsupportedFormatError
+from loopmill.engines.registry import engine_names, get_engine
+from loopmill.errors import LoopmillError
 from loopmill.loops.types import Loop
 from loopmill.pipeline.finish import (
     TEMPO_TOLERANCE,
@@ -19,39 +19,20 @@ from loopmill.pipeline.finish import (
     finish_many,
     render_many,
 )
+from loopmill.pipeline.request import (
+    GENERATE_DURATION_RANGE,
+    SAMPLE_RATES,
+    GenerateRequest,
+    Prepared,
+    prepare,
+)
 from loopmill.prompts.spec import MusicSpec
 
-__all__ = ["ENGINES", "TEMPO_TOLERANCE", "GenerateReport", "finish", "generate",
-           "generate_files", "generate_loops", "get_engine", "make_spec"]
+__all__ = ["DURATION_RANGE", "SAMPLE_RATES", "TEMPO_TOLERANCE", "GenerateReport",
+           "GenerateRequest", "engine_names", "finish", "generate", "generate_files",
+           "generate_loops", "get_engine", "make_spec"]
 
-ENGINES = ("composer", "musicgen", "samplernn", "lstm")
-_MODEL_ENGINES: dict[tuple[str, str], Engine] = {}
-SAMPLE_RATES = (44100, 48000)
-DURATION_RANGE = (8.0, 128.0)
-
-
-def get_engine(name: str, *, model: str | None = None) -> Engine:
-    """The engine called ``name``; ``model`` is a hub id or folder for model engines."""
-    if name == "composer":
-        from loopmill.engines.composer.engine import ComposerEngine
-
-        return ComposerEngine()
-    if name == "musicgen":
-        from loopmill.engines.musicgen import MusicGenEngine
-
-        # One loaded model per process: a --count run or a worker reuses it.
-        key = (name, model or "facebook/musicgen-small")
-        if key not in _MODEL_ENGINES:
-            _MODEL_ENGINES[key] = MusicGenEngine(key[1])
-        return _MODEL_ENGINES[key]
-    if name in ("samplernn", "lstm"):
-        from loopmill.engines.trained import TrainedEngine
-
-        key = (name, model or "")
-        if key not in _MODEL_ENGINES:
-            _MODEL_ENGINES[key] = TrainedEngine(name, model)
-        return _MODEL_ENGINES[key]
-    raise BadInputError(f"unknown --engine {name!r}; choose one of {', '.join(ENGINES)}")
+DURATION_RANGE = GENERATE_DURATION_RANGE
 
 
 def make_spec(
@@ -64,115 +45,11 @@ def make_spec(
     max_duration: float | None = None,
     seed: int | None = None,
 ) -> MusicSpec:
-    """Parse ``prompt`` and apply the flags (they win over the text)."""
-    from loopmill.prompts import parse_prompt
-
-    for name, value in (("--min-duration", min_duration), ("--max-duration", max_duration)):
-        if value is not None and not DURATION_RANGE[0] <= value <= DURATION_RANGE[1]:
-            raise BadInputError(
-                f"{name} {value:g} is out of range; use {DURATION_RANGE[0]:g} to "
-                f"{DURATION_RANGE[1]:g} seconds"
-            )
-    if seed is not None and seed < 0:
-        seed = None  # -1: a fresh random seed, recorded in the output
-    return parse_prompt(
-        prompt,
-        bpm=bpm,
-        key=key,
-        genre=genre,
-        min_duration=min_duration,
-        max_duration=max_duration,
-        seed=seed,
-    )
-
-
-def _prepare(
-    prompt: str,
-    *,
-    engine: str = "composer",
-    bpm: float | None = None,
-    key: str | None = None,
-    genre: str | None = None,
-    min_duration: float | None = None,
-    max_duration: float | None = None,
-    seed: int | None = None,
-    sample_rate: int = 44100,
-    params: GenerationParams | None = None,
-    soundfont: str | Path | None = None,
-    model: str | None = None,
-    controls: Any = None,
-) -> tuple[Engine, MusicSpec, GenerationParams]:
-    """Check a whole request and turn it into an engine, a spec and the params.
-
-    Every check a request can fail runs here, before any audio is made or any file
-    written: :func:`generate` and :func:`generate_files` both start with it.
-    """
-    if sample_rate not in SAMPLE_RATES:
-        raise BadInputError(
-            f"--sample-rate {sample_rate} is not supported; use "
-            f"{' or '.join(str(r) for r in SAMPLE_RATES)}"
-        )
-    # Bad controls (or controls for a model engine) fail before any model loads.
-    controls_dict = None if controls is None else _controls_dict(controls, engine=engine)
-    eng = get_engine(engine, model=model)
-    load = getattr(eng, "load", None)
-    if callable(load):  # a model engine: a missing model fails here, before any work
-        load()
-    spec = make_spec(
-        prompt,
-        bpm=bpm,
-        key=key,
-        genre=genre,
-        min_duration=min_duration,
-        max_duration=max_duration,
-        seed=seed,
-    )
-    check_spec = getattr(eng, "check_spec", None)
-    if callable(check_spec):  # a genre the engine cannot make fails here, not silently later
-        check_spec(spec)
-    params = params or GenerationParams()
-    if controls_dict is not None:
-        params = _with_extra(params, controls=controls_dict)
-    if soundfont is not None:
-        from loopmill.engines.composer.soundfont import check_soundfont, find_fluidsynth
-
-        check_soundfont(Path(soundfont))
-        find_fluidsynth()
-        params = _with_extra(params, soundfont=str(soundfont))
-    return eng, spec, params
-
-
-def _with_extra(params: GenerationParams, **extra: Any) -> GenerationParams:
-    return GenerationParams(
-        temperature=params.temperature,
-        top_k=params.top_k,
-        top_p=params.top_p,
-        guidance=params.guidance,
-        extra={**params.extra, **extra},
-    )
-
-
-def _controls_dict(controls: Any, *, engine: str) -> dict[str, Any]:
-    """The composer controls as a validated, JSON-able dict.
-
-    ``controls`` is a :class:`ComposerControls`, a mapping, or the path of a JSON file
-    (the controls themselves or a loopmill sidecar holding them).
-    """
-    from collections.abc import Mapping
-
-    from loopmill.engines.composer.controls import ComposerControls, load_controls
-
-    if engine != "composer":
-        raise BadInputError(f"controls work with the composer engine, not {engine!r}; "
-                            "leave the controls out or use engine 'composer'")
-    if isinstance(controls, ComposerControls):
-        return controls.to_dict(explicit=True)
-    if isinstance(controls, Mapping):
-        return ComposerControls.from_dict(controls).to_dict(explicit=True)
-    if isinstance(controls, str | Path):
-        return load_controls(controls).to_dict(explicit=True)
-    raise BadInputError(f"controls {controls!r} is not a ComposerControls, a dict or a JSON "
-                        "file path")
+    """Parse ``prompt`` and apply the fields (they win over the text), checked as a
+    request checks them."""
+    return GenerateRequest(prompt=prompt, bpm=bpm, key=key, genre=genre,
+                           min_duration=min_duration, max_duration=max_duration,
+                           seed=seed).spec
 
 
 def generate(
@@ -194,14 +71,17 @@ def generate(
 ) -> Loop:
     """Make one seamless loop from a text prompt.
 
+    A shortcut for :func:`generate_loops` with a :class:`GenerateRequest` of these
+    fields.
+
     Parameters
     ----------
     prompt : str
         Free text, e.g. ``"calm lofi, F major, 80 BPM"``; words it does not know are kept.
     engine : str
-        ``"composer"`` (built-in, offline).
+        ``"composer"`` (built-in, offline); ``loopmill engines`` lists them all.
     bpm, key, genre, min_duration, max_duration : optional
-        Flags that win over the text (``key`` like ``"D minor"``).
+        Fields that win over the text (``key`` like ``"D minor"``).
     seed : int, optional
         Same seed, same audio; None or -1 draws one (recorded in ``loop.extra["seed"]``).
     sample_rate : int
@@ -217,6 +97,8 @@ def generate(
         Model engines: generate again (next seed) while the audio's own tempo is more
         than 6 % off the asked one (half/double time allowed); every attempt is
         recorded in ``loop.extra["attempts"]``, and the closest is used.
+    controls : ComposerControls, dict or path, optional
+        The composer's controls (see ``loopmill.engines.composer.controls``).
 
     Returns
     -------
@@ -224,77 +106,53 @@ def generate(
         At -14 LUFS integrated (true peak <= -1 dBTP), with ``extra`` holding the spec,
         the params, the engine and the seed used.
     """
-    ((_, result),) = generate_loops(
-        prompt,
-        count=1,
-        seed=seed,
-        max_attempts=max_attempts,
-        engine=engine,
-        bpm=bpm,
-        key=key,
-        genre=genre,
-        min_duration=min_duration,
-        max_duration=max_duration,
-        sample_rate=sample_rate,
-        params=params,
-        soundfont=soundfont,
-        model=model,
-        controls=controls,
-    )
+    request = GenerateRequest(
+        prompt=prompt, engine=engine, model=model, bpm=bpm, key=key, genre=genre,
+        min_duration=min_duration, max_duration=max_duration, seed=seed,
+        sample_rate=sample_rate, params=params or GenerationParams(),
+        soundfont=None if soundfont is None else str(soundfont), max_attempts=max_attempts,
+        controls=controls, catalog=False)
+    ((_, result),) = generate_loops(request)
     if isinstance(result, LoopmillError):
         raise result
     return result
 
 
-def generate_loops(
-    prompt: str = "",
-    *,
-    count: int = 1,
-    seed: int | None = None,
-    batch_size: int | None = None,
-    max_attempts: int = 3,
-    **options: Any,
-) -> Iterator[tuple[int, Loop | LoopmillError]]:
-    """Make ``count`` loops of one prompt; yield ``(index, Loop or its error)``.
+def generate_loops(request: GenerateRequest) -> Iterator[tuple[int, Loop | LoopmillError]]:
+    """Make ``request.count`` loops; yield ``(index, Loop or its error)``.
 
-    The i-th loop uses seed ``seed + i``. A model engine (MusicGen) renders up to
-    ``batch_size`` of them in one batched call (default 8); the composer makes them one
-    by one. A batched loop is reproduced by the same batch: the same prompt, seed,
-    count and batch size.
+    The i-th loop uses seed ``seed + i``. An engine that renders batches (MusicGen)
+    renders up to ``batch_size`` of them in one call (default 8); the composer makes
+    them one by one. A batched loop is reproduced by the same batch: the same prompt,
+    seed, count and batch size.
 
     Raises
     ------
     BadInputError, MissingModelError, MissingDependencyError
-        A bad request, at the call, before any audio is made or any file written. One
-        item's failure is yielded, not raised.
+        A model that cannot load, at the call, before any audio is made or any file
+        written (the request checked everything else when it was made). One item's
+        failure is yielded, not raised.
     """
-    if count < 1:
-        raise BadInputError(f"--count {count} must be at least 1")
-    if batch_size is not None and batch_size < 1:
-        raise BadInputError(f"--batch-size {batch_size} must be at least 1")
-    if max_attempts < 1:
-        raise BadInputError(f"--max-attempts {max_attempts} must be at least 1")
-    eng, spec, params = _prepare(prompt, seed=seed, **options)
+    ready = prepare(request)
     # Checked above, at the call; the loops are made as they are asked for.
-    return _loops(eng, spec, params, count=count, size=batch_for(eng, batch_size, count),
-                  engine=options.get("engine", "composer"),
-                  sr=int(options.get("sample_rate", 44100)), max_attempts=max_attempts)
+    return _loops(ready, size=batch_for(ready.engine, request.batch_size, request.count))
 
 
-def _loops(eng: Engine, spec: MusicSpec, params: GenerationParams, *, count: int, size: int,
-           engine: str, sr: int, max_attempts: int) -> Iterator[tuple[int, Loop | LoopmillError]]:
-    for start in range(0, count, size):
-        idx = list(range(start, min(count, start + size)))
-        specs = [spec if spec.seed is None else spec.with_overrides(
-            seed=(spec.seed + i) % 2**31) for i in idx]
+def _loops(ready: Prepared, *, size: int) -> Iterator[tuple[int, Loop | LoopmillError]]:
+    req = ready.request
+    for start in range(0, req.count, size):
+        idx = list(range(start, min(req.count, start + size)))
+        specs = [req.item_spec(i) for i in idx]
         try:
-            outs = render_many(eng, specs, params, sr=sr)
+            outs = render_many(ready.engine, specs, ready.params, sr=req.sample_rate)
         except LoopmillError as exc:
             for i in idx:
                 yield i, exc
             continue
-        yield from zip(idx, finish_many(eng, outs, specs=specs, params=params, engine=engine,
-                                        sr=sr, max_attempts=max_attempts), strict=True)
+        yield from zip(idx, finish_many(ready.engine, outs, specs=specs, params=ready.params,
+                                        engine=req.engine, sr=req.sample_rate,
+                                        max_attempts=req.max_attempts,
+                                        target_lufs=req.target_lufs), strict=True)
 
 
 def _encode_all(paths: list[Path], loop: Loop, *, tags: dict[str, str]) -> None:
@@ -348,54 +206,30 @@ class GenerateReport:
 
 
 def generate_files(
-    prompt: str = "",
+    request: GenerateRequest,
     *,
-    dest: str | Path = "loops",
-    format: str = "ogg",
-    count: int = 1,
-    file_prefix: str = "loop",
-    keep_metadata: bool = False,
-    midi: bool = False,
-    seed: int | None = None,
     on_item: Callable[[int, Path | None], None] | None = None,
-    catalog: str | Path | bool | None = None,
-    variations: int = 0,
-    batch_size: int | None = None,
-    **options: Any,
 ) -> GenerateReport:
-    """Generate ``count`` loops and write them with loop points (and sidecars).
+    """Make ``request.count`` loops and write them with loop points (and sidecars).
 
     With a fixed ``seed`` the i-th loop uses ``seed + i``. Names are
     ``<prefix>_<YYYYmmdd-HHMMSS>_<seed>.<format>``: unique, and sorted by time.
-    Every loop is also recorded in the catalog: ``catalog`` is its path, None the
-    default (``LOOPMILL_CATALOG`` or the user data folder), False none. A model engine
-    renders ``batch_size`` loops per call (see :func:`generate_loops`).
+    Every loop is also recorded in the catalog (``request.catalog``: a path, None for
+    the default — ``LOOPMILL_CATALOG`` or the user data folder — or False for none).
+    ``on_item(index, path or None)`` is called after each loop.
     """
-    from loopmill.audio import WRITE_FORMATS
     from loopmill.pipeline.loop_files import loop_tags
     from loopmill.storage.sidecar import ensure_writable_dir, sidecar_path, write_json_atomic
 
-    formats = [f.strip() for f in format.split(",") if f.strip()]
-    for fmt in formats or [format]:
-        if fmt not in WRITE_FORMATS:
-            raise UnsupportedFormatError(
-                f"unknown --format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)} "
-                "(or several, comma-separated)"
-            )
-    if variations < 0 or (variations and options.get("engine", "composer") == "composer"):
-        raise BadInputError(f"--variations {variations}: give 1 or more, with a model engine "
-                            "such as --engine musicgen (the composer makes new loops instead)")
-    from loopmill.storage.claim import check_file_prefix
-
-    check_file_prefix(file_prefix)
-    # a bad request fails here, before anything is written
-    loops = generate_loops(prompt, count=count, seed=seed, batch_size=batch_size, **options)
-    dest_dir = ensure_writable_dir(dest)
+    req = request
+    # a model that cannot load fails here, before anything is written
+    loops = generate_loops(req)
+    dest_dir = ensure_writable_dir(req.dest)
     cat = None
-    if catalog is not False:
+    if req.catalog is not False:
         from loopmill.storage.catalog import Catalog
 
-        cat = Catalog(None if catalog is None or catalog is True else Path(catalog))
+        cat = Catalog(None if req.catalog is None or req.catalog is True else Path(req.catalog))
     report = GenerateReport()
     for i, made in loops:
         try:
@@ -403,10 +237,10 @@ def generate_files(
                 raise made
             loop = made
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            paths = _publish(loop, dest_dir, f"{file_prefix}_{stamp}_{loop.extra['seed']}",
-                             formats)
+            paths = _publish(loop, dest_dir, f"{req.file_prefix}_{stamp}_{loop.extra['seed']}",
+                             list(req.formats))
             base, path = paths[0].with_suffix(""), paths[0]
-            if midi and loop.midi_parts:
+            if req.midi and loop.midi_parts:
                 from loopmill.engines.composer.midi import write_midi
 
                 write_midi(
@@ -415,28 +249,28 @@ def generate_files(
                     bpm=loop.bpm,
                     beats_per_bar=loop.beats_per_bar,
                 )
-            if keep_metadata:
+            if req.keep_metadata:
                 write_json_atomic(
                     sidecar_path(path),
-                    {"output": str(path), "tool": "loopmill", "prompt": prompt, **loop.to_dict()},
+                    {"output": str(path), "tool": "loopmill", "prompt": req.prompt,
+                     **loop.to_dict()},
                 )
-            if variations:
+            if req.variations:
                 from loopmill.pipeline.variations import make_variations
 
-                spec = make_spec(prompt, seed=loop.extra["seed"], **{
-                    k: options[k] for k in ("bpm", "key", "genre", "min_duration",
-                                            "max_duration") if k in options})
+                spec = req.spec.with_overrides(seed=int(loop.extra["seed"]))
                 for v, var in enumerate(make_variations(
-                        loop, n=variations, spec=spec, params=options.get("params")
-                        or GenerationParams(), engine=options.get("engine", "composer"),
-                        model=options.get("model"), seed=int(loop.extra["seed"])), start=1):
-                    _encode_all([base.with_name(f"{base.name}_v{v}.{f}") for f in formats],
+                        loop, n=req.variations, spec=spec, params=req.params,
+                        engine=req.engine, model=req.model, seed=int(loop.extra["seed"])),
+                        start=1):
+                    _encode_all([base.with_name(f"{base.name}_v{v}.{f}") for f in req.formats],
                                 var, tags=loop_tags(var))
             if cat is not None:
                 from loopmill.storage.catalog import record_from_loop
 
                 uris = [str(p.resolve()) for p in paths]
-                cat.add(record_from_loop(loop, prompt=prompt, uris=uris) | {"name": base.name})
+                cat.add(record_from_loop(loop, prompt=req.prompt, uris=uris)
+                        | {"name": base.name})
             report.written.append((path, loop))
             if on_item:
                 on_item(i, path)

@@ -13,12 +13,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from loopmill.errors import BadInputError
+from loopmill.pipeline.request import GenerateRequest
+
+if TYPE_CHECKING:
+    from loopmill.loops.types import Loop
 
 __all__ = ["PHASES", "SuiteResult", "make_suite", "verify_suite"]
 
@@ -97,26 +101,24 @@ def _shared_genre(use_case: str, genre: str | None) -> str:
 
 
 def make_suite(
+    request: GenerateRequest | None = None,
     *,
     use_case: str,
     phases: Sequence[str] | None = None,
     phases_file: str | Path | None = None,
-    bpm: float | None = None,
-    key: str | None = None,
-    genre: str | None = None,
-    min_duration: float | None = None,
-    max_duration: float | None = None,
-    seed: int | None = None,
-    formats: Sequence[str] = ("ogg", "mp3"),
-    dest: str | Path = "suites",
-    sample_rate: int = 44100,
     on_phase: Callable[[str], None] | None = None,
-    catalog: str | Path | bool | None = None,
 ) -> SuiteResult:
     """Make one seamless loop per phase, all sharing key, tempo and bar count.
 
     Parameters
     ----------
+    request : GenerateRequest, optional
+        What every phase shares: engine and model, ``bpm``, ``key``, ``genre`` (each
+        chosen once, seeded, when left out), the duration range (every phase gets the
+        same bars), ``seed`` (phase ``i`` uses ``seed + i``; None draws one, recorded
+        in the manifest), ``formats``, ``sample_rate``, ``catalog`` and ``dest`` (the
+        parent folder: the suite goes in ``dest/<use-case>``). Default: the composer,
+        ogg and mp3, into ``suites``. Its prompt is unused: each phase has its own.
     use_case : str
         What the music is for, e.g. ``"space shooter"``; steers genre and prompts.
     phases : sequence of str, optional
@@ -125,17 +127,6 @@ def make_suite(
     phases_file : path, optional
         YAML ``{phases: [{name, prompt, energy}], use_case, bpm, key, genre}``;
         its values win over the arguments.
-    bpm, key, genre : optional
-        Shared by all phases; chosen once (seeded) when left out.
-    min_duration, max_duration : float, optional
-        The loop length range (default 8–30 s); every phase gets the same bars.
-    seed : int, optional
-        Phase ``i`` uses ``seed + i``; None draws one (recorded in the manifest).
-    formats : sequence of str
-        ``ogg``, ``mp3``, ``flac``, ``wav``.
-    catalog : path, bool or None
-        Where every phase's loop is recorded: a path, None for the default catalog
-        (``LOOPMILL_CATALOG`` or the user data folder), False for none.
 
     Returns
     -------
@@ -144,43 +135,46 @@ def make_suite(
     Raises
     ------
     BadInputError
-        No phases, a bad phase name, a bad YAML file, or any bad generate option.
+        No phases, a bad phase name, a bad YAML file (fields ``phases``,
+        ``phases_file``, ``use_case``).
     """
-    from loopmill.audio import WRITE_FORMATS
-    from loopmill.pipeline.generate import _encode_all, _prepare, finish
+    from loopmill.pipeline.finish import finish
+    from loopmill.pipeline.generate import _encode_all as encode_all
     from loopmill.pipeline.loop_files import loop_tags
+    from loopmill.pipeline.request import prepare
     from loopmill.pipeline.suite_report import render_markdown
     from loopmill.pipeline.suite_report import verify_suite as verify
     from loopmill.storage.sidecar import ensure_writable_dir, write_json_atomic
 
+    req = request or GenerateRequest(formats=("ogg", "mp3"), dest="suites")
     items: list[_Phase]
     if phases_file is not None:
         spec_file = _read_phases_file(Path(phases_file))
         items = spec_file.phases
         use_case = spec_file.use_case or use_case
-        bpm, key, genre = spec_file.bpm or bpm, spec_file.key or key, spec_file.genre or genre
+        req = req.replace(bpm=spec_file.bpm or req.bpm, key=spec_file.key or req.key,
+                          genre=spec_file.genre or req.genre)
     else:
         names = list(phases) if phases is not None else ["calm", "explore", "tension",
                                                           "combat", "boss"]
         items = [_Phase(name=n.strip()) for n in names if n.strip()]
     if not items:
-        raise BadInputError("--phases is empty; name at least one, e.g. calm,combat")
+        raise BadInputError("phases is empty; name at least one, e.g. calm,combat",
+                            field="phases")
     seen: set[str] = set()
     for p in items:
         if not _NAME.match(p.name) or p.name.lower() in seen:
-            raise BadInputError(f"phase name {p.name!r} must be unique letters, digits, - or _")
+            raise BadInputError(f"phase name {p.name!r} must be unique letters, digits, - or _",
+                                field="phases")
         seen.add(p.name.lower())
-    for fmt in formats:
-        if fmt not in WRITE_FORMATS:
-            raise BadInputError(f"unknown --format {fmt!r}; choose from {', '.join(WRITE_FORMATS)}")
     if not use_case.strip():
-        raise BadInputError('--use-case is empty; describe the game, e.g. "space shooter"')
-    seed = int(np.random.default_rng().integers(2**31 - 1000)) if seed is None or seed < 0 else seed
+        raise BadInputError('use_case is empty; describe the game, e.g. "space shooter"',
+                            field="use_case")
+    seed = (int(np.random.default_rng().integers(2**31 - 1000)) if req.seed is None
+            else req.seed)
     rng = np.random.default_rng(seed)
-    genre = _shared_genre(use_case, genre)
-    _, first_spec, _ = _prepare(use_case, genre=genre, bpm=bpm, key=key,
-                                  min_duration=min_duration, max_duration=max_duration,
-                                  seed=seed, sample_rate=sample_rate)
+    genre = _shared_genre(use_case, req.genre)
+    first_spec = req.replace(prompt=use_case, genre=genre, seed=seed).spec
     if first_spec.bpm is None:  # one tempo for every phase, from the genre's range
         from loopmill.engines.composer.arrange import STYLES
 
@@ -188,35 +182,38 @@ def make_suite(
         bpm = float(rng.integers(lo, hi + 1))
     else:
         bpm = first_spec.bpm
+    key: str | None = first_spec.key_name
     if first_spec.key is None:
         tonic = str(rng.choice(["C", "D", "E", "F", "G", "A", "Bb", "Eb"]))
         key = f"{tonic} {first_spec.mode or 'minor'}"
-    else:
-        key = first_spec.key_name
-    folder = ensure_writable_dir(Path(dest) / _slug(use_case))
-    loops = []
+    folder = ensure_writable_dir(Path(req.dest) / _slug(use_case))
+    loops: list[tuple[_Phase, str, Loop]] = []
     for i, p in enumerate(items):
         moods, energy = PHASES.get(p.name.lower(), (p.name.replace("_", " "), _DEFAULT_ENERGY))
         prompt = p.prompt or f"{moods} {genre} for a {use_case}, {p.name} phase"
-        eng, spec, params = _prepare(prompt, genre=genre, bpm=bpm, key=key, seed=seed + i,
-                                     min_duration=min_duration, max_duration=max_duration,
-                                     sample_rate=sample_rate)
-        spec = spec.with_overrides(energy=p.energy if p.energy is not None else energy)
-        loop = finish(eng.generate(spec, params, sr=sample_rate), spec=spec, params=params,
-                      engine="composer")
+        phase = req.replace(prompt=prompt, genre=genre, bpm=bpm, key=key, seed=seed + i)
+        ready = prepare(phase, spec=phase.spec.with_overrides(
+            energy=p.energy if p.energy is not None else energy))
+        out = ready.engine.generate(ready.spec, ready.params, sr=req.sample_rate)
+        # a model's audio is cut to the first phase's bars: every phase the same length
+        bars = None if out.seamless or not loops else loops[0][2].bars
+        loop = finish(out, spec=ready.spec, params=ready.params, engine=req.engine, bars=bars,
+                      target_lufs=req.target_lufs)
         loops.append((p, prompt, loop))
         if on_phase:
             on_phase(p.name)
     lengths = {lp.length for _, _, lp in loops}
     if len(lengths) != 1:
         raise BadInputError(f"phases came out with different lengths {sorted(lengths)}; "
-                            "pass --bpm and a duration range that fits whole bars")
+                            "pass bpm and a duration range that fits whole bars",
+                            field=("bpm",))
     phase_rows = []
     for p, prompt, loop in loops:
-        paths = [folder / f"{p.name}.{fmt}" for fmt in formats]
-        _encode_all(paths, loop, tags=loop_tags(loop))
+        paths = [folder / f"{p.name}.{fmt}" for fmt in req.formats]
+        encode_all(paths, loop, tags=loop_tags(loop))
         phase_rows.append({
-            "phase": p.name, "prompt": prompt, "files": {f: f"{p.name}.{f}" for f in formats},
+            "phase": p.name, "prompt": prompt,
+            "files": {f: f"{p.name}.{f}" for f in req.formats},
             "loop_start": 0, "loop_length": loop.length, "tempo": loop.bpm, "key": loop.key,
             "bars": loop.bars, "energy": loop.extra["spec"].get("energy"),
             "loudness_lufs": round(loop.loudness_lufs, 2),
@@ -227,14 +224,15 @@ def make_suite(
     manifest = {
         "suite": {"use_case": use_case, "genre": genre, "bpm": first.bpm, "key": first.key,
                   "bars": first.bars, "beats_per_bar": first.beats_per_bar,
-                  "loop_length": first.length, "sample_rate": sample_rate, "seed": seed,
-                  "engine": "composer"},
+                  "loop_length": first.length, "sample_rate": req.sample_rate, "seed": seed,
+                  "engine": req.engine},
         "phases": phase_rows,
     }
-    if catalog is not False:
+    if req.catalog is not False:
         from loopmill.storage.catalog import Catalog, record_from_loop
 
-        with Catalog(None if catalog is None or catalog is True else Path(catalog)) as cat:
+        where = None if req.catalog is None or req.catalog is True else Path(req.catalog)
+        with Catalog(where) as cat:
             for (p, prompt, loop), row in zip(loops, phase_rows, strict=True):
                 uris = [str((folder / n).resolve()) for n in row["files"].values()]
                 cat.add(record_from_loop(loop, prompt=prompt, uris=uris)

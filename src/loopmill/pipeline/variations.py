@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
 from loopmill.engines.base import EngineOutput
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError
@@ -31,28 +29,21 @@ def make_variations(
     BadInputError
         ``n`` under 1, or an engine that cannot continue audio (the composer).
     """
-    from loopmill.audio.resample import resample
-    from loopmill.pipeline.generate import get_engine
+    from loopmill.engines.registry import get_engine
 
     if n < 1:
-        raise BadInputError(f"--variations {n} must be at least 1")
+        raise BadInputError(f"variations {n} must be at least 1", field="variations")
     eng = get_engine(engine, model=model)
-    batch = getattr(eng, "generate_batch", None)
-    lm = getattr(eng, "loaded", None)
-    if batch is None or lm is None:
-        raise BadInputError(f"--variations needs a model engine that continues audio; "
-                            f"{engine!r} does not (use --engine musicgen)")
+    if not eng.capabilities.continuation:
+        raise BadInputError(f"variations need an engine that continues audio; {engine!r} "
+                            "does not (use musicgen)", field="variations")
     bar = loop.beats_per_bar * 60.0 / loop.bpm
     tail = loop.audio[:, -round(2 * bar * loop.sr):]
-    tail = resample(tail, orig_sr=loop.sr, target_sr=lm.sampling_rate)
-    if tail.shape[0] != lm.channels:
-        tail = np.repeat(tail.mean(axis=0, keepdims=True), lm.channels, axis=0)
     seconds = loop.duration * 1.5 + 2 * bar
     out = []
     for i in range(n):
-        (audio,) = batch([spec], params, seconds=seconds, seed=seed + 1 + i, prompt_audio=tail)
-        if lm.sampling_rate != loop.sr:
-            audio = resample(audio, orig_sr=lm.sampling_rate, target_sr=loop.sr)
+        audio = eng.generate_audio(spec, params, seconds=seconds, sr=loop.sr, seed=seed + 1 + i,
+                                   prompt_audio=tail)
         raw = EngineOutput(audio=audio, sr=loop.sr, seamless=False, bpm=loop.bpm, bars=None,
                            beats_per_bar=loop.beats_per_bar, key=loop.key, seed=seed + 1 + i)
         var = _same_length(raw, loop, spec=spec, params=params, engine=engine)

@@ -122,26 +122,16 @@ class JobQueue:
         BadInputError
             An unknown engine or format, or a prompt/duration/seed the spec refuses.
         """
-        from loopmill.audio import WRITE_FORMATS
-        from loopmill.pipeline.generate import ENGINES, SAMPLE_RATES, make_spec
+        from loopmill.pipeline.request import GenerateRequest as Request
 
-        if req.engine not in ENGINES:
-            raise BadInputError(f"engine {req.engine!r} is unknown; use one of "
-                                f"{', '.join(ENGINES)}")
-        if req.engine != "composer" and not req.model and req.engine != "musicgen":
-            raise BadInputError(f"engine {req.engine} needs a model: a checkpoint folder")
-        bad = [f for f in req.formats if f not in WRITE_FORMATS]
-        if bad:
-            raise BadInputError(f"format {bad[0]!r} is unknown; use {', '.join(WRITE_FORMATS)}")
-        if req.sample_rate not in SAMPLE_RATES:
-            raise BadInputError(f"sample_rate {req.sample_rate} is not supported; use "
-                                f"{' or '.join(map(str, SAMPLE_RATES))}")
         seed = req.seed if req.seed is not None and req.seed >= 0 else secrets.randbelow(2**31)
-        spec = make_spec(req.prompt, bpm=req.bpm, key=req.key, genre=req.genre,
-                         min_duration=req.min_duration, max_duration=req.max_duration,
-                         seed=seed)
-        items = [(i, spec.with_overrides(seed=(seed + i) % 2**31).to_dict())
-                 for i in range(req.count)]
+        # the pipeline's own request checks everything, as for `loopmill generate`
+        request = Request(prompt=req.prompt, engine=req.engine, model=req.model, bpm=req.bpm,
+                          key=req.key, genre=req.genre, min_duration=req.min_duration,
+                          max_duration=req.max_duration, seed=seed,
+                          formats=tuple(req.formats), sample_rate=req.sample_rate,
+                          count=req.count, catalog=False)
+        items = [(i, request.item_spec(i).to_dict()) for i in range(req.count)]
         job_id = secrets.token_hex(4)
         job = Job(id=job_id, request=req.model_dump(), items=items,
                   run_id=f"studio-{time.strftime('%Y%m%d-%H%M%S')}-{job_id}")

@@ -10,7 +10,7 @@ import numpy as np
 from pedalboard import Pedalboard
 
 from loopmill._threads import max_threads
-from loopmill.engines.base import EngineOutput
+from loopmill.engines.base import Capabilities, EngineBase, EngineOutput
 from loopmill.engines.composer import theory
 from loopmill.engines.composer.arrange import STYLES, Arrangement, arrange
 from loopmill.engines.composer.controls import ComposerControls
@@ -93,10 +93,11 @@ def _cost(arr: Arrangement, role: str) -> float:
     return sum(d for _, _, d, _ in arr.parts[role]) * max(voices, 1) * doubled
 
 
-class ComposerEngine:
+class ComposerEngine(EngineBase):
     """Procedural arranger + synthesizer (no weights, no network)."""
 
     name = "composer"
+    capabilities = Capabilities(seamless=True, controls=True, soundfont=True)
 
     def check_spec(self, spec: MusicSpec) -> None:
         """Refuse a genre the composer has no style for (instead of quietly another).
