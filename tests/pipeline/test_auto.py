@@ -84,11 +84,11 @@ def test_a_failing_item_is_reported_and_the_run_goes_on(tmp_path: Path) -> None:
 
 def test_bad_options_refused_before_any_work(tmp_path: Path) -> None:
     for kw, msg in (
-        ({"count": 0}, "--count 0"),
-        ({"workers": 0}, "--workers 0"),
-        ({"formats": ("aiff",)}, "unknown --format 'aiff'"),
-        ({"min_duration": 30.0, "max_duration": 10.0}, "--min-duration"),
-        ({"backend": "spark"}, "unknown --backend 'spark'"),
+        ({"count": 0}, "count 0"),
+        ({"workers": 0}, "workers 0"),
+        ({"formats": ("aiff",)}, "unknown format 'aiff'"),
+        ({"min_duration": 30.0, "max_duration": 10.0}, "min.duration"),
+        ({"backend": "spark"}, "unknown backend 'spark'"),
     ):
         with pytest.raises(BadInputError, match=msg):
             run_auto(_opts(tmp_path, **kw), runs_dir=tmp_path / "runs")

@@ -63,10 +63,11 @@ def auto(
         str | None, typer.Option(help="Dask resources each item holds, e.g. GPU=1.")
     ] = None,
     dest: Annotated[
-        str,
+        str | None,
         typer.Option("--dest", "-d",
-                     help="Folder or fsspec URL (s3://bucket/prefix, memory://...)."),
-    ] = "loops",
+                     help="Folder or fsspec URL (s3://bucket/prefix, memory://...); "
+                     "default: loops, with --resume: the run's own."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS_RULE)] = "ogg",
     keep_metadata: Annotated[
         bool,
@@ -120,7 +121,13 @@ def auto(
 
     Example: loopmill auto --count 20 --use-case "space shooter" --format ogg,mp3
     """
-    from loopmill.pipeline.auto import AutoOptions, AutoProgress, run_auto  # lazy: fast start
+    from loopmill.pipeline.auto import (  # lazy: fast start
+        AutoAbortedError,
+        AutoOptions,
+        AutoProgress,
+        AutoReport,
+        run_auto,
+    )
 
     opts = AutoOptions(
         count=count, prompt_provider=prompt_provider, use_case=use_case, engine=engine,
@@ -153,14 +160,19 @@ def auto(
         rate = p.done / p.elapsed * 60 if p.elapsed > 0 else 0.0
         progress.update(task, completed=p.done, rate=f"{rate:.1f} loops/min")
 
-    with progress:
-        task = progress.add_task("auto", total=count, rate="")
-        report = guarded(
-            lambda: run_auto(
+    def go() -> AutoReport:
+        try:
+            return run_auto(
                 opts, resume=resume, runs_dir=runs_dir, on_progress=show, handle_sigint=True,
                 on_warning=lambda text: say("warning", text, style="yellow"),
             )
-        )
+        except AutoAbortedError as exc:  # the command that goes on, in this command's words
+            raise fail("stopped at once (a second Ctrl-C); the items in hand are made again "
+                       f"by: loopmill auto --resume {exc.run_dir}", exc.exit_code) from None
+
+    with progress:
+        task = progress.add_task("auto", total=count, rate="")
+        report = guarded(go)
     minutes = report.elapsed / 60
     rate = len(report.made) / minutes if minutes > 0 else 0.0
     out_console.print(

@@ -1,7 +1,7 @@
 """Where bulk work runs: local worker processes (default) or a Dask cluster.
 
-Both hand back ``concurrent.futures.Future`` objects, so the coordinator in
-:mod:`loopmill.pipeline.auto` does not care which one it talks to.
+Both hand back ``concurrent.futures.Future`` objects, so the scheduler in
+:mod:`loopmill.pipeline.auto_scheduler` does not care which one it talks to.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ class DaskBackend:
             from distributed import Client, LocalCluster
         except ImportError:
             raise MissingDependencyError(
-                "--backend dask needs dask.distributed; pip install 'loopmill[cluster]'"
+                "backend 'dask' needs dask.distributed; pip install 'loopmill[cluster]'",
+                field="backend",
             ) from None
         self.resources = dict(resources or {})
         self._cluster: Any = None
@@ -109,7 +110,7 @@ class DaskBackend:
         except (OSError, TimeoutError) as exc:
             raise StorageError(
                 f"cannot reach the Dask scheduler at {scheduler}: {exc}; start it with "
-                "`dask scheduler` or fix --scheduler"
+                "`dask scheduler` or fix its address"
             ) from None
         self._client.run(worker_setup)
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
@@ -153,11 +154,13 @@ def make_backend(
         An unknown backend or a worker count under 1.
     """
     if workers < 1:
-        raise BadInputError(f"--workers {workers} must be at least 1")
+        raise BadInputError(f"workers {workers} must be at least 1", field="workers")
     if name == "local":
         if scheduler:
-            raise BadInputError("--scheduler needs --backend dask")
+            raise BadInputError("scheduler needs backend 'dask'",
+                                field=("scheduler", "backend"))
         return LocalBackend(workers)
     if name == "dask":
         return DaskBackend(workers, scheduler=scheduler, resources=resources, timeout=timeout)
-    raise BadInputError(f"unknown --backend {name!r}; use one of {', '.join(BACKENDS)}")
+    raise BadInputError(f"unknown backend {name!r}; use one of {', '.join(BACKENDS)}",
+                        field="backend")
