@@ -9,6 +9,9 @@ independent 1-worker runs started together, i.e. what two loopmill processes get
 from this machine with no coordination at all.
 
 Usage: ``.venv/bin/python benchmarks/auto_bench.py [--count 24] [--workers 1,2]``
+
+``--vs REV`` runs the same ``auto`` commands with commit ``REV`` and with this tree
+side by side in one run (alternating, ``--repeat`` times each), with the ratio.
 """
 
 from __future__ import annotations
@@ -58,12 +61,44 @@ def run_two_independent(count: int, tmp: Path) -> tuple[float, float]:
     return time.perf_counter() - t, sum(_audio(cat) for _, cat in cmds)
 
 
+def compare(rev: str, count: int, workers: list[int], repeat: int) -> None:
+    """This tree against ``rev``: the same ``auto`` runs, alternating."""
+    import statistics
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _vs import env, loopmill, source
+
+    print(f"# auto: {rev} vs this tree, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} "
+          f"cores, {count} loops of 16-24 s, median of {repeat}\n")
+    print(f"| workers | {rev} loops/min | this tree loops/min | ratio (this / {rev}) |")
+    print("|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        sides = {"old": env(source(rev, tmp)), "new": env(Path(__file__).parents[1] / "src")}
+        for w in workers:
+            rates: dict[str, list[float]] = {"old": [], "new": []}
+            for r in range(repeat):
+                for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
+                    cmd, _ = _cmd(w, count, tmp, f"{side}{r}")
+                    t = time.perf_counter()
+                    subprocess.run(loopmill(*cmd[1:]), env=sides[side], check=True,
+                                   capture_output=True)
+                    rates[side].append(count / (time.perf_counter() - t) * 60)
+            old, new = (statistics.median(rates[k]) for k in ("old", "new"))
+            print(f"| {w} | {old:.1f} | {new:.1f} | {new / old:.2f} |")
+
+
 def main() -> None:
     """Print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=24)
     ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--vs", metavar="REV", help="compare with this commit, side by side")
     args = ap.parse_args()
+    if args.vs:
+        compare(args.vs, args.count, [int(w) for w in args.workers.split(",")], args.repeat)
+        return
     counts = [int(w) for w in args.workers.split(",")]
     print(f"# auto throughput, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
           f"{args.count} loops of 16-24 s per run\n")

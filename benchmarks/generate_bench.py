@@ -14,6 +14,10 @@ and of the two encoders, and the synthesis alone (no effects, no post stage, no
 encoding) as the baseline, so the table shows what effects, limiter and encoders cost.
 
 Usage: ``.venv/bin/python benchmarks/generate_bench.py [--repeat 3]``
+
+``--vs REV`` times the same commands of commit ``REV`` and of this tree side by side
+in one run (fresh processes, alternating, median of ``--repeat``), with the ratio:
+the check that a change made nothing slower.
 """
 
 from __future__ import annotations
@@ -70,11 +74,49 @@ def timed(cmd: list[str]) -> tuple[float, str]:
     return time.perf_counter() - t, out
 
 
+def compare(rev: str, repeat: int) -> None:
+    """This tree against ``rev``: the same fresh-process commands, alternating."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _vs import env, loopmill, source
+
+    print(f"# generate: {rev} vs this tree, {time.strftime('%Y-%m-%d')}, "
+          f"{os.cpu_count()} cores, median of {repeat}\n")
+    print(f"| command | {rev} s | this tree s | ratio (this / {rev}) |")
+    print("|---|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        sides = {"old": env(source(rev, Path(tmp))), "new": env(Path(__file__).parents[1] / "src")}
+        cases = [(f"60 s loop, ogg+mp3: {p}", ["generate", p, "--seed", str(i),
+                  "--min-duration", "60", "--max-duration", "64", "--format", "ogg,mp3"])
+                 for i, p in enumerate(PROMPTS)]
+        cases.append(("--count 20, 28.8 s loops", ["generate", "synthwave, 100 BPM", "--count",
+                      "20", "--min-duration", "28", "--max-duration", "30", "--seed", "1"]))
+        totals = {"old": 0.0, "new": 0.0}
+        for name, args in cases:
+            times: dict[str, list[float]] = {"old": [], "new": []}
+            for r in range(repeat):
+                for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
+                    cmd = loopmill(*args, "--dest", str(Path(tmp) / side), "--catalog",
+                                   str(Path(tmp) / f"{side}.db"))
+                    t = time.perf_counter()
+                    subprocess.run(cmd, env=sides[side], check=True, capture_output=True)
+                    times[side].append(time.perf_counter() - t)
+            old, new = (statistics.median(times[k]) for k in ("old", "new"))
+            totals["old"] += old
+            totals["new"] += new
+            print(f"| {name} | {old:.2f} | {new:.2f} | {new / old:.2f} |")
+        print(f"| **all** | {totals['old']:.2f} | {totals['new']:.2f} | "
+              f"**{totals['new'] / totals['old']:.2f}** |")
+
+
 def main() -> None:
     """Print the per-prompt table and the --count 20 throughput."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--vs", metavar="REV", help="compare with this commit, side by side")
     args = ap.parse_args()
+    if args.vs:
+        compare(args.vs, args.repeat)
+        return
     exe = Path(sys.executable)
     print(f"# Composer speed, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores\n")
     print(

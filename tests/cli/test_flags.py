@@ -24,10 +24,9 @@ def test_only_whole_words_of_declared_fields_change() -> None:
     assert cli_message(exc) == "--min-duration 2 is below 8; key and keyboard stay"
 
 
-def test_the_first_use_is_the_reference_later_ones_are_prose() -> None:
-    exc = BadInputError("engine 'x' cannot continue audio; choose an engine that can",
-                        field="engine")
-    assert cli_message(exc) == "--engine 'x' cannot continue audio; choose an engine that can"
+def test_every_use_of_a_declared_field_is_a_reference() -> None:
+    exc = BadInputError("dest 'a' is not the run's; resume it without dest", field="dest")
+    assert cli_message(exc) == "--dest 'a' is not the run's; resume it without --dest"
 
 
 def test_several_fields_and_undeclared_ones() -> None:

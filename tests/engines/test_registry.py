@@ -112,3 +112,22 @@ def test_capabilities_gate_requests(sine: str, tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match=r"^melody works with"):
         GenerateRequest(engine=sine, melody=str(song))
     assert Capabilities(batch=True, seamless=True).names() == ["batch", "seamless"]
+
+
+def test_sine_engine_through_auto_workers(sine: str, tmp_path: Path) -> None:
+    """auto's workers are spawned processes: they learn the engine from the item."""
+    from loopmill.pipeline.auto import AutoOptions, run_auto
+
+    report = run_auto(AutoOptions(count=2, workers=1, engine=sine, dest=str(tmp_path / "o"),
+                                  formats=("wav",), catalog=str(tmp_path / "c.db"), seed=5,
+                                  min_duration=8, max_duration=12, measure=False),
+                      runs_dir=tmp_path / "runs")
+    assert report.ok, report.failures
+    assert [r["engine"] for r in report.made] == ["sine", "sine"]
+    files = sorted((tmp_path / "o").glob("*.wav"))
+    assert len(files) == 2
+    assert [r["bars"] for r in report.made] == [4, 4]
+    points = read_loop_points(files[0])
+    # the worker cut nothing: the sine engine's 4 bars at its tempo, exactly
+    bpm = report.made[0]["bpm"]
+    assert points is not None and points.length == round(16 * 60 / bpm * 44100)

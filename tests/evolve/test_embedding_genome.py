@@ -72,8 +72,9 @@ def test_an_embedding_run_finds_the_prompts_own_sound(tiny: Path, tmp_path: Path
     cands = s.propose()
     assert cands[0].genome["distance"] == 0.0 and cands[1].genome["distance"] > 0
     row = s.step()
-    assert cands[0].fitness == pytest.approx(1.0, abs=1e-6)  # the target's own states
-    assert row["best"] == pytest.approx(1.0, abs=1e-6)
+    # the target's own states; the target went through a 16-bit WAV, hence not exactly 1
+    assert cands[0].fitness == pytest.approx(1.0, abs=1e-4)
+    assert row["best"] == pytest.approx(1.0, abs=1e-4)
     assert "conditioning" not in cands[0].design["params"]["extra"]  # kept out of JSON
 
 

@@ -53,8 +53,9 @@ def test_generate_job_streams_progress_and_fills_the_library(tmp_path: Path,
     from loopmill.studio.server import BackgroundStudio
 
     with BackgroundStudio(config(tmp_path)) as s:
-        for bad, message in (({"engine": "nope"}, "engine 'nope' is unknown"),
-                             ({"formats": ["aiff"]}, "format 'aiff' is unknown"),
+        # the pipeline's own request checks the form, with the field names
+        for bad, message in (({"engine": "nope"}, "unknown engine 'nope'"),
+                             ({"formats": ["aiff"]}, "unknown format 'aiff'"),
                              ({"min_duration": 2}, "out of range")):
             with pytest.raises(urllib.error.HTTPError) as err:
                 call(s.url + "api/jobs", {"prompt": "calm lofi"} | bad)

@@ -99,15 +99,14 @@ def flag_for(field: str) -> str:
 def cli_message(exc: LoopmillError) -> str:
     """``exc``'s message with each field it declares written as its flag.
 
-    The first time the message names a declared field (as a whole word: ``key``, not
-    ``keyboard``) is the reference that becomes the flag; later uses of the same word
-    are prose ("the composer engine") and stay. A message names a field before it
-    uses the word otherwise.
+    Every whole-word use of a declared field (``key``, not ``keyboard``) becomes the
+    flag, so a message that declares a field uses its word only to name it ("the
+    composer engine" is written in a message that does not declare ``engine``).
     """
     text = str(exc)
     for name in exc.fields:
         flag = FIELD_FLAGS.get(name)
         if flag is None:
             continue
-        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, text, count=1)
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, text)
     return text

@@ -175,4 +175,4 @@ class EngineBase:
     def generate_audio(self, spec: MusicSpec, params: GenerationParams, *, seconds: float,
                        sr: int, seed: int, prompt_audio: np.ndarray | None = None) -> np.ndarray:
         raise BadInputError(f"the {self.name} engine cannot continue audio; use an engine "
-                            "that can, such as musicgen", field="engine")
+                            "that can, such as musicgen")

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from loopmill.errors import BadInputError, LoopmillError
 from loopmill.pipeline.auto_item import ItemJob
 from loopmill.pipeline.auto_journal import RunJournal
+from loopmill.pipeline.request import GenerateRequest
 
 if TYPE_CHECKING:
     from loopmill.storage.catalog import Catalog
@@ -104,6 +105,19 @@ class AutoOptions:
         out["formats"] = list(self.formats)
         return out
 
+    def request(self) -> GenerateRequest:
+        """The run's one request, validated: every item is this request at its own
+        index, with its provider's spec (and seed ``seed + index``)."""
+        from loopmill.engines.params import GenerationParams
+
+        return GenerateRequest(
+            engine=self.engine, model=self.model, min_duration=self.min_duration,
+            max_duration=self.max_duration, seed=self.seed,
+            params=GenerationParams.from_dict(self.params), formats=self.formats,
+            sample_rate=self.sample_rate, dest=self.dest or DEFAULT_DEST,
+            file_prefix=self.file_prefix, keep_metadata=self.keep_metadata,
+            max_attempts=self.max_attempts, batch_size=self.batch_size, catalog=self.catalog)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AutoOptions:
         """Options from ``to_dict`` output; unknown keys are ignored (older runs)."""
@@ -165,37 +179,22 @@ def default_runs_dir() -> Path:
     return Path(platformdirs.user_data_dir("loopmill")) / "runs"
 
 
-def _check(opts: AutoOptions) -> None:
-    """Refuse a bad run before any worker starts or any file is written."""
-    from loopmill.audio import WRITE_FORMATS
-    from loopmill.pipeline.generate import get_engine, make_spec
+def _check(opts: AutoOptions) -> GenerateRequest:
+    """Refuse a bad run before any worker starts or any file is written; the run's
+    request."""
+    from loopmill.engines.registry import get_engine
 
     if opts.count is not None and opts.count < 1:
         raise BadInputError(f"count {opts.count} must be at least 1 (or leave it out)",
                             field="count")
-    for name, value, least in (("workers", opts.workers, 1), ("retries", opts.retries, 0),
-                               ("batch_size", opts.batch_size, 1),
-                               ("max_attempts", opts.max_attempts, 1)):
-        if value is not None and value < least:
+    for name, value, least in (("workers", opts.workers, 1), ("retries", opts.retries, 0)):
+        if value < least:
             rule = "at least 1" if least else "0 or more"
             raise BadInputError(f"{name} {value} must be {rule}", field=name)
-    from loopmill.engines.params import GenerationParams
-
-    GenerationParams.from_dict(opts.params)  # a bad temperature etc. fails here
-    for fmt in opts.formats or ("",):
-        if fmt not in WRITE_FORMATS:
-            raise BadInputError(
-                f"unknown format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)}",
-                field="format",
-            )
-    from loopmill.storage.claim import check_file_prefix
-
-    check_file_prefix(opts.file_prefix)
-    make_spec("", min_duration=opts.min_duration, max_duration=opts.max_duration)
-    eng = get_engine(opts.engine, model=opts.model)  # an unknown engine fails here
-    check = getattr(eng, "check", None)
-    if callable(check):  # a missing model fails here, without loading it in the coordinator
-        check()
+    request = opts.request()  # formats, prefix, durations, params, engine: checked here
+    # a missing model fails here, without loading it in the coordinator
+    get_engine(request.engine, model=request.model).check()
+    return request
 
 
 def _credential_warnings(opts: AutoOptions) -> list[str]:
@@ -259,14 +258,13 @@ class _Recorder:
                                           r.audio_seconds, time.perf_counter() - self.t0, last))
 
 
-def _job(opts: AutoOptions, run_id: str, index: int, spec: dict[str, Any]) -> ItemJob:
-    return ItemJob(
-        index=index, spec=spec, run_id=run_id, engine=opts.engine, model=opts.model,
-        formats=tuple(opts.formats), dest=str(opts.dest), file_prefix=opts.file_prefix,
-        keep_metadata=opts.keep_metadata, sample_rate=opts.sample_rate,
-        s3_endpoint_url=opts.s3_endpoint_url, measure=opts.measure,
-        params=dict(opts.params), max_attempts=opts.max_attempts,
-    )
+def _job(opts: AutoOptions, request: GenerateRequest, run_id: str, index: int,
+         spec: dict[str, Any]) -> ItemJob:
+    from loopmill.engines.registry import entry
+
+    return ItemJob(index=index, spec=spec, run_id=run_id, request=request,
+                   s3_endpoint_url=opts.s3_endpoint_url, measure=opts.measure,
+                   engine_entry=entry(request.engine))
 
 
 def _options(opts: AutoOptions, resume: str | Path | None) -> tuple[AutoOptions, RunJournal | None]:
@@ -325,18 +323,18 @@ def run_auto(
     AutoAbortedError
         A second Ctrl-C (with ``handle_sigint``); its ``run_dir`` is the run to resume.
     """
+    from loopmill.engines.registry import get_engine
     from loopmill.pipeline.auto_producer import PromptProducer
     from loopmill.pipeline.auto_scheduler import Scheduler
     from loopmill.pipeline.backends import make_backend
     from loopmill.pipeline.finish import batch_for
-    from loopmill.pipeline.generate import get_engine
     from loopmill.prompts.providers import make_provider
     from loopmill.storage.catalog import Catalog, default_catalog_path
     from loopmill.storage.sink import open_sink
 
     t0 = time.perf_counter()
     opts, journal = _options(opts, resume)
-    _check(opts)
+    request = _check(opts)
     cautions = _credential_warnings(opts)  # an unset llm_api_key_env fails here
     catalog = Catalog(Path(opts.catalog) if opts.catalog else default_catalog_path())
     try:
@@ -353,7 +351,7 @@ def run_auto(
                 on_warning(text)
         _settle_spool(sink, catalog, report)  # files an earlier run spooled, now delivered
         # An engine that renders batches (MusicGen) gets a batch per call; others one loop.
-        size = batch_for(get_engine(opts.engine, model=opts.model), opts.batch_size)
+        size = batch_for(get_engine(request.engine, model=request.model), request.batch_size)
         backend = make_backend(opts.backend, workers=opts.workers, scheduler=opts.scheduler,
                                resources=opts.resources, timeout=opts.connect_timeout)
     except BaseException:
@@ -375,7 +373,7 @@ def run_auto(
     recorder = _Recorder(report=report, journal=journal, catalog=catalog, total=opts.count,
                          on_progress=on_progress, t0=t0)
     scheduler = Scheduler(
-        backend, source=producer, make_job=partial(_job, opts, journal.run_id),
+        backend, source=producer, make_job=partial(_job, opts, request, journal.run_id),
         on_made=recorder.made, on_failed=recorder.failed, stop=stop, batch_size=size,
         retries=opts.retries,
     )

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from loopmill.engines.base import Engine
+from loopmill.engines.registry import EngineEntry
 from loopmill.errors import LoopmillError
+from loopmill.pipeline.request import GenerateRequest
 
 if TYPE_CHECKING:
     from loopmill.loops.types import Loop
@@ -30,31 +31,56 @@ __all__ = ["ItemJob", "clean_stale_staging", "run_item", "run_items", "staging_d
 
 _STAGING = "loopmill-item-"
 
-# Loaded once per worker process, reused by every item it runs.
-_ENGINES: dict[tuple[str, str | None], Engine] = {}
+# Opened once per worker process, reused by every item it runs (engines: the registry).
 _SINKS: dict[tuple[str, str | None, str | None], Sink] = {}
 
 
 @dataclass(frozen=True)
 class ItemJob:
-    """Everything a worker needs for one loop (picklable, no open handles)."""
+    """One item of a run: the run's request, this item's index and its spec (the seed
+    is in it). Picklable, no open handles: it is all a worker needs for one loop.
+
+    ``engine_entry`` is the request's engine as the coordinator registered it, so a
+    worker process (spawned, or on a Dask cluster) knows an engine a caller added.
+    """
 
     index: int
     spec: dict[str, Any]
     run_id: str
-    engine: str = "composer"
-    model: str | None = None
-    formats: tuple[str, ...] = ("ogg",)
-    dest: str = "loops"
-    file_prefix: str = "loop"
-    keep_metadata: bool = False
-    sample_rate: int = 44100
+    request: GenerateRequest = field(default_factory=lambda: GenerateRequest(catalog=False))
     s3_endpoint_url: str | None = None
     spool_dir: str | None = None
     measure: bool = True
-    params: dict[str, Any] = field(default_factory=dict)
-    max_attempts: int = 3
-    extra: dict[str, Any] = field(default_factory=dict)
+    engine_entry: EngineEntry | None = None
+
+    # what delivery reads, from the request
+    @property
+    def engine(self) -> str:
+        return self.request.engine
+
+    @property
+    def model(self) -> str | None:
+        return self.request.model
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return self.request.formats
+
+    @property
+    def dest(self) -> str:
+        return self.request.dest
+
+    @property
+    def file_prefix(self) -> str:
+        return self.request.file_prefix
+
+    @property
+    def keep_metadata(self) -> bool:
+        return self.request.keep_metadata
+
+    @property
+    def sample_rate(self) -> int:
+        return self.request.sample_rate
 
 
 def worker_setup(parent_pid: int | None = None) -> None:
@@ -121,14 +147,6 @@ def clean_stale_staging(*, root: Path | None = None) -> int:
     return removed
 
 
-def _engine(name: str, model: str | None) -> Engine:
-    from loopmill.pipeline.generate import get_engine
-
-    if (name, model) not in _ENGINES:
-        _ENGINES[name, model] = get_engine(name, model=model)
-    return _ENGINES[name, model]
-
-
 def run_item(job: ItemJob) -> dict[str, Any]:
     """Render, encode and store one loop; return its catalog record.
 
@@ -160,7 +178,7 @@ def run_items(jobs: list[ItemJob]) -> list[dict[str, Any] | LoopmillError]:
         Per job, its record (as :func:`run_item`) or the error that ended it: one
         item's failure does not lose the others.
     """
-    from loopmill.engines.params import GenerationParams
+    from loopmill.engines.registry import get_engine, restore
     from loopmill.pipeline.finish import finish_many, render_many
     from loopmill.prompts.spec import MusicSpec
 
@@ -170,11 +188,15 @@ def run_items(jobs: list[ItemJob]) -> list[dict[str, Any] | LoopmillError]:
     t0 = time.perf_counter()
     specs = [MusicSpec.from_dict(j.spec) for j in jobs]
     try:
-        params = GenerationParams.from_dict(first.params)
-        eng = _engine(first.engine, first.model)
-        outs = render_many(eng, specs, params, sr=first.sample_rate)
-        loops = finish_many(eng, outs, specs=specs, params=params, engine=first.engine,
-                            sr=first.sample_rate, max_attempts=first.max_attempts)
+        req = first.request
+        if first.engine_entry is not None:
+            restore([first.engine_entry])
+        eng = get_engine(req.engine, model=req.model)  # loaded once per worker process
+        params = req.engine_params()
+        outs = render_many(eng, specs, params, sr=req.sample_rate)
+        loops = finish_many(eng, outs, specs=specs, params=params, engine=req.engine,
+                            sr=req.sample_rate, max_attempts=req.max_attempts,
+                            target_lufs=req.target_lufs)
     except Exception as exc:  # the whole batch failed to render
         err = _as_error(exc)
         return [err for _ in jobs]

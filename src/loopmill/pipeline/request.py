@@ -169,7 +169,7 @@ class GenerateRequest:
                                 field="continue_from")
         if self.melody is not None and not caps.melody:
             raise BadInputError(f"melody works with engine musicgen and model "
-                                f"facebook/musicgen-melody (a model that follows a tune), "
+                                f"facebook/musicgen-melody (one that follows a tune), "
                                 f"not {self.engine!r}", field=("melody", "engine", "model"))
         if self.soundfont is not None:
             if not caps.soundfont:

@@ -18,11 +18,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from loopmill.errors import BadInputError, LoopmillError
+
+if TYPE_CHECKING:
+    from loopmill.pipeline.request import GenerateRequest as PipelineRequest
 
 __all__ = ["GenerateRequest", "Job", "JobQueue"]
 
@@ -55,6 +58,8 @@ class Job:
     request: dict[str, Any]
     run_id: str
     items: list[tuple[int, dict[str, Any]]]
+    #: the pipeline's request the page's form became (what every item renders)
+    plan: PipelineRequest
     status: str = "queued"
     done: int = 0
     failed: int = 0
@@ -130,10 +135,11 @@ class JobQueue:
                           key=req.key, genre=req.genre, min_duration=req.min_duration,
                           max_duration=req.max_duration, seed=seed,
                           formats=tuple(req.formats), sample_rate=req.sample_rate,
-                          count=req.count, catalog=False)
+                          count=req.count, catalog=False, dest=str(self.dest),
+                          file_prefix="studio")
         items = [(i, request.item_spec(i).to_dict()) for i in range(req.count)]
         job_id = secrets.token_hex(4)
-        job = Job(id=job_id, request=req.model_dump(), items=items,
+        job = Job(id=job_id, request=req.model_dump(), items=items, plan=request,
                   run_id=f"studio-{time.strftime('%Y%m%d-%H%M%S')}-{job_id}")
         with self._cond:
             self._jobs[job_id] = job
@@ -210,12 +216,8 @@ class JobQueue:
             for job in sorted(self._jobs.values(), key=lambda j: j.created):
                 while job.status in _RUNNING_STATES and job.next_item < job.total and room:
                     index, spec = job.items[job.next_item]
-                    req = job.request
-                    out.append((job, ItemJob(
-                        index=index, spec=spec, run_id=job.run_id, engine=req["engine"],
-                        model=req["model"], formats=tuple(req["formats"]), dest=str(self.dest),
-                        file_prefix="studio", sample_rate=req["sample_rate"],
-                        measure=self.measure)))
+                    out.append((job, ItemJob(index=index, spec=spec, run_id=job.run_id,
+                                             request=job.plan, measure=self.measure)))
                     job.next_item += 1
                     job.in_flight += 1
                     job.status = "running"
