@@ -9,10 +9,10 @@ that names the download command of the installed ``huggingface_hub``.
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import socket
 from urllib.parse import urlparse
 
+from loopmill import settings
 from loopmill.errors import MissingModelError
 
 __all__ = ["download_command", "hub_offline", "hub_reachable", "is_cached", "not_available",
@@ -23,13 +23,12 @@ _TIMEOUT_S = 3.0
 
 def hub_offline() -> bool:
     """``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE`` is set (read at call time)."""
-    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
-               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return settings.hub_offline()
 
 
 def hub_reachable(timeout: float = _TIMEOUT_S) -> bool:
     """Whether a TCP connection to the hub (``HF_ENDPOINT``) opens within ``timeout``."""
-    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    url = urlparse(settings.hub_endpoint())
     host = url.hostname or "huggingface.co"
     port = url.port or (443 if url.scheme == "https" else 80)
     try:

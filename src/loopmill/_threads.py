@@ -7,12 +7,11 @@ fighting over them. ``LOOPMILL_THREADS`` sets it for a whole process.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from loopmill import settings
 from loopmill.errors import BadInputError
 
-_DEFAULT = 2
 _override: int | None = None
 
 
@@ -20,18 +19,8 @@ def max_threads() -> int:
     """Threads one loop's work may use (>= 1)."""
     if _override is not None:
         return _override
-    env = os.environ.get("LOOPMILL_THREADS", "").strip()
-    if env:
-        try:
-            value = int(env)
-        except ValueError:
-            raise BadInputError(
-                f"LOOPMILL_THREADS={env!r} is not a whole number; set it to 1 or more"
-            ) from None
-        if value >= 1:
-            return value
-        raise BadInputError(f"LOOPMILL_THREADS={env!r} must be at least 1")
-    return _DEFAULT
+    env = settings.threads()
+    return settings.THREADS if env is None else env
 
 
 def set_max_threads(n: int | None) -> None:
@@ -57,7 +46,7 @@ def torch_threads(n_params: int) -> int:
     Larger models (MusicGen small and up) get :func:`max_threads`. ``LOOPMILL_THREADS``
     set in the environment wins for every model.
     """
-    if os.environ.get("LOOPMILL_THREADS", "").strip() or _override is not None:
+    if _override is not None or settings.threads() is not None:
         return max_threads()
     return 1 if n_params < SMALL_MODEL_PARAMS else max_threads()
 

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from loopmill import settings
 from loopmill._threads import max_threads
 from loopmill.errors import BadInputError
 
@@ -271,7 +272,8 @@ def _runs(mask: np.ndarray, t: int) -> list[tuple[int, int]]:
 
 
 def normalize_loudness(
-    y: np.ndarray, *, sr: int, target_lufs: float = -14.0, true_peak_db: float = -1.0
+    y: np.ndarray, *, sr: int, target_lufs: float = settings.TARGET_LUFS,
+    true_peak_db: float = settings.TRUE_PEAK_DB,
 ) -> tuple[np.ndarray, float]:
     """Apply one gain so the audio reaches ``target_lufs``, within a true-peak ceiling.
 

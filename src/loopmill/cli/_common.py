@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from loopmill import settings
 from loopmill.errors import LoopmillError
 
 T = TypeVar("T")
@@ -54,8 +55,9 @@ _quiet_metavars()
 #: Every --format option's help: one rule for every command's default.
 FORMATS_RULE = (
     "wav, flac, ogg or mp3; several comma-separated (ogg,mp3). Defaults follow one rule: "
-    "ogg for music loopmill composes (small, loop points as Vorbis comments; a suite "
-    "adds mp3 for browsers), lossless wav for audio you bring or a model's raw output."
+    f"{settings.COMPOSED_FORMAT} for music loopmill composes (small, loop points as Vorbis "
+    f"comments; a suite makes {','.join(settings.SUITE_FORMATS)} for browsers), lossless "
+    f"{settings.RAW_FORMAT} for audio you bring or a model's raw output."
 )
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)

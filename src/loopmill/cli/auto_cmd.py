@@ -16,8 +16,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from loopmill.cli._common import FORMATS_RULE, err_console, fail, guarded, out_console, say
-from loopmill.cli._model_opts import BatchSize, Guidance, MaxAttempts, Temperature, TopK, TopP
+from loopmill import settings
+from loopmill.cli import _options as opt
+from loopmill.cli._common import err_console, fail, guarded, out_console, say
 
 
 def _resources(text: str | None) -> dict[str, float]:
@@ -37,17 +38,18 @@ def _resources(text: str | None) -> dict[str, float]:
 def auto(
     count: Annotated[
         int | None,
-        typer.Option(help="How many loops to make; leave out to run until Ctrl-C."),
+        typer.Option("--count", "-n", help="How many loops to make; leave out to run until "
+                     "Ctrl-C."),
     ] = None,
     prompt_provider: Annotated[
         str, typer.Option(help="template (offline), openai, ollama, file or manual.")
-    ] = "template",
+    ] = settings.PROMPT_PROVIDER,
     use_case: Annotated[
         str | None, typer.Option(help='Steers the prompts, e.g. "space shooter".')
     ] = None,
     engine: Annotated[
         str, typer.Option(help="composer (offline), musicgen, samplernn or lstm.")
-    ] = "composer",
+    ] = settings.ENGINE,
     model: Annotated[
         str | None,
         typer.Option(help="musicgen: a hub id or folder; samplernn/lstm: a checkpoint."),
@@ -68,14 +70,22 @@ def auto(
                      help="Folder or fsspec URL (s3://bucket/prefix, memory://...); "
                      "default: loops, with --resume: the run's own."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS_RULE)] = "ogg",
+    fmt: opt.Formats = settings.COMPOSED_FORMAT,
     keep_metadata: Annotated[
         bool,
         typer.Option("--keep-metadata", help="Write a JSON sidecar (spec, params, seed) per loop.")
     ] = False,
-    file_prefix: Annotated[str, typer.Option(help="Start of every file name.")] = "loop",
-    min_duration: Annotated[float, typer.Option(help="Shortest loop, seconds.")] = 8.0,
-    max_duration: Annotated[float, typer.Option(help="Longest loop, seconds.")] = 30.0,
+    file_prefix: Annotated[
+        str, typer.Option(help="Start of every file name.")
+    ] = settings.FILE_PREFIX,
+    min_duration: Annotated[
+        float,
+        typer.Option(help=f"Shortest loop, {settings.span(settings.DURATION_RANGE)} s."),
+    ] = settings.MIN_DURATION,
+    max_duration: Annotated[
+        float,
+        typer.Option(help=f"Longest loop, {settings.span(settings.DURATION_RANGE)} s."),
+    ] = settings.MAX_DURATION,
     seed: Annotated[
         int | None, typer.Option(help="Run seed; item i uses seed + i (recorded).")
     ] = None,
@@ -95,9 +105,7 @@ def auto(
     s3_endpoint_url: Annotated[
         str | None, typer.Option(help="S3-compatible endpoint (MinIO, moto...).")
     ] = None,
-    catalog: Annotated[
-        Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
-    ] = None,
+    catalog: opt.CatalogPath = None,
     resume: Annotated[
         Path | None, typer.Option(help="Continue the run in this run folder.")
     ] = None,
@@ -105,13 +113,14 @@ def auto(
         Path | None,
         typer.Option(help="Where run folders go (default: LOOPMILL_RUNS or user data)."),
     ] = None,
-    sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
-    temperature: Temperature = 1.0,
-    top_k: TopK = 250,
-    top_p: TopP = 0.0,
-    guidance: Guidance = 3.0,
-    max_attempts: MaxAttempts = 3,
-    batch_size: BatchSize = None,
+    sample_rate: opt.SampleRate = settings.SAMPLE_RATE,
+    temperature: opt.Temperature = settings.TEMPERATURE,
+    top_k: opt.TopK = settings.TOP_K,
+    top_p: opt.TopP = settings.TOP_P,
+    guidance: opt.Guidance = settings.GUIDANCE,
+    max_attempts: opt.MaxAttempts = settings.MAX_ATTEMPTS,
+    batch_size: opt.BatchSize = None,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Make loops in bulk from generated prompts; resumable, Ctrl-C safe.
 

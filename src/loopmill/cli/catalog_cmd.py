@@ -11,13 +11,12 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from loopmill import settings
+from loopmill.cli import _options as opt
 from loopmill.cli._common import fail, guarded, out_console, print_table, say
 
 catalog_app = typer.Typer(help="Look into the catalog of every loop made.", no_args_is_help=True)
 
-CatalogOpt = Annotated[
-    Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
-]
 GenreOpt = Annotated[str | None, typer.Option(help="Only this genre.")]
 BpmMinOpt = Annotated[float | None, typer.Option(help="Tempo at least this.")]
 BpmMaxOpt = Annotated[float | None, typer.Option(help="Tempo at most this.")]
@@ -39,11 +38,12 @@ def _rows(catalog: Path | None, **filters: Any) -> list[dict[str, Any]]:
 
 @catalog_app.command("list")
 def list_(
-    catalog: CatalogOpt = None, genre: GenreOpt = None, bpm_min: BpmMinOpt = None,
+    catalog: opt.CatalogPath = None, genre: GenreOpt = None, bpm_min: BpmMinOpt = None,
     bpm_max: BpmMaxOpt = None, key: KeyOpt = None, since: SinceOpt = None,
     until: UntilOpt = None, run: RunOpt = None, limit: LimitOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
     as_json: JsonOpt = False,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """List loops, filtered. Example: loopmill catalog list --genre synthwave --bpm-min 90
 
@@ -72,9 +72,10 @@ def list_(
 @catalog_app.command()
 def show(
     loop_id: Annotated[int, typer.Argument(help="The loop's id (see catalog list).")],
-    catalog: CatalogOpt = None,
+    catalog: opt.CatalogPath = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     as_json: JsonOpt = False,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Everything the catalog knows about one loop."""
     from loopmill.storage.catalog import Catalog
@@ -100,10 +101,13 @@ def show(
 @catalog_app.command()
 def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
-    out: Annotated[Path | None, typer.Option(help="Write here (default: stdout).")] = None,
-    catalog: CatalogOpt = None, genre: GenreOpt = None, bpm_min: BpmMinOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here (default: stdout).")
+    ] = None,
+    catalog: opt.CatalogPath = None, genre: GenreOpt = None, bpm_min: BpmMinOpt = None,
     bpm_max: BpmMaxOpt = None, key: KeyOpt = None, since: SinceOpt = None,
     until: UntilOpt = None, run: RunOpt = None, limit: LimitOpt = None,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Export loops as CSV or JSON. Example: loopmill catalog export --format csv --out loops.csv"""
     from loopmill.storage.catalog import export as write
@@ -127,8 +131,9 @@ def export(
 
 @catalog_app.command()
 def check(
-    catalog: CatalogOpt = None,
+    catalog: opt.CatalogPath = None,
     files: Annotated[bool, typer.Option(help="Also look for every row's local files.")] = True,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Is the catalog healthy? Damage, a foreign file, rows whose files are gone.
 
@@ -156,7 +161,8 @@ def rebuild(
     source: Annotated[
         Path, typer.Option("--from", help="The folder the loops were written to (--dest).")
     ],
-    catalog: CatalogOpt = None,
+    catalog: opt.CatalogPath = None,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Make the catalog again from the loop files and sidecars in a folder.
 

@@ -6,11 +6,14 @@ from typing import Annotated
 
 import typer
 
+from loopmill import settings
+from loopmill.cli import _options as opt
 from loopmill.cli._common import out_console, print_table
 
 
 def engines(
     json_out: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """List the engines: what each can do and what to install for it.
 

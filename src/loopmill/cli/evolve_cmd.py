@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from loopmill import settings
+from loopmill.cli import _options as opt
 from loopmill.cli._common import err_console, guarded, out_console, progress_bar, say
 
 
@@ -53,7 +55,8 @@ def evolve(
     ] = None,
     runs: Annotated[
         Path | None,
-        typer.Option(help="Where run folders go (default: LOOPMILL_RUNS or user data)."),
+        typer.Option("--runs", "--runs-dir",
+                     help="Where run folders go (default: LOOPMILL_RUNS or user data)."),
     ] = None,
     name: Annotated[
         str | None, typer.Option(help="Run folder name (default evolve-<time>).")
@@ -62,6 +65,7 @@ def evolve(
     resume: Annotated[
         Path | None, typer.Option(help="Continue this run folder where it stopped.")
     ] = None,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Evolve loops toward a target track or a listener's taste (offline by default).
 

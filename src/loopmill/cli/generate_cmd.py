@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from loopmill.cli._common import (
-    FORMATS_RULE,
-    err_console,
-    guarded,
-    print_table,
-    progress_bar,
-    say,
-)
-from loopmill.cli._model_opts import BatchSize, Guidance, MaxAttempts, Temperature, TopK, TopP
+from loopmill import settings
+from loopmill.cli import _options as opt
+from loopmill.cli._common import err_console, guarded, print_table, progress_bar, say
 from loopmill.pipeline.generate import generate_files
 
 
@@ -28,34 +21,41 @@ def generate(
         str,
         typer.Option(help="composer (built-in, offline), musicgen, samplernn or lstm "
                      "(the last three need --model)."),
-    ] = "composer",
+    ] = settings.ENGINE,
     model: Annotated[
         str | None,
-        typer.Option(help="musicgen: a hub id (facebook/musicgen-small) or a folder; "
+        typer.Option(help=f"musicgen: a hub id ({settings.MUSICGEN_MODEL}) or a folder; "
                      "samplernn/lstm: a checkpoint from `loopmill train`."),
     ] = None,
     bpm: Annotated[
-        float | None, typer.Option(help="Tempo, 24 to 240 (wins over the text).")
+        float | None,
+        typer.Option(help=f"Tempo, {settings.span(settings.BPM_RANGE)} (wins over the text)."),
     ] = None,
     key: Annotated[str | None, typer.Option(help='Key, e.g. "D minor" or "F#".')] = None,
     genre: Annotated[str | None, typer.Option(help="Genre, e.g. synthwave, lofi, jazz.")] = None,
     min_duration: Annotated[
-        float | None, typer.Option(help="Shortest loop, 8 to 128 s (default 8).")
+        float | None,
+        typer.Option(help=f"Shortest loop, {settings.span(settings.DURATION_RANGE)} s "
+                     f"(default {settings.MIN_DURATION:g})."),
     ] = None,
     max_duration: Annotated[
-        float | None, typer.Option(help="Longest loop, 8 to 128 s (default 30).")
+        float | None,
+        typer.Option(help=f"Longest loop, {settings.span(settings.DURATION_RANGE)} s "
+                     f"(default {settings.MAX_DURATION:g})."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")] = -1,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help=FORMATS_RULE)
-    ] = "ogg",
-    dest: Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")] = Path("loops"),
-    file_prefix: Annotated[str, typer.Option(help="Start of every file name.")] = "loop",
+    fmt: opt.Formats = settings.COMPOSED_FORMAT,
+    dest: opt.OutputDir = Path("loops"),
+    file_prefix: Annotated[
+        str, typer.Option(help="Start of every file name.")
+    ] = settings.FILE_PREFIX,
     keep_metadata: Annotated[
         bool, typer.Option("--keep-metadata",
                            help="Write a JSON sidecar with the spec, params and seed used.")
     ] = False,
-    count: Annotated[int, typer.Option(min=1, help="How many loops to make.")] = 1,
+    count: Annotated[
+        int, typer.Option("--count", "-n", min=1, help="How many loops to make.")
+    ] = 1,
     midi: Annotated[
         bool, typer.Option("--midi", help="Also write the arrangement as a MIDI file (<name>.mid).")
     ] = False,
@@ -68,12 +68,12 @@ def generate(
         typer.Option(help="Composer controls: a JSON file (energy, density, brightness, ..., "
                      "form) or a loop's sidecar to make that loop again."),
     ] = None,
-    sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
-    temperature: Temperature = 1.0,
-    top_k: TopK = 250,
-    top_p: TopP = 0.0,
-    guidance: Guidance = 3.0,
-    batch_size: BatchSize = None,
+    sample_rate: opt.SampleRate = settings.SAMPLE_RATE,
+    temperature: opt.Temperature = settings.TEMPERATURE,
+    top_k: opt.TopK = settings.TOP_K,
+    top_p: opt.TopP = settings.TOP_P,
+    guidance: opt.Guidance = settings.GUIDANCE,
+    batch_size: opt.BatchSize = None,
     continue_from: Annotated[
         Path | None,
         typer.Option("--continue", help="Model engines: continue this audio file."),
@@ -85,11 +85,9 @@ def generate(
     variations: Annotated[
         int, typer.Option(help="Model engines: also N variations of the same length (_v1...).")
     ] = 0,
-    max_attempts: MaxAttempts = 3,
-    catalog: Annotated[
-        Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
-    ] = None,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
+    max_attempts: opt.MaxAttempts = settings.MAX_ATTEMPTS,
+    catalog: opt.CatalogPath = None,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Make seamless loops from a text prompt, in the asked key and tempo.
 
@@ -101,7 +99,6 @@ def generate(
     from loopmill.engines.params import GenerationParams
     from loopmill.pipeline.request import GenerateRequest
 
-    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.WARNING))
     if engine in ("samplernn", "lstm") and prompt.strip():
         from loopmill.engines.trained import PROMPT_NOTE
 

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from loopmill import settings
+from loopmill.cli import _options as opt
 from loopmill.cli._common import fail, out_console, print_table, say
 from loopmill.errors import LoopmillError
 from loopmill.pipeline.inspect import inspect_file
@@ -51,7 +53,8 @@ def inspect(
     ] = False,
     max_input_duration: Annotated[
         float, typer.Option(help="Refuse files longer than this many seconds.")
-    ] = 1800.0,
+    ] = settings.MAX_INPUT_DURATION,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Print duration, rate, channels, LUFS, true peak, tempo, key, loop points and seam score.
 

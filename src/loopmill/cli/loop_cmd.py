@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from loopmill.cli._common import FORMATS_RULE, guarded, out_console, print_table, progress_bar, say
+from loopmill import settings
+from loopmill.cli import _options as opt
+from loopmill.cli._common import guarded, out_console, print_table, progress_bar, say
 from loopmill.pipeline.loop_files import (
     BatchReport,
     ItemResult,
@@ -45,15 +47,15 @@ def loop(
     inputs: Annotated[
         list[Path], typer.Argument(help="Audio files or folders (searched recursively).")
     ],
-    dest: Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")] = Path("loops"),
+    dest: opt.OutputDir = Path("loops"),
     bars: Annotated[
         int | None, typer.Option(min=1, help="Exact loop length in bars (default: best fit).")
     ] = None,
     min_duration: Annotated[
         float | None,
         typer.Option(
-            help="Shortest loop in seconds (before --bpm). Default: 4, or what fits "
-            "in a shorter clip."
+            help="Shortest loop in seconds (before --bpm). Default: "
+            f"{settings.TRACK_MIN_DURATION:g}, or what fits in a shorter clip."
         ),
     ] = None,
     max_duration: Annotated[
@@ -61,14 +63,13 @@ def loop(
     ] = LoopOptions.max_duration,
     bpm: Annotated[
         float | None,
-        typer.Option(help="Time-stretch each loop to exactly this tempo (pitch kept)."),
+        typer.Option(help="Time-stretch each loop to exactly this tempo (pitch kept), "
+                     f"{settings.span(settings.TRACK_BPM_RANGE)}."),
     ] = None,
     beats_per_bar: Annotated[
         int | None, typer.Option(help="Force the meter: 3 or 4 (default: detected).")
     ] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help=FORMATS_RULE)
-    ] = "wav",
+    fmt: opt.Formats = LoopOptions.format,
     loudness: Annotated[
         float | None,
         typer.Option(
@@ -91,6 +92,7 @@ def loop(
     max_input_duration: Annotated[
         float, typer.Option(help="Refuse inputs longer than this many seconds.")
     ] = LoopOptions.max_input_duration,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Cut the best bar-exact seamless loop out of each track.
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from loopmill import __version__
+from loopmill import __version__, settings
+from loopmill.cli import _options as opt
 from loopmill.cli.auto_cmd import auto
 from loopmill.cli.catalog_cmd import catalog_app
 from loopmill.cli.engines_cmd import engines
@@ -53,6 +54,7 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """An unlimited source of seamless, loopable music."""
 

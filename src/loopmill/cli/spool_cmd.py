@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from loopmill import settings
+from loopmill.cli import _options as opt
 from loopmill.cli._common import guarded, out_console, say
 
 spool_app = typer.Typer(help="See and send files kept while a destination was down.",
@@ -14,7 +15,7 @@ spool_app = typer.Typer(help="See and send files kept while a destination was do
 
 
 @spool_app.command()
-def status() -> None:
+def status(log_level: opt.LogLevel = settings.LOG_LEVEL) -> None:
     """What waits in the local spool, per destination. Example: loopmill spool status"""
     from loopmill.storage.spool import spool_status
 
@@ -30,14 +31,14 @@ def status() -> None:
 @spool_app.command()
 def deliver(
     dest: Annotated[
-        str | None, typer.Option(help="Only this destination (default: every one).")
+        str | None,
+        typer.Option("--dest", "-d", help="Only this destination (default: every one)."),
     ] = None,
     s3_endpoint_url: Annotated[
         str | None, typer.Option(help="S3-compatible endpoint, if not the one noted.")
     ] = None,
-    catalog: Annotated[
-        Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
-    ] = None,
+    catalog: opt.CatalogPath = None,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Send spooled files to their destinations; catalog rows follow them.
 

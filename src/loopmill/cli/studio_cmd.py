@@ -7,16 +7,17 @@ from typing import Annotated
 
 import typer
 
+from loopmill import settings
+from loopmill.cli import _options as opt
 from loopmill.cli._common import guarded, out_console
 
 
 def studio(
     host: Annotated[str, typer.Option(
         help="Address to listen on; anything but 127.0.0.1/localhost needs the printed token."
-    )] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
-    catalog: Annotated[Path | None, typer.Option(
-        help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")] = None,
+    )] = settings.STUDIO_HOST,
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = settings.STUDIO_PORT,
+    catalog: opt.CatalogPath = None,
     dest: Annotated[
         Path, typer.Option("--dest", "-d", help="Folder for loops generated from the page.")
     ] = Path("loops"),
@@ -24,13 +25,14 @@ def studio(
         help="Another folder whose loops may be played (repeatable; the current folder "
              "and --dest always are).")] = None,
     token: Annotated[str | None, typer.Option(
-        envvar="LOOPMILL_STUDIO_TOKEN",
+        envvar=settings.STUDIO_TOKEN_ENV,
         help="Token for other hosts (default: a fresh one, printed with the URL).")] = None,
     listener: Annotated[str, typer.Option(help="Whose ratings the page records.")
                         ] = "default",
     workers: Annotated[int, typer.Option(help="Worker processes for generate jobs.")] = 1,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the page in a browser.")
                             ] = False,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Audition loops seamlessly, rate them, generate and evolve, in a local web page.
 

@@ -7,7 +7,11 @@ from typing import Annotated
 
 import typer
 
-from loopmill.cli._common import FORMATS_RULE, guarded, out_console, print_table, progress_bar, say
+from loopmill import settings
+from loopmill.cli import _options as opt
+from loopmill.cli._common import guarded, out_console, print_table, progress_bar, say
+
+_SUITE_FORMATS = ",".join(settings.SUITE_FORMATS)
 
 
 def suite(
@@ -25,24 +29,29 @@ def suite(
     key: Annotated[str | None, typer.Option(help='Shared key, e.g. "D minor".')] = None,
     genre: Annotated[str | None, typer.Option(help="Shared genre (default: from the use case).")
                      ] = None,
-    min_duration: Annotated[float | None, typer.Option(help="Shortest loop, s.")] = None,
-    max_duration: Annotated[float | None, typer.Option(help="Longest loop, s.")] = None,
+    min_duration: Annotated[
+        float | None,
+        typer.Option(help=f"Shortest loop, {settings.span(settings.DURATION_RANGE)} s."),
+    ] = None,
+    max_duration: Annotated[
+        float | None,
+        typer.Option(help=f"Longest loop, {settings.span(settings.DURATION_RANGE)} s."),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Phase i uses seed + i (recorded).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS_RULE)] = "ogg,mp3",
+    fmt: opt.Formats = _SUITE_FORMATS,
     dest: Annotated[
         Path, typer.Option("--dest", "-d", help="Parent folder of the suite's folder.")
     ] = Path("suites"),
-    sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
+    sample_rate: opt.SampleRate = settings.SAMPLE_RATE,
     engine: Annotated[
         str, typer.Option(help="composer (built-in, offline) or any engine `loopmill engines` "
                           "lists; a model engine's phases are cut to the same bars.")
-    ] = "composer",
+    ] = settings.ENGINE,
     model: Annotated[
         str | None, typer.Option(help="A model engine's hub id, folder or checkpoint.")
     ] = None,
-    catalog: Annotated[
-        Path | None, typer.Option(help="SQLite catalog (default: LOOPMILL_CATALOG or user data).")
-    ] = None,
+    catalog: opt.CatalogPath = None,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Make one loop per game phase, all in one key, tempo and length.
 

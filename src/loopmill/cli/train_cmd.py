@@ -7,15 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from loopmill.cli._common import (
-    FORMATS_RULE,
-    err_console,
-    fail,
-    guarded,
-    out_console,
-    progress_bar,
-    say,
-)
+from loopmill import settings
+from loopmill.cli import _options as opt
+from loopmill.cli._common import err_console, fail, guarded, out_console, progress_bar, say
+from loopmill.training.train import TrainOptions
+
+#: The flags' defaults: TrainOptions is the one declaration of the training settings.
+_TRAIN = TrainOptions()
 
 dataset_app = typer.Typer(help="Prepare your recordings for training.", no_args_is_help=True)
 train_app = typer.Typer(help="Train a raw-audio model on a prepared dataset.",
@@ -34,7 +32,8 @@ Seed = Annotated[int, typer.Option(help="Initial weights and data order.")]
 Device = Annotated[str, typer.Option(help="auto (cuda when present), cpu or cuda.")]
 Config = Annotated[
     Path | None,
-    typer.Option(help="Run file (YAML: model:, train:); flags you type win over it."),
+    typer.Option("--config", "-c",
+                 help="Run file (YAML: model:, train:); flags you type win over it."),
 ]
 
 
@@ -49,7 +48,7 @@ def _typed(ctx: typer.Context) -> set[str]:
 @dataset_app.command("prepare")
 def prepare(
     sources: Annotated[list[Path], typer.Argument(help="Audio files or folders.")],
-    out: Annotated[Path, typer.Option(help="Dataset folder to write.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write.")],
     sample_rate: Annotated[int, typer.Option(help="16000 for SampleRNN; 44100 for lstm.")] = 16000,
     chunk_seconds: Annotated[float, typer.Option(help="Chunk length.")] = 8.0,
     overlap: Annotated[float, typer.Option(help="Overlap of neighbouring chunks, 0 to <1.")] = 0.5,
@@ -58,6 +57,7 @@ def prepare(
         float, typer.Option(help="Drop chunks with a longer silence (seconds).")
     ] = 4.0,
     seed: Annotated[int, typer.Option(help="Shuffle seed of the 88/6/6 split.")] = 0,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Cut recordings into mono chunks and split them train/val/test (88/6/6).
 
@@ -128,15 +128,18 @@ def train_samplernn(
     rnn_type: Annotated[str, typer.Option(help="gru or lstm.")] = "gru",
     q_levels: Annotated[int, typer.Option(help="Quantization levels.")] = 256,
     quantization: Annotated[str, typer.Option(help="mu-law or linear.")] = "mu-law",
-    seq_len: Annotated[int, typer.Option(help="Truncated BPTT window, samples.")] = 1024,
-    batch_size: BatchSize = 16,
-    lr: Lr = 1e-3,
-    epochs: Epochs = 10,
-    max_steps: MaxSteps = None,
+    seq_len: Annotated[
+        int, typer.Option(help="Truncated BPTT window, samples.")
+    ] = _TRAIN.seq_len,
+    batch_size: BatchSize = _TRAIN.batch_size,
+    lr: Lr = _TRAIN.lr,
+    epochs: Epochs = _TRAIN.epochs,
+    max_steps: MaxSteps = _TRAIN.max_steps,
     resume: Resume = False,
-    seed: Seed = 0,
-    device: Device = "auto",
+    seed: Seed = _TRAIN.seed,
+    device: Device = _TRAIN.device,
     config: Config = None,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Train a multi-tier SampleRNN (Dadabots' settings by default).
 
@@ -166,14 +169,15 @@ def train_lstm(
     domain: Annotated[str, typer.Option(help="time or fft blocks.")] = "time",
     hidden: Annotated[int, typer.Option(help="LSTM width.")] = 1024,
     n_layers: Annotated[int, typer.Option(help="LSTM layers.")] = 4,
-    batch_size: BatchSize = 16,
-    lr: Lr = 1e-3,
-    epochs: Epochs = 10,
-    max_steps: MaxSteps = None,
+    batch_size: BatchSize = _TRAIN.batch_size,
+    lr: Lr = _TRAIN.lr,
+    epochs: Epochs = _TRAIN.epochs,
+    max_steps: MaxSteps = _TRAIN.max_steps,
     resume: Resume = False,
-    seed: Seed = 0,
-    device: Device = "auto",
+    seed: Seed = _TRAIN.seed,
+    device: Device = _TRAIN.device,
     config: Config = None,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Train the GRUV-style LSTM composer (blocks of audio, next block predicted).
 
@@ -195,12 +199,15 @@ def train_lstm(
 def sample(
     checkpoint: Annotated[Path, typer.Argument(help="A .pt file or a run folder.")],
     seconds: Annotated[float, typer.Option(help="Length of each sample.")] = 10.0,
-    count: Annotated[int, typer.Option(help="Streams, generated together in one batch.")] = 1,
+    count: Annotated[
+        int, typer.Option("--count", "-n", help="Streams, generated together in one batch.")
+    ] = 1,
     temperature: Annotated[float, typer.Option(help="Higher is wilder (> 0).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")] = -1,
-    dest: Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")] = Path("samples"),
-    fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS_RULE)] = "wav",
-    device: Device = "auto",
+    dest: opt.OutputDir = Path("samples"),
+    fmt: opt.Formats = settings.RAW_FORMAT,
+    device: Device = _TRAIN.device,
+    log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Generate raw audio from a trained SampleRNN or LSTM checkpoint.
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from loopmill import settings
 from loopmill._extras import ensure_installed, require
 from loopmill._hub import not_available, resolve_offline
 from loopmill.engines.base import Capabilities, EngineBase, EngineOutput
@@ -84,7 +85,7 @@ def _device(device: str) -> str:
     return "cpu"
 
 
-def load_musicgen(model: str = "facebook/musicgen-small", *, device: str = "auto",
+def load_musicgen(model: str = settings.MUSICGEN_MODEL, *, device: str = "auto",
                   dtype: str | None = None) -> LoadedModel:
     """Load a MusicGen model and its processor from a hub id or a local folder.
 
@@ -210,7 +211,7 @@ class MusicGenEngine(EngineBase):
         """The engine for a hub id or folder (default ``facebook/musicgen-small``)."""
         return cls(model or "facebook/musicgen-small", **options)
 
-    def __init__(self, model: str = "facebook/musicgen-small", *, device: str = "auto",
+    def __init__(self, model: str = settings.MUSICGEN_MODEL, *, device: str = "auto",
                  dtype: str | None = None, stride_s: float = 10.0,
                  window_s: float | None = None) -> None:
         self.model_name, self.device, self.dtype = model, device, dtype

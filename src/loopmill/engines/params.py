@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from loopmill import settings
 from loopmill.errors import BadInputError
 
 __all__ = ["GenerationParams"]
@@ -45,10 +46,10 @@ class GenerationParams:
         On creation, when a value is out of range; the message names it and the fix.
     """
 
-    temperature: float = 1.0
-    top_k: int = 250
-    top_p: float = 0.0
-    guidance: float = 3.0
+    temperature: float = settings.TEMPERATURE
+    top_k: int = settings.TOP_K
+    top_p: float = settings.TOP_P
+    guidance: float = settings.GUIDANCE
     extra: Mapping[str, Any] = field(
         default_factory=lambda: MappingProxyType({}), hash=False
     )

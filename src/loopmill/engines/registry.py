@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
+from loopmill import settings
 from loopmill.engines.base import Capabilities, Engine
 from loopmill.errors import BadInputError
 
@@ -196,7 +197,7 @@ register("composer", "loopmill.engines.composer.engine:ComposerEngine",
 register("musicgen", "loopmill.engines.musicgen:MusicGenEngine",
          summary="Meta's MusicGen through transformers (a hub id or a local folder)",
          extra="musicgen", requires=("torch", "transformers"),
-         default_model="facebook/musicgen-small")
+         default_model=settings.MUSICGEN_MODEL)
 register("samplernn", "loopmill.engines.trained:TrainedEngine", options={"kind": "samplernn"},
          summary="your SampleRNN checkpoint from `loopmill train samplernn`",
          extra="train", requires=("torch",))

@@ -11,23 +11,19 @@ API (``propose``, ``rate``, ``step``) that the CLI and the studio drive;
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["EvolveSession", "resolve_config", "run_evolution"]
+from loopmill._lazy import lazy_exports
 
+if TYPE_CHECKING:  # the same names as _LAZY, for type checkers
+    from loopmill.evolve.config import resolve_config as resolve_config
+    from loopmill.evolve.run import run_evolution as run_evolution
+    from loopmill.evolve.session import EvolveSession as EvolveSession
 
-def __getattr__(name: str) -> Any:
-    # lazy: importing loopmill.evolve must not import evotorch (and Ray) or torch
-    if name == "EvolveSession":
-        from loopmill.evolve.session import EvolveSession
+#: public name -> the submodule that defines it; lazy: importing loopmill.evolve must not
+#: import evotorch (and Ray) or torch
+_LAZY = {"EvolveSession": ".session", "resolve_config": ".config", "run_evolution": ".run"}
 
-        return EvolveSession
-    if name == "resolve_config":
-        from loopmill.evolve.config import resolve_config
+__all__ = sorted(_LAZY)
 
-        return resolve_config
-    if name == "run_evolution":
-        from loopmill.evolve.run import run_evolution
-
-        return run_evolution
-    raise AttributeError(name)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -8,16 +8,26 @@ is an error that names it. ``examples/evolve.yaml`` shows every key.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from loopmill import settings
 from loopmill.errors import BadInputError
 
 __all__ = ["EvolveConfig", "load_config", "resolve_config"]
 
 _STRICT = ConfigDict(extra="forbid")
+
+
+def _one_of(value: str, names: Iterable[str], what: str) -> str:
+    """``value`` when it is one of ``names``; else the ValueError a validator raises."""
+    names = list(names)
+    if value not in names:
+        raise ValueError(f"unknown {what} {value!r}; use one of {', '.join(names)}")
+    return value
 
 
 class Generator(BaseModel):
@@ -26,11 +36,11 @@ class Generator(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
     genome: str = "composer"
     prompt: str = "synthwave"
-    engine: str = "composer"  # the prompt genome's engine
+    engine: str = settings.ENGINE  # the prompt genome's engine
     model: str | None = None  # MusicGen hub id or folder (embedding genome, musicgen engine)
     seconds: float = Field(default=8.0, ge=1.0, le=60.0)
     sample_rate: int = Field(default=22050, ge=8000, le=48000)  # scoring renders
-    output_sample_rate: Literal[44100, 48000] = 44100  # the best loops written
+    output_sample_rate: Literal[44100, 48000] = settings.SAMPLE_RATE  # the best loops written
     tempo: bool = True
     mode: bool = True
     scale: float = Field(default=0.5, gt=0)  # embedding genome: starting spread
@@ -41,9 +51,7 @@ class Generator(BaseModel):
     def _genome(cls, v: str) -> str:
         from loopmill.evolve.genomes import GENOMES
 
-        if v not in GENOMES:
-            raise ValueError(f"unknown genome {v!r}; use one of {', '.join(GENOMES)}")
-        return v
+        return _one_of(v, GENOMES, "genome")
 
 
 class FitnessSection(BaseModel):
@@ -64,9 +72,7 @@ class Search(BaseModel):
     def _searcher(cls, v: str | None) -> str | None:
         from loopmill.evolve.searchers import SEARCHERS
 
-        if v is not None and v not in SEARCHERS:
-            raise ValueError(f"unknown searcher {v!r}; use one of {', '.join(SEARCHERS)}")
-        return v
+        return None if v is None else _one_of(v, SEARCHERS, "searcher")
 
 
 class UserModel(BaseModel):
@@ -142,9 +148,7 @@ class GAOperator(BaseModel):
     def _name(cls, v: str) -> str:
         from loopmill.evolve.searchers import GA_OPERATORS
 
-        if v not in GA_OPERATORS:
-            raise ValueError(f"unknown GA operator {v!r}; use one of {', '.join(GA_OPERATORS)}")
-        return v
+        return _one_of(v, GA_OPERATORS, "GA operator")
 
 
 class Logger(BaseModel):
@@ -152,7 +156,7 @@ class Logger(BaseModel):
     runs: str | None = None  # default: LOOPMILL_RUNS or the user data folder's runs/
     name: str | None = None  # the run folder's name; default evolve-<date>-<time>
     dest: str = "loops"  # where each generation's best loop is written
-    format: str = "ogg"
+    format: str = settings.COMPOSED_FORMAT
     catalog: str | bool | None = None  # a path, None for the default, false for none
     write_best: bool = True
     write_candidates: bool = False  # every candidate as a WAV in the run folder

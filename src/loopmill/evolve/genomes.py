@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from loopmill import settings
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError
 from loopmill.prompts.spec import MusicSpec
@@ -286,7 +287,7 @@ GENOMES: dict[str, Callable[..., Genome]] = {
     "prompt": lambda base, *, seconds, seed, model=None, engine="composer", **kw: PromptGenome(
         base, engine=engine, model=model, seconds=seconds, seed=seed),
     "embedding": lambda base, *, seconds, seed, model=None, **kw: EmbeddingGenome(
-        base, model=model or "facebook/musicgen-small", seconds=seconds, seed=seed, **kw),
+        base, model=model or settings.MUSICGEN_MODEL, seconds=seconds, seed=seed, **kw),
 }
 
 

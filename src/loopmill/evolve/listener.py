@@ -320,10 +320,10 @@ class ListenerModel:
 
 def default_listener_path(name: str = "default") -> Path:
     """``<user data>/loopmill/listeners/<name>.json``: where a listener's model lives."""
-    import platformdirs
+    from loopmill import settings
 
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "default"
-    return Path(platformdirs.user_data_dir("loopmill")) / "listeners" / f"{safe}.json"
+    return settings.user_data_dir() / "listeners" / f"{safe}.json"
 
 
 class SyntheticListener:

@@ -6,7 +6,6 @@ loggers (TensorBoard when installed; wandb only when asked and installed).
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from loopmill import settings
 from loopmill.errors import BadInputError, LoopmillError, MissingDependencyError
 from loopmill.evolve.config import EvolveConfig
 from loopmill.evolve.listener import SyntheticListener
@@ -62,9 +62,7 @@ def runs_dir(config: EvolveConfig) -> Path:
     """Where run folders go: ``logger.runs``, ``LOOPMILL_RUNS`` or the user data folder."""
     if config.logger.runs:
         return Path(config.logger.runs)
-    from loopmill.pipeline.auto import default_runs_dir
-
-    return default_runs_dir()
+    return settings.runs_dir()
 
 
 class _Synthetic:
@@ -131,7 +129,7 @@ class _Loggers:
             if importlib.util.find_spec("wandb") is None:
                 raise MissingDependencyError("logger.wandb needs wandb; pip install wandb (and "
                                              "set WANDB_API_KEY in the environment)")
-            if not os.environ.get("WANDB_API_KEY") and not os.environ.get("WANDB_MODE"):
+            if not settings.wandb_configured():
                 raise BadInputError("logger.wandb: set WANDB_API_KEY in the environment (never "
                                     "in the file), or WANDB_MODE=offline")
             import wandb

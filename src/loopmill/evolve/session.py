@@ -173,9 +173,9 @@ class EvolveSession:
         ev = c.evolution
         api_key = None
         if c.LLM.api_key_env:
-            import os
+            from loopmill import settings
 
-            api_key = os.environ.get(c.LLM.api_key_env) or None
+            api_key = settings.api_key(c.LLM.api_key_env)
         return make_searcher(
             c.searcher, self.genome, popsize=ev.population, seed=ev.seed,
             stdev_init=c.evotorch.stdev_init, elitist=c.evotorch.elitist,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from loopmill import settings
 from loopmill.errors import BadInputError, NoLoopFoundError
 from loopmill.loops.seam import seam_score
 from loopmill.loops.search import (
@@ -24,10 +25,6 @@ from loopmill.loops.types import Loop
 if TYPE_CHECKING:
     from loopmill.analysis import Analysis
 
-DEFAULT_MIN_DURATION = 4.0
-DEFAULT_MAX_DURATION = 120.0
-BPM_RANGE = (20.0, 300.0)
-
 
 def check_options(
     *, min_duration: float | None, max_duration: float, bpm: float | None, bars: int | None
@@ -40,9 +37,10 @@ def check_options(
 
 
 def _check_bpm(bpm: float | None) -> None:
-    if bpm is not None and not BPM_RANGE[0] <= bpm <= BPM_RANGE[1]:
+    lo, hi = settings.TRACK_BPM_RANGE
+    if bpm is not None and not lo <= bpm <= hi:
         raise BadInputError(
-            f"--bpm {bpm:g} is out of range; use {BPM_RANGE[0]:g} to {BPM_RANGE[1]:g}"
+            f"--bpm {bpm:g} is out of range; use {lo:g} to {hi:g}"
         )
 
 
@@ -69,7 +67,7 @@ def plan_loop(
     n_samples: int,
     bars: int | None = None,
     min_duration: float | None = None,
-    max_duration: float = DEFAULT_MAX_DURATION,
+    max_duration: float = settings.TRACK_MAX_DURATION,
     preview: tuple[np.ndarray, int] | None = None,
     audition: int = 4,
 ) -> LoopPlan:
@@ -132,7 +130,7 @@ def plan_loop(
     else:
         try:
             # A clip barely longer than the default still loops whole.
-            candidates = search(min_duration=min(DEFAULT_MIN_DURATION, 0.9 * n_samples / sr))
+            candidates = search(min_duration=min(settings.TRACK_MIN_DURATION, 0.9 * n_samples / sr))
         except NoLoopFoundError:
             candidates = search(min_duration=0.0)  # a short clip: take what fits
 
@@ -212,7 +210,7 @@ def cut_planned(
     offset: int = 0,
     bpm: float | None = None,
     target_lufs: float | None = None,
-    true_peak_db: float = -1.0,
+    true_peak_db: float = settings.TRUE_PEAK_DB,
 ) -> LoopCut:
     """Cut, stretch and normalise the loop a :class:`LoopPlan` describes.
 
@@ -303,11 +301,11 @@ def make_loop(
     sr: int,
     bars: int | None = None,
     min_duration: float | None = None,
-    max_duration: float = DEFAULT_MAX_DURATION,
+    max_duration: float = settings.TRACK_MAX_DURATION,
     bpm: float | None = None,
     beats_per_bar: int | None = None,
     target_lufs: float | None = None,
-    true_peak_db: float = -1.0,
+    true_peak_db: float = settings.TRUE_PEAK_DB,
 ) -> Loop:
     """Find and cut the best bar-exact seamless loop in ``y``.
 
@@ -322,7 +320,7 @@ def make_loop(
         ``min_duration``..``max_duration`` seconds, preferring 2^k-bar phrases.
     min_duration, max_duration : float
         Limits on the loop length in seconds (before any tempo change). With
-        ``min_duration=None`` loops are at least ``DEFAULT_MIN_DURATION`` (4 s, or
+        ``min_duration=None`` loops are at least ``settings.TRACK_MIN_DURATION`` (4 s, or
         90 % of a shorter track) long when the track allows, else as long as fits
         (one bar at least), so short clips still loop.
     bpm : float, optional

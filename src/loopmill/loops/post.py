@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pedalboard
 
+from loopmill import settings
 from loopmill.audio.loudness import integrated_loudness, true_peak
 from loopmill.errors import BadInputError
 
@@ -116,8 +117,8 @@ def finish_loop(
     y: np.ndarray,
     *,
     sr: int,
-    target_lufs: float = -14.0,
-    true_peak_db: float = -1.0,
+    target_lufs: float = settings.TARGET_LUFS,
+    true_peak_db: float = settings.TRUE_PEAK_DB,
     fade_edges: bool = False,
 ) -> tuple[np.ndarray, dict[str, float | None]]:
     """Bring a seamless loop to a loudness target with its true peak under a ceiling.

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from loopmill import settings
 from loopmill.errors import BadInputError
 
 
@@ -14,7 +15,9 @@ def _num(x: float, digits: int = 3) -> float | None:
     return round(float(x), digits) if np.isfinite(x) else None
 
 
-def inspect_file(path: str | Path, *, max_input_duration: float = 1800.0) -> dict[str, Any]:
+def inspect_file(
+    path: str | Path, *, max_input_duration: float = settings.MAX_INPUT_DURATION
+) -> dict[str, Any]:
     """Measure a file: format, duration, loudness, tempo, key, loop points, seam.
 
     The seam score is computed over the file's loop points when it carries them

@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from loopmill import settings
 from loopmill.errors import (
     BadInputError,
     LoopmillError,
     UnsupportedFormatError,
 )
-from loopmill.loops.make import DEFAULT_MAX_DURATION, LoopPlan
+from loopmill.loops.make import LoopPlan
 from loopmill.loops.types import Loop
 from loopmill.storage.sidecar import publish
 
@@ -29,23 +30,21 @@ AUDIO_SUFFIXES = frozenset(
 IN_MEMORY_BYTES = 64 * 2**20
 #: Rate of the mono mixdown the analysis runs on.
 ANALYSIS_SR = 22050
-#: Inputs longer than this are refused before decoding (memory and time stay bounded).
-DEFAULT_MAX_INPUT_DURATION = 1800.0
 
 
 @dataclass(frozen=True)
 class LoopOptions:
     """What the ``loop`` command was asked for."""
 
-    format: str = "wav"
+    format: str = settings.RAW_FORMAT
     bars: int | None = None
     min_duration: float | None = None
-    max_duration: float = DEFAULT_MAX_DURATION
+    max_duration: float = settings.TRACK_MAX_DURATION
     bpm: float | None = None
     beats_per_bar: int | None = None
     target_lufs: float | None = None
     keep_metadata: bool = False
-    max_input_duration: float = DEFAULT_MAX_INPUT_DURATION
+    max_input_duration: float = settings.MAX_INPUT_DURATION
     tag_only: bool = False
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loopmill import settings
 from loopmill.engines.base import Engine
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError, UnsupportedFormatError
@@ -24,10 +25,10 @@ from loopmill.prompts.spec import MusicSpec
 __all__ = ["GENERATE_DURATION_RANGE", "SAMPLE_RATES", "GenerateRequest", "Prepared",
            "prepare"]
 
-#: sample rates loopmill writes
-SAMPLE_RATES = (44100, 48000)
+#: sample rates loopmill writes (declared in :mod:`loopmill.settings`)
+SAMPLE_RATES = settings.SAMPLE_RATES
 #: loop lengths ``generate`` makes, in seconds (a loop engine needs whole bars to cut)
-GENERATE_DURATION_RANGE = (8.0, 128.0)
+GENERATE_DURATION_RANGE = settings.DURATION_RANGE
 
 
 def _formats(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -92,7 +93,7 @@ class GenerateRequest:
     """
 
     prompt: str = ""
-    engine: str = "composer"
+    engine: str = settings.ENGINE
     model: str | None = None
     bpm: float | None = None
     key: str | None = None
@@ -101,16 +102,16 @@ class GenerateRequest:
     max_duration: float | None = None
     seed: int | None = None
     params: GenerationParams = field(default_factory=GenerationParams)
-    formats: tuple[str, ...] = ("ogg",)
-    sample_rate: int = 44100
-    target_lufs: float = -14.0
+    formats: tuple[str, ...] = (settings.COMPOSED_FORMAT,)
+    sample_rate: int = settings.SAMPLE_RATE
+    target_lufs: float = settings.TARGET_LUFS
     dest: str = "loops"
-    file_prefix: str = "loop"
+    file_prefix: str = settings.FILE_PREFIX
     keep_metadata: bool = False
     midi: bool = False
     count: int = 1
     batch_size: int | None = None
-    max_attempts: int = 3
+    max_attempts: int = settings.MAX_ATTEMPTS
     variations: int = 0
     continue_from: str | None = None
     melody: str | None = None

@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from loopmill import settings
+
 __all__ = ["check_file", "render_markdown", "verify_suite"]
 
-TARGET_LUFS = -14.0
+TARGET_LUFS = settings.TARGET_LUFS
 LU_TOLERANCE = 1.0
-TRUE_PEAK_DB = -1.0
+TRUE_PEAK_DB = settings.TRUE_PEAK_DB
 # Lossy encoders ring a little past the true-peak ceiling of what they were given.
 LOSSY_PEAK_SLACK_DB = 0.5
 SEAM_MAX = 0.1

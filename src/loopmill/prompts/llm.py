@@ -11,13 +11,13 @@ then raised as one :class:`ProviderError` line that names the URL and the fix.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 import urllib.error
 import urllib.request
 from typing import Any
 
+from loopmill import settings
 from loopmill.errors import LoopmillError, ProviderError
 from loopmill.prompts.parse import parse_prompt
 from loopmill.prompts.spec import MusicSpec
@@ -57,14 +57,14 @@ def api_key_for(base_url: str, *, key_env: str | None = None) -> str | None:
         ``key_env`` names a variable that is not set.
     """
     if key_env:
-        value = os.environ.get(key_env)
+        value = settings.api_key(key_env)
         if not value:
             raise ProviderError(f"the environment variable {key_env} (--llm-api-key-env) is "
                                 "not set; export it with the server's API key")
         return value
     scheme, host = _host(base_url)
     if host == OPENAI_HOST and scheme == "https":
-        return os.environ.get("OPENAI_API_KEY") or None
+        return settings.api_key("OPENAI_API_KEY")
     return None
 
 
@@ -126,9 +126,11 @@ class OpenAIProvider:
     name = "openai"
 
     def __init__(self, *, base_url: str, model: str, api_key: str | None = None,
-                 use_case: str | None = None, timeout: float = 30.0, retries: int = 3,
-                 backoff: float = 0.5, min_duration: float = 8.0,
-                 max_duration: float = 30.0, key_name: str = "OPENAI_API_KEY") -> None:
+                 use_case: str | None = None, timeout: float = settings.LLM_TIMEOUT,
+                 retries: int = settings.LLM_RETRIES, backoff: float = 0.5,
+                 min_duration: float = settings.MIN_DURATION,
+                 max_duration: float = settings.MAX_DURATION,
+                 key_name: str = "OPENAI_API_KEY") -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.api_key = api_key
@@ -248,5 +250,5 @@ class OpenAIProvider:
 
 def default_base_url(provider: str) -> str:
     """``LOOPMILL_LLM_BASE_URL`` or the provider's usual address."""
-    return os.environ.get("LOOPMILL_LLM_BASE_URL") or (
+    return settings.llm_base_url() or (
         OLLAMA_URL if provider == "ollama" else OPENAI_URL)

@@ -29,6 +29,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from loopmill import settings
 from loopmill.errors import BadInputError
 from loopmill.prompts.spec import (
     MusicSpec,
@@ -291,8 +292,11 @@ max_duration, seed
     else:
         style = _genre_from_text(folded)
 
-    lo = 8.0 if min_duration is None else check_duration(min_duration, name="--min-duration")
-    hi = 30.0 if max_duration is None else check_duration(max_duration, name="--max-duration")
+    lo, hi = settings.MIN_DURATION, settings.MAX_DURATION
+    if min_duration is not None:
+        lo = check_duration(min_duration, name="--min-duration")
+    if max_duration is not None:
+        hi = check_duration(max_duration, name="--max-duration")
     if lo > hi:
         lo_name = "--min-duration" if min_duration is not None else "the default min duration"
         hi_name = "--max-duration" if max_duration is not None else "the default max duration"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from loopmill import settings
 from loopmill.errors import BadInputError
 from loopmill.prompts.spec import MusicSpec
 
@@ -28,18 +29,18 @@ class PromptProvider(Protocol):
 
 
 def make_provider(
-    name: str = "template",
+    name: str = settings.PROMPT_PROVIDER,
     *,
     use_case: str | None = None,
     seed: int | None = None,
-    min_duration: float = 8.0,
-    max_duration: float = 30.0,
+    min_duration: float = settings.MIN_DURATION,
+    max_duration: float = settings.MAX_DURATION,
     llm_model: str | None = None,
     llm_base_url: str | None = None,
     llm_api_key_env: str | None = None,
     prompt_file: str | Path | None = None,
-    timeout: float = 30.0,
-    retries: int = 3,
+    timeout: float = settings.LLM_TIMEOUT,
+    retries: int = settings.LLM_RETRIES,
     backoff: float = 0.5,
 ) -> PromptProvider:
     """The provider called ``name``, configured.

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from loopmill import settings
 from loopmill.errors import BadInputError, LoopmillError
 from loopmill.prompts.parse import parse_prompt
 from loopmill.prompts.spec import MusicSpec
@@ -27,8 +28,8 @@ class FileProvider:
 
     name = "file"
 
-    def __init__(self, path: str | Path, *, min_duration: float = 8.0,
-                 max_duration: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, min_duration: float = settings.MIN_DURATION,
+                 max_duration: float = settings.MAX_DURATION) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise BadInputError(f"--prompt-file {self.path} does not exist; pass a .txt or "
@@ -74,7 +75,8 @@ class ManualProvider:
     name = "manual"
 
     def __init__(self, *, input_fn: Callable[[str], str] = input,
-                 min_duration: float = 8.0, max_duration: float = 30.0) -> None:
+                 min_duration: float = settings.MIN_DURATION,
+                 max_duration: float = settings.MAX_DURATION) -> None:
         self._input = input_fn
         self._durations = (min_duration, max_duration)
         self._done = False

@@ -7,21 +7,20 @@ import math
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
+from loopmill import settings
 from loopmill.errors import BadInputError
 from loopmill.prompts.vocab import MODES
+from loopmill.settings import BPM_RANGE, RENDER_DURATION_RANGE
 
 __all__ = [
     "BPM_RANGE",
-    "DURATION_RANGE",
+    "RENDER_DURATION_RANGE",
     "MusicSpec",
     "check_bpm",
     "check_duration",
     "check_energy",
     "normalize_tonic",
 ]
-
-BPM_RANGE: tuple[float, float] = (24.0, 240.0)
-DURATION_RANGE: tuple[float, float] = (1.0, 600.0)
 
 _ACCIDENTALS = {"": "", "#": "#", "♯": "#", "b": "b", "♭": "b", "sharp": "#", "flat": "b"}
 
@@ -59,7 +58,7 @@ def check_bpm(value: object, *, name: str = "bpm") -> float:
 
 def check_duration(value: object, *, name: str) -> float:
     """Validate a duration in seconds (1..600); see `check_bpm`."""
-    lo, hi = DURATION_RANGE
+    lo, hi = RENDER_DURATION_RANGE
     fix = f"use {lo:g} to {hi:g} seconds"
     seconds = _number(value, name, fix)
     if not lo <= seconds <= hi:
@@ -153,8 +152,8 @@ class MusicSpec:
     mode: str | None = None
     energy: float | None = None
     sections: tuple[str, ...] = ()
-    min_duration: float = 8.0
-    max_duration: float = 30.0
+    min_duration: float = settings.MIN_DURATION
+    max_duration: float = settings.MAX_DURATION
     seed: int | None = None
 
     def __post_init__(self) -> None:

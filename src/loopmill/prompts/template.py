@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from loopmill import settings
 from loopmill.prompts.spec import MusicSpec
 
 __all__ = ["MAX_CHARS", "USE_CASES", "TemplateProvider"]
@@ -89,7 +90,8 @@ class TemplateProvider:
     name = "template"
 
     def __init__(self, *, use_case: str | None = None, seed: int | None = None,
-                 min_duration: float = 8.0, max_duration: float = 30.0) -> None:
+                 min_duration: float = settings.MIN_DURATION,
+                 max_duration: float = settings.MAX_DURATION) -> None:
         self.use_case = (use_case or "").strip()
         self.min_duration, self.max_duration = min_duration, max_duration
         self._rng = np.random.default_rng(seed)

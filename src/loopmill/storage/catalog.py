@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from loopmill import settings
 from loopmill.errors import BadInputError, StorageError
 
 if TYPE_CHECKING:
@@ -52,12 +52,7 @@ _RATINGS = (
 
 def default_catalog_path() -> Path:
     """``LOOPMILL_CATALOG`` or ``<user data>/loopmill/catalog.sqlite``."""
-    env = os.environ.get("LOOPMILL_CATALOG")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("loopmill")) / "catalog.sqlite"
+    return settings.catalog_path()
 
 
 def record_from_loop(

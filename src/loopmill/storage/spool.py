@@ -28,9 +28,9 @@ _NOTE = ".dest"
 
 def spool_base() -> Path:
     """The folder that holds one spool folder per destination."""
-    import platformdirs
+    from loopmill import settings
 
-    return Path(platformdirs.user_cache_dir("loopmill")) / "spool"
+    return settings.user_cache_dir() / "spool"
 
 
 def remember_dest(spool_dir: Path, dest: str, endpoint_url: str | None) -> None:

@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loopmill import settings
 from loopmill.errors import BadInputError
 
 __all__ = ["LOOPBACK", "StudioConfig", "is_loopback"]
@@ -57,8 +58,8 @@ class StudioConfig:
     catalog: Path
     dest: Path
     roots: tuple[Path, ...] = ()
-    host: str = "127.0.0.1"
-    port: int = 8765
+    host: str = settings.STUDIO_HOST
+    port: int = settings.STUDIO_PORT
     token: str | None = None
     listener: str = "default"
     workers: int = 1

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loopmill import settings
 from loopmill.errors import BadInputError, LoopmillError
 
 if TYPE_CHECKING:
@@ -37,17 +38,18 @@ class GenerateRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     prompt: str = Field(default="", max_length=1000)
-    engine: str = "composer"
+    engine: str = settings.ENGINE
     model: str | None = Field(default=None, max_length=500)
-    bpm: float | None = Field(default=None, ge=24, le=240)
+    bpm: float | None = Field(default=None, ge=settings.BPM_RANGE[0], le=settings.BPM_RANGE[1])
     key: str | None = Field(default=None, max_length=24)
     genre: str | None = Field(default=None, max_length=40)
     min_duration: float | None = None
     max_duration: float | None = None
     count: int = Field(default=1, ge=1, le=100)
-    formats: list[str] = Field(default_factory=lambda: ["ogg"], min_length=1, max_length=4)
+    formats: list[str] = Field(default_factory=lambda: [settings.COMPOSED_FORMAT], min_length=1,
+                               max_length=4)
     seed: int | None = Field(default=None, ge=-1, lt=2**31)
-    sample_rate: int = 44100
+    sample_rate: int = settings.SAMPLE_RATE
 
 
 @dataclass

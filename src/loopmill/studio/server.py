@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from loopmill import settings
 from loopmill.errors import MissingDependencyError, StorageError
 from loopmill.studio.config import StudioConfig, is_loopback
 
@@ -17,7 +18,8 @@ __all__ = ["BackgroundStudio", "run_studio", "serve", "studio_config"]
 
 
 def studio_config(
-    *, host: str = "127.0.0.1", port: int = 8765, catalog: str | Path | None = None,
+    *, host: str = settings.STUDIO_HOST, port: int = settings.STUDIO_PORT,
+    catalog: str | Path | None = None,
     dest: str | Path = "loops", roots: tuple[str | Path, ...] = (), token: str | None = None,
     listener: str = "default", workers: int = 1,
 ) -> StudioConfig:
@@ -110,7 +112,8 @@ def serve(config: StudioConfig, *, open_browser: bool = False,
 
 
 def run_studio(
-    *, host: str = "127.0.0.1", port: int = 8765, catalog: str | Path | None = None,
+    *, host: str = settings.STUDIO_HOST, port: int = settings.STUDIO_PORT,
+    catalog: str | Path | None = None,
     dest: str | Path = "loops", roots: tuple[str | Path, ...] = (), token: str | None = None,
     listener: str = "default", workers: int = 1, open_browser: bool = False,
     on_ready: Callable[[str], None] | None = None,

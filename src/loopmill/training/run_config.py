@@ -11,15 +11,19 @@ train:            # TrainOptions fields
 
 Flags given on the command line win over the file; the resolved settings are written
 back as ``run.yaml`` in the run folder, so every run says how it was made.
+
+:class:`~loopmill.training.train.TrainOptions` is the one declaration of the training
+settings: the file's ``train:`` section is validated by a model made from its fields,
+and ``loopmill train`` takes its flags' defaults from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 from loopmill.errors import BadInputError
 from loopmill.training.train import TrainOptions
@@ -27,24 +31,17 @@ from loopmill.training.train import TrainOptions
 __all__ = ["read_run_config", "resolve", "write_run_config"]
 
 
-class _Train(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    epochs: int | None = None
-    max_steps: int | None = None
-    batch_size: int | None = None
-    seq_len: int | None = None
-    lr: float | None = None
-    clip: float | None = None
-    seed: int | None = None
-    checkpoint_every: int | None = None
-    sample_seconds: float | None = None
-    device: str | None = None
+def _optional(cls: type) -> dict[str, Any]:
+    """Each field of the dataclass ``cls`` as an optional pydantic field (None: unset)."""
+    hints = get_type_hints(cls)
+    return {f.name: (hints[f.name] | None, None) for f in fields(cls)}
 
 
-class _RunFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    model: dict[str, Any] = {}
-    train: _Train = _Train()
+_STRICT = ConfigDict(extra="forbid")
+#: the ``train:`` section: TrainOptions' fields, each optional
+_Train: type[BaseModel] = create_model("_Train", __config__=_STRICT, **_optional(TrainOptions))
+_RunFile: type[BaseModel] = create_model(
+    "_RunFile", __config__=_STRICT, model=(dict[str, Any], {}), train=(_Train, _Train()))
 
 
 def read_run_config(path: str | Path, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -60,14 +57,14 @@ def read_run_config(path: str | Path, kind: str) -> tuple[dict[str, Any], dict[s
     from loopmill.training.checkpoint import build_model
 
     path = Path(path)
-    run = read_yaml(path, _RunFile, flag="--config")
+    run = read_yaml(path, _RunFile, flag="--config").model_dump()
     try:  # the model section must build a model: unknown or bad fields fail here
-        build_model(kind, {**run.model, "sample_rate": 16000})
+        build_model(kind, {**run["model"], "sample_rate": 16000})
     except TypeError as exc:
         raise BadInputError(f"{path}: model: {exc}") from None
     except BadInputError as exc:
         raise BadInputError(f"{path}: model: {exc}") from None
-    return dict(run.model), run.train.model_dump(exclude_none=True)
+    return run["model"], {k: v for k, v in run["train"].items() if v is not None}
 
 
 def write_run_config(run: str | Path, *, model: dict[str, Any], options: TrainOptions) -> Path:

@@ -17,7 +17,6 @@ is small next to the rest of the pipeline.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from loopmill import settings
 from loopmill.engines.composer.midi import Part, write_midi
 from loopmill.engines.composer.synth import wrap_tail
 from loopmill.errors import BadInputError, LoopmillError, MissingDependencyError
@@ -198,7 +198,7 @@ def render_soundfont(
         try:
             proc = subprocess.run(
                 cmd, capture_output=True, text=True, timeout=timeout, check=False,
-                env={**os.environ, "LC_ALL": "C"},
+                env=settings.child_env(LC_ALL="C"),
             )
         except FileNotFoundError as exc:
             raise MissingDependencyError(FLUIDSYNTH_HINT) from exc

@@ -211,74 +211,51 @@ def _p(degrees: str, quality: str, tags: str = "") -> _Prog:
     return tuple(int(c) for c in degrees), quality, frozenset(tags.split())
 
 
-PROGRESSIONS: dict[str, tuple[_Prog, ...]] = {
-    "synthwave": (
-        _p("1675", "minor", "dark tense"), _p("1647", "minor", "dark"),
-        _p("1367", "minor", "calm"), _p("1564", "major", "happy"),
-        _p("1465", "minor", "dark tense"), _p("1645", "major", "happy"),
-    ),
-    "lofi": (
-        _p("1625", "major", "calm happy"), _p("1465", "major", "calm"),
-        _p("1345", "major", "calm"), _p("1472", "minor", "dark calm"),
-        _p("1647", "minor", "dark"), _p("1362", "major", "calm"),
-    ),
-    "ambient": (
-        _p("1464", "major", "calm"), _p("1614", "major", "calm happy"),
-        _p("1367", "minor", "calm dark"), _p("1647", "minor", "dark"),
-        _p("1364", "major", "calm"), _p("1617", "minor", "dark tense"),
-    ),
-    "chiptune": (
-        _p("1645", "major", "happy"), _p("1564", "major", "happy"),
-        _p("1145", "major", "happy"), _p("1677", "minor", "dark tense"),
-        _p("1465", "minor", "tense"), _p("1365", "major", "calm"),
-    ),
-    "orchestral": (
-        _p("1465", "major", "happy"), _p("1645", "major", "happy"),
-        _p("1647", "minor", "dark"), _p("1465", "minor", "dark tense"),
-        _p("1367", "minor", "dark"), _p("1245", "major", "calm"),
-    ),
-    "house": (
-        _p("1647", "minor", "dark"), _p("1465", "minor", "tense"),
-        _p("1564", "major", "happy"), _p("1625", "major", "calm happy"),
-        _p("1417", "minor", "dark"),
-    ),
-    "rock": (
-        _p("1454", "major", "happy"), _p("1745", "major", "happy"),
-        _p("1564", "major", "happy"), _p("1677", "minor", "dark"),
-        _p("1465", "minor", "tense dark"), _p("1147", "major", "calm"),
-    ),
-    "jazz": (
-        _p("1625", "major", "calm happy"), _p("1362", "major", "calm"),
-        _p("1425", "major", "calm"), _p("1465", "minor", "dark tense"),
-        _p("1625", "minor", "dark"), _p("1325", "major", "happy"),
-    ),
-    "fantasy": (
-        _p("1645", "major", "happy calm"), _p("1465", "major", "happy"),
-        _p("1764", "minor", "dark calm"), _p("1645", "minor", "dark"),
-        _p("1415", "major", "calm"), _p("1365", "minor", "tense"),
-    ),
-    "horror": (
-        _p("1625", "minor", "dark tense"), _p("1615", "minor", "dark"),
-        _p("1425", "minor", "tense"), _p("1675", "minor", "dark"),
-    ),
-    "dnb": (
-        _p("1647", "minor", "dark"), _p("1675", "minor", "tense"),
-        _p("1465", "minor", "dark tense"), _p("1645", "major", "happy"),
-    ),
-    "trap": (
-        _p("1615", "minor", "dark"), _p("1645", "minor", "dark tense"),
-        _p("1675", "minor", "tense"), _p("1465", "major", "happy"),
-    ),
-    "metal": (
-        _p("1675", "minor", "dark tense"), _p("1765", "minor", "dark"),
-        _p("1645", "minor", "tense"), _p("1465", "major", "happy"),
-    ),
-    "world": (
-        _p("1454", "major", "happy"), _p("1745", "major", "happy calm"),
-        _p("1475", "minor", "dark"), _p("1645", "minor", "calm"),
-        _p("1565", "major", "happy"),
-    ),
-}
+#: genre: its progressions, ``degrees quality tags...`` separated by ``;`` (an indented
+#: line goes on with the genre above)
+_PROGRESSION_TABLE = """
+synthwave:  1675 minor dark tense; 1647 minor dark; 1367 minor calm; 1564 major happy;
+            1465 minor dark tense; 1645 major happy
+lofi:       1625 major calm happy; 1465 major calm; 1345 major calm; 1472 minor dark calm;
+            1647 minor dark; 1362 major calm
+ambient:    1464 major calm; 1614 major calm happy; 1367 minor calm dark; 1647 minor dark;
+            1364 major calm; 1617 minor dark tense
+chiptune:   1645 major happy; 1564 major happy; 1145 major happy; 1677 minor dark tense;
+            1465 minor tense; 1365 major calm
+orchestral: 1465 major happy; 1645 major happy; 1647 minor dark; 1465 minor dark tense;
+            1367 minor dark; 1245 major calm
+house:      1647 minor dark; 1465 minor tense; 1564 major happy; 1625 major calm happy;
+            1417 minor dark
+rock:       1454 major happy; 1745 major happy; 1564 major happy; 1677 minor dark;
+            1465 minor tense dark; 1147 major calm
+jazz:       1625 major calm happy; 1362 major calm; 1425 major calm; 1465 minor dark tense;
+            1625 minor dark; 1325 major happy
+fantasy:    1645 major happy calm; 1465 major happy; 1764 minor dark calm; 1645 minor dark;
+            1415 major calm; 1365 minor tense
+horror:     1625 minor dark tense; 1615 minor dark; 1425 minor tense; 1675 minor dark
+dnb:        1647 minor dark; 1675 minor tense; 1465 minor dark tense; 1645 major happy
+trap:       1615 minor dark; 1645 minor dark tense; 1675 minor tense; 1465 major happy
+metal:      1675 minor dark tense; 1765 minor dark; 1645 minor tense; 1465 major happy
+world:      1454 major happy; 1745 major happy calm; 1475 minor dark; 1645 minor calm;
+            1565 major happy
+"""
+
+
+def _parse_progressions(text: str) -> dict[str, tuple[_Prog, ...]]:
+    """The progressions of :data:`_PROGRESSION_TABLE`, by genre, in its order."""
+    table: dict[str, list[_Prog]] = {}
+    genre = ""
+    for line in text.strip("\n").splitlines():
+        if not line[:1].isspace():
+            genre, _, line = line.partition(":")
+            table[genre] = []
+        for item in filter(str.strip, line.split(";")):
+            degrees, quality, *tags = item.split()
+            table[genre].append(_p(degrees, quality, " ".join(tags)))
+    return {name: tuple(progs) for name, progs in table.items()}
+
+
+PROGRESSIONS: dict[str, tuple[_Prog, ...]] = _parse_progressions(_PROGRESSION_TABLE)
 GENRES: tuple[str, ...] = tuple(PROGRESSIONS)
 _LEADING = (2, 4, 5, 7)
 
