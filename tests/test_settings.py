@@ -14,9 +14,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "loopmill"
 
 #: Modules that still read the environment themselves until the pipeline core's rewrite
 #: switches them to the accessors (see the settings note of issue 12); nothing else may.
-_PENDING_ENV = {"pipeline/auto.py", "storage/sink.py"}
+_PENDING_ENV = {"storage/sink.py"}
 #: Modules whose literal 8 s / 30 s defaults are switched in the same rewrite.
-_PENDING_DEFAULTS = {"pipeline/auto.py"}
+_PENDING_DEFAULTS: set[str] = set()
 
 
 def _sources() -> dict[str, str]:

@@ -20,7 +20,6 @@ again under the same name, so nothing is duplicated.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from loopmill import settings
 from loopmill.errors import BadInputError, LoopmillError
 from loopmill.pipeline.auto_item import ItemJob
 from loopmill.pipeline.auto_journal import RunJournal
@@ -70,22 +70,22 @@ class AutoOptions:
     """
 
     count: int | None = 10
-    prompt_provider: str = "template"
+    prompt_provider: str = settings.PROMPT_PROVIDER
     use_case: str | None = None
-    engine: str = "composer"
+    engine: str = settings.ENGINE
     model: str | None = None
     workers: int = 1
     backend: str = "local"
     scheduler: str | None = None
     resources: dict[str, float] = field(default_factory=dict)
     dest: str | None = None
-    formats: tuple[str, ...] = ("ogg",)
+    formats: tuple[str, ...] = (settings.COMPOSED_FORMAT,)
     keep_metadata: bool = False
-    file_prefix: str = "loop"
-    min_duration: float = 8.0
-    max_duration: float = 30.0
+    file_prefix: str = settings.FILE_PREFIX
+    min_duration: float = settings.MIN_DURATION
+    max_duration: float = settings.MAX_DURATION
     seed: int | None = None
-    sample_rate: int = 44100
+    sample_rate: int = settings.SAMPLE_RATE
     retries: int = 2
     llm_model: str | None = None
     llm_base_url: str | None = None
@@ -96,7 +96,7 @@ class AutoOptions:
     measure: bool = True
     connect_timeout: float = 10.0
     params: dict[str, Any] = field(default_factory=dict)
-    max_attempts: int = 3
+    max_attempts: int = settings.MAX_ATTEMPTS
     batch_size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,12 +171,7 @@ class AutoReport:
 
 def default_runs_dir() -> Path:
     """Where run folders go: ``LOOPMILL_RUNS`` or the user data folder's ``runs``."""
-    env = os.environ.get("LOOPMILL_RUNS")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("loopmill")) / "runs"
+    return settings.runs_dir()
 
 
 def _check(opts: AutoOptions) -> GenerateRequest:

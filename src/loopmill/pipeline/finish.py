@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from loopmill import settings
 from loopmill.engines.base import Engine, EngineOutput
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import LoopmillError
@@ -23,7 +24,7 @@ __all__ = ["DEFAULT_BATCH", "TEMPO_TOLERANCE", "batch_for", "finish", "finish_ma
 #: a model's loop more than this far from the asked tempo is generated again
 TEMPO_TOLERANCE = 0.06
 #: loops an engine with ``generate_many`` (MusicGen) renders per call, unless told otherwise
-DEFAULT_BATCH = 8
+DEFAULT_BATCH = settings.MODEL_BATCH
 
 
 def batch_for(eng: Engine, asked: int | None, count: int | None = None) -> int:
@@ -41,8 +42,8 @@ def finish(
     spec: MusicSpec,
     params: GenerationParams,
     engine: str,
-    target_lufs: float = -14.0,
-    true_peak_db: float = -1.0,
+    target_lufs: float = settings.TARGET_LUFS,
+    true_peak_db: float = settings.TRUE_PEAK_DB,
     bars: int | None = None,
 ) -> Loop:
     """Turn an engine's output into a measured, loudness-normalised Loop (a model's
@@ -143,8 +144,8 @@ def render_many(eng: Engine, specs: list[MusicSpec], params: GenerationParams, *
 
 def finish_many(
     eng: Engine, outs: list[EngineOutput], *, specs: list[MusicSpec],
-    params: GenerationParams, engine: str, sr: int, max_attempts: int = 3,
-    target_lufs: float = -14.0,
+    params: GenerationParams, engine: str, sr: int,
+    max_attempts: int = settings.MAX_ATTEMPTS, target_lufs: float = settings.TARGET_LUFS,
 ) -> list[Loop | LoopmillError]:
     """Finish every output; model audio whose own tempo is more than
     ``TEMPO_TOLERANCE`` off the asked one (half or double time allowed) is generated

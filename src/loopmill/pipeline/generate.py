@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loopmill import settings
 from loopmill.engines.params import GenerationParams
 from loopmill.engines.registry import engine_names, get_engine
 from loopmill.errors import LoopmillError
@@ -32,7 +33,7 @@ __all__ = ["DURATION_RANGE", "SAMPLE_RATES", "TEMPO_TOLERANCE", "GenerateReport"
            "GenerateRequest", "engine_names", "finish", "generate", "generate_files",
            "generate_loops", "get_engine", "make_spec"]
 
-DURATION_RANGE = GENERATE_DURATION_RANGE
+DURATION_RANGE = GENERATE_DURATION_RANGE  # settings.DURATION_RANGE
 
 
 def make_spec(
@@ -55,18 +56,18 @@ def make_spec(
 def generate(
     prompt: str = "",
     *,
-    engine: str = "composer",
+    engine: str = settings.ENGINE,
     bpm: float | None = None,
     key: str | None = None,
     genre: str | None = None,
     min_duration: float | None = None,
     max_duration: float | None = None,
     seed: int | None = None,
-    sample_rate: int = 44100,
+    sample_rate: int = settings.SAMPLE_RATE,
     params: GenerationParams | None = None,
     soundfont: str | Path | None = None,
     model: str | None = None,
-    max_attempts: int = 3,
+    max_attempts: int = settings.MAX_ATTEMPTS,
     controls: Any = None,
 ) -> Loop:
     """Make one seamless loop from a text prompt.

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from loopmill import settings
 from loopmill.errors import BadInputError
 from loopmill.pipeline.request import GenerateRequest
 
@@ -146,7 +147,7 @@ def make_suite(
     from loopmill.pipeline.suite_report import verify_suite as verify
     from loopmill.storage.sidecar import ensure_writable_dir, write_json_atomic
 
-    req = request or GenerateRequest(formats=("ogg", "mp3"), dest="suites")
+    req = request or GenerateRequest(formats=settings.SUITE_FORMATS, dest="suites")
     items: list[_Phase]
     if phases_file is not None:
         spec_file = _read_phases_file(Path(phases_file))
