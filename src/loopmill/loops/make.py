@@ -36,13 +36,14 @@ def check_options(
     check_durations(min_duration=min_duration, max_duration=max_duration)
     _check_bpm(bpm)
     if bars is not None and bars < 1:
-        raise BadInputError(f"--bars {bars} must be at least 1")
+        raise BadInputError(f"bars {bars} must be at least 1", field="bars")
 
 
 def _check_bpm(bpm: float | None) -> None:
     if bpm is not None and not BPM_RANGE[0] <= bpm <= BPM_RANGE[1]:
         raise BadInputError(
-            f"--bpm {bpm:g} is out of range; use {BPM_RANGE[0]:g} to {BPM_RANGE[1]:g}"
+            f"bpm {bpm:g} is out of range; use {BPM_RANGE[0]:g} to {BPM_RANGE[1]:g}",
+            field="bpm",
         )
 
 

@@ -60,7 +60,7 @@ def read_run_config(path: str | Path, kind: str) -> tuple[dict[str, Any], dict[s
     from loopmill.training.checkpoint import build_model
 
     path = Path(path)
-    run = read_yaml(path, _RunFile, flag="--config")
+    run = read_yaml(path, _RunFile, field="config")
     try:  # the model section must build a model: unknown or bad fields fail here
         build_model(kind, {**run.model, "sample_rate": 16000})
     except TypeError as exc:
