@@ -94,8 +94,8 @@ class TrainedEngine(EngineBase):
     def __init__(self, kind: str | None, checkpoint: str | None, *,
                  device: str = "auto") -> None:
         if not checkpoint:
-            raise BadInputError(f"engine {kind} needs a checkpoint as model: a .pt file or "
-                                "a run folder from `loopmill train`", field=("engine", "model"))
+            raise BadInputError(f"engine {kind} needs model CHECKPOINT: a .pt file or a run "
+                                "folder from `loopmill train`", field=("engine", "model"))
         self.name = kind or "trained"
         self.kind, self.checkpoint, self.device = kind, checkpoint, device
         self._model: Any = None
