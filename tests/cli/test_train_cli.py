@@ -80,7 +80,7 @@ def test_engine_errors(data: Path) -> None:
     from loopmill.engines.trained import TrainedEngine
     from loopmill.errors import BadInputError
 
-    with pytest.raises(BadInputError, match="^engine samplernn needs model CHECKPOINT: "):
+    with pytest.raises(BadInputError, match=r"^engine samplernn needs model CHECKPOINT: "):
         TrainedEngine("samplernn", None)  # a Python caller reads its own parameters
     res = runner.invoke(app, ["generate", "x", "--engine", "lstm", "--model",
                               str(data / "nowhere")])
