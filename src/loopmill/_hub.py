@@ -61,7 +61,8 @@ def not_available(repo_id: str, *, why: str) -> MissingModelError:
     """The one-line error for a hub model that is neither cached nor downloadable."""
     return MissingModelError(
         f"{repo_id} is not downloaded and {why}; on a machine with network run "
-        f"`{download_command(repo_id)}`, copy the folder here and pass --model /path/to/folder"
+        f"`{download_command(repo_id)}`, copy the folder here and pass that folder as model",
+        field="model",
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 
 from loopmill.audio import LoopPoints, info, load, save, write_tags
+from loopmill.cli._flags import cli_message
 from loopmill.errors import BadInputError, StorageError, UnsupportedFormatError
 
 
@@ -113,8 +114,19 @@ def test_unwritable_destination_leaves_nothing(tmp_path: Path) -> None:
         save(blocker / "out" / "x.ogg", np.zeros((1, 100), np.float32), sr=44100)
     text = _one_line(exc)
     assert text.startswith(f"cannot write {blocker / 'out' / 'x.ogg'}: ")
-    assert text.endswith("; choose another --dest")
+    assert text.endswith("; choose another dest")
+    assert cli_message(exc.value) == text[: -len("dest")] + "--dest"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_destination_named_dest_stays_whole_on_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "dest").write_text("a file where the folder should be")
+    target = tmp_path / "dest" / "x.wav"
+    with pytest.raises(StorageError) as exc:
+        save(target, np.zeros((1, 100), np.float32), sr=44100)
+    assert exc.value.fields == ("dest",)
+    cli = cli_message(exc.value)
+    assert cli.startswith(f"cannot write {target}: ") and cli.endswith("; choose another --dest")
 
 
 def test_failed_save_removes_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,7 +136,7 @@ def test_failed_save_removes_temp_file(tmp_path: Path, monkeypatch: pytest.Monke
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(audio_io, "write_loop_points", broken)
-    with pytest.raises(StorageError, match="No space left on device; choose another --dest"):
+    with pytest.raises(StorageError, match="No space left on device; choose another dest"):
         save(tmp_path / "x.wav", np.zeros((1, 100), np.float32), sr=44100, loop=LoopPoints(0, 5))
     assert list(tmp_path.iterdir()) == []
 

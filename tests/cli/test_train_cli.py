@@ -76,6 +76,12 @@ def test_lstm_train_and_generate_a_loop(data: Path) -> None:
 def test_engine_errors(data: Path) -> None:
     res = runner.invoke(app, ["generate", "x", "--engine", "samplernn"])
     assert res.exit_code == 2 and "needs --model CHECKPOINT" in res.output
+    assert "--engine samplernn needs" in res.output
+    from loopmill.engines.trained import TrainedEngine
+    from loopmill.errors import BadInputError
+
+    with pytest.raises(BadInputError, match=r"^engine samplernn needs model CHECKPOINT: "):
+        TrainedEngine("samplernn", None)  # a Python caller reads its own parameters
     res = runner.invoke(app, ["generate", "x", "--engine", "lstm", "--model",
                               str(data / "nowhere")])
     assert res.exit_code == 2 and "no checkpoint at" in res.output

@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from loopmill.cli._flags import cli_message
 from loopmill.engines.musicgen import MusicGenEngine, load_musicgen, prompt_text
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import MissingModelError
@@ -92,9 +93,11 @@ def test_missing_and_broken_models(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         load_musicgen(str(broken))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    msg = r"facebook/musicgen-small is not downloaded .*--model /path/to/folder"
-    with pytest.raises(MissingModelError, match=msg):
+    msg = r"facebook/musicgen-small is not downloaded .*pass that folder as model$"
+    with pytest.raises(MissingModelError, match=msg) as info:
         load_musicgen("facebook/musicgen-small")
+    assert cli_message(info.value).endswith("pass that folder as --model")
+    assert "--local-dir musicgen-small" in str(info.value)  # a command: its flags stay
 
 
 def test_generate_cuts_a_bar_exact_loop_at_the_asked_tempo(tiny: Path) -> None:

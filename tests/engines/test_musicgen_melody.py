@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
-
+from loopmill.cli._flags import cli_message
 from loopmill.engines.musicgen import MusicGenEngine, load_musicgen
 from loopmill.engines.musicgen_melody import chroma_window, melody_chroma
 from loopmill.engines.params import GenerationParams
@@ -80,9 +80,11 @@ def test_melody_model_windows_past_its_window(tiny_melody: Path) -> None:
 def test_melody_needs_a_melody_model(tmp_path: Path) -> None:
     plain = build_tiny_musicgen(tmp_path / "plain")
     eng = MusicGenEngine(str(plain))
-    with pytest.raises(BadInputError, match="--melody needs a melody model"):
+    with pytest.raises(BadInputError, match="melody needs a model that follows a tune") as e:
         eng.generate_batch([parse_prompt("calm")], GenerationParams(), seconds=1.0, seed=1,
                            melody=_tone(440.0, 1.0))
+    assert cli_message(e.value).startswith("--melody needs a model that follows a tune, ")
+    assert cli_message(e.value).count("--melody") == 1  # musicgen-melody stays a name
 
 
 def test_cli_generate_with_melody(tiny_melody: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from loopmill.cli._flags import cli_message
 from loopmill.engines.composer import soundfont as sfmod
 from loopmill.engines.composer.midi import PIANO, STRINGS, MidiNote, Part
 from loopmill.engines.composer.soundfont import (
@@ -99,9 +100,10 @@ def test_missing_fluidsynth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(MissingDependencyError) as err:
         render_soundfont([], soundfont=fake, bpm=120, bars=1)
     assert str(err.value) == (
-        "--soundfont needs FluidSynth: apt-get install fluidsynth "
+        "soundfont needs FluidSynth: apt-get install fluidsynth "
         "(or pip install pyfluidsynth with libfluidsynth3)"
     )
+    assert cli_message(err.value).startswith("--soundfont needs FluidSynth: ")
     monkeypatch.setattr(sfmod.shutil, "which", lambda _name: None)
     with pytest.raises(MissingDependencyError, match="apt-get install fluidsynth"):
         sfmod.find_fluidsynth()

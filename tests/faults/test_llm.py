@@ -15,7 +15,7 @@ from tests.prompts.fake_llm import FakeLLM
 @pytest.mark.parametrize("mode,expect", [
     ("malformed", "not the expected JSON"),
     ("slow", "no answer within the 0.3 s timeout"),
-    ("unauthorized", "refused the API key (HTTP 401); check --llm-api-key-env NAME"),
+    ("unauthorized", "refused the API key (HTTP 401); check llm_api_key_env NAME"),
 ])
 def test_a_broken_llm_is_one_line_that_names_the_fix(mode: str, expect: str) -> None:
     with FakeLLM() as llm:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from loopmill.analysis import analyze
+from loopmill.cli._flags import cli_message
 from loopmill.errors import BadInputError, NoLoopFoundError
 from loopmill.loops import make_loop
 from tests.synth import SR, progression_track
@@ -80,10 +81,28 @@ def test_limits_that_cannot_be_met(track: tuple[np.ndarray, float]) -> None:
     y, _ = track
     with pytest.raises(NoLoopFoundError, match="no whole-bar loop"):
         make_loop(y, sr=SR, min_duration=40, max_duration=60)
-    with pytest.raises(BadInputError, match="greater than --max-duration"):
+    with pytest.raises(BadInputError, match="greater than max_duration") as info:
         make_loop(y, sr=SR, min_duration=20, max_duration=10)
-    with pytest.raises(BadInputError, match="out of range"):
+    assert cli_message(info.value) == (  # the command line names its flags
+        "--min-duration 20 s is greater than --max-duration 10 s; "
+        "make the minimum smaller than the maximum")
+    with pytest.raises(BadInputError, match="out of range") as info:
         make_loop(y, sr=SR, bpm=5)
+    assert str(info.value) == "bpm 5 is out of range; use 20 to 300"
+    assert cli_message(info.value) == "--bpm 5 is out of range; use 20 to 300"
+    with pytest.raises(BadInputError, match="bars 0 must be at least 1") as info:
+        make_loop(y, sr=SR, bars=0)
+    assert cli_message(info.value) == "--bars 0 must be at least 1"
+
+
+def test_no_loop_of_the_asked_bars_names_the_fields(track: tuple[np.ndarray, float]) -> None:
+    y, _ = track
+    clip = np.ascontiguousarray(y[:, : 6 * SR])
+    with pytest.raises(NoLoopFoundError, match="no whole-bar loop with bars=64 fits") as info:
+        make_loop(clip, sr=SR, bars=64)
+    assert "lower min_duration, change bars" in str(info.value)
+    cli = cli_message(info.value)
+    assert "with --bars=64 fits" in cli and "lower --min-duration, change --bars," in cli
 
 
 def test_a_clip_of_exactly_two_bars_still_loops() -> None:

@@ -106,8 +106,8 @@ def test_all_eight_genres_differ_measurably() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"bpm": 300}, "bpm 300 is out of range"),
-        ({"min_duration": 40, "max_duration": 20}, "min_duration"),
+        ({"bpm": 300}, "^bpm 300 is out of range"),
+        ({"min_duration": 40, "max_duration": 20}, "^min_duration 40 is longer"),
         ({"key": "H minor"}, "unknown key 'H minor'"),
         ({"min_duration": 4}, "^min_duration 4 is out of range"),
         ({"engine": "musicbox"}, "^unknown engine 'musicbox'"),

@@ -52,7 +52,7 @@ def test_fenced_json_is_accepted_and_duplicates_are_dropped(llm: FakeLLM) -> Non
 
 def test_malformed_answers_fail_after_the_retries(llm: FakeLLM) -> None:
     llm.mode = "malformed"
-    msg = r"not the expected JSON.*in 3 attempts; try another --llm-model"
+    msg = r"not the expected JSON.*in 3 attempts; try another llm_model"
     with pytest.raises(ProviderError, match=msg):
         _provider(llm.base_url).batch(2)
     assert len(llm.requests) == 3
@@ -84,7 +84,7 @@ def test_nobody_listening() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}/v1"
-    msg = rf"cannot reach {url}/chat/completions .*start the server or fix --llm-base-url"
+    msg = rf"cannot reach {url}/chat/completions .*start the server or fix llm_base_url"
     with pytest.raises(ProviderError, match=msg):
         _provider(url, retries=2).batch(2)
 

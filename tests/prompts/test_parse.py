@@ -229,18 +229,40 @@ def test_parse_key() -> None:
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"bpm": 300}, "--bpm 300 is out of range; use 24 to 240"),
-        ({"bpm": "x"}, "--bpm 'x' is not a number; use 24 to 240"),
+        ({"bpm": 300}, "bpm 300 is out of range; use 24 to 240"),
+        ({"bpm": "x"}, "bpm 'x' is not a number; use 24 to 240"),
         ({"key": "H minor"},
          """unknown key 'H minor'; use a tonic A-G with #/b and major/minor, e.g. "D minor\""""),
         ({"key": "D mayor"},
          """unknown key 'D mayor'; use a tonic A-G with #/b and major/minor, e.g. "D minor\""""),
         ({"mode": "happy"},
-         "--mode 'happy' is not a mode; use one of major, minor, ionian, dorian, phrygian, "
+         "mode 'happy' is not a mode; use one of major, minor, ionian, dorian, phrygian, "
          "lydian, mixolydian, aeolian, locrian"),
-        ({"energy": 2}, "--energy 2 is out of range; use 0 (calm) to 1 (intense)"),
-        ({"min_duration": 0}, "--min-duration 0 is out of range; use 1 to 600 seconds"),
-        ({"max_duration": 1000}, "--max-duration 1000 is out of range; use 1 to 600 seconds"),
+        ({"energy": 2}, "energy 2 is out of range; use 0 (calm) to 1 (intense)"),
+        ({"min_duration": 0}, "min_duration 0 is out of range; use 1 to 600 seconds"),
+        ({"max_duration": 1000}, "max_duration 1000 is out of range; use 1 to 600 seconds"),
+        ({"min_duration": 20, "max_duration": 10},
+         "min_duration 20 is longer than max_duration 10; "
+         "give a min duration <= the max duration"),
+        ({"min_duration": 40},
+         "min_duration 40 is longer than the default max duration 30; "
+         "give a min duration <= the max duration"),
+        ({"seed": -3}, "seed -3 is not valid; use an integer >= 0"),
+        ({"genre": " "}, "genre ' ' is empty; use e.g. 'synthwave'"),
+        ({"moods": [1]}, "moods [1] is not a list of words; use e.g. 'calm, dark'"),
+    ],
+)
+def test_override_errors(kw: dict[str, object], message: str) -> None:
+    """A Python caller reads the parameter it passed (``bpm``), never a flag."""
+    with pytest.raises(BadInputError) as info:
+        parse_prompt("synthwave", **kw)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("kw", "cli"),
+    [
+        ({"bpm": 300}, "--bpm 300 is out of range; use 24 to 240"),
         ({"min_duration": 20, "max_duration": 10},
          "--min-duration 20 is longer than --max-duration 10; "
          "give a min duration <= the max duration"),
@@ -249,13 +271,22 @@ def test_parse_key() -> None:
          "give a min duration <= the max duration"),
         ({"seed": -3}, "--seed -3 is not valid; use an integer >= 0"),
         ({"genre": " "}, "--genre ' ' is empty; use e.g. 'synthwave'"),
-        ({"moods": [1]}, "--moods [1] is not a list of words; use e.g. 'calm, dark'"),
+        ({"energy": 2}, "energy 2 is out of range; use 0 (calm) to 1 (intense)"),  # no flag
     ],
 )
-def test_override_errors(kw: dict[str, object], message: str) -> None:
+def test_override_errors_name_the_flags_on_the_command_line(kw: dict[str, object],
+                                                            cli: str) -> None:
+    from loopmill.cli._flags import cli_message
+
     with pytest.raises(BadInputError) as info:
         parse_prompt("synthwave", **kw)  # type: ignore[arg-type]
-    assert str(info.value) == message
+    assert cli_message(info.value) == cli
+
+
+def test_the_prompts_own_tempo_declares_no_field() -> None:
+    with pytest.raises(BadInputError, match="the prompt's tempo 500 is out of range") as info:
+        parse_prompt("synthwave at 500 BPM")
+    assert info.value.fields == ()
 
 
 def test_unknown_override_is_a_type_error() -> None:

@@ -38,9 +38,9 @@ def test_jsonl_file_and_bad_lines(tmp_path: Path) -> None:
         FileProvider(broken)
     with pytest.raises(BadInputError, match="does not exist"):
         FileProvider(tmp_path / "nope.txt")
-    with pytest.raises(BadInputError, match="needs --prompt-file"):
+    with pytest.raises(BadInputError, match="needs a prompt_file"):
         make_provider("file")
-    with pytest.raises(BadInputError, match="unknown --prompt-provider 'gpt'"):
+    with pytest.raises(BadInputError, match="unknown prompt_provider 'gpt'"):
         make_provider("gpt")
 
 

@@ -13,6 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from loopmill.cli._flags import cli_message
 from loopmill.cli.catalog_cmd import catalog_app
 from loopmill.errors import BadInputError, StorageError
 from loopmill.storage.catalog import Catalog, default_catalog_path, export
@@ -63,8 +64,12 @@ def test_filters(cat: Catalog, filters: dict[str, object], seeds: list[int]) -> 
 
 
 def test_bad_date_and_rating(cat: Catalog) -> None:
-    with pytest.raises(BadInputError, match="--since 'yesterday' is not a date"):
+    with pytest.raises(BadInputError, match="since 'yesterday' is not a date") as info:
         cat.query(since="yesterday")
+    assert cli_message(info.value).startswith("--since 'yesterday' is not a date")
+    with pytest.raises(BadInputError, match=r"^until 'soon' is not a date") as info:
+        cat.query(until="soon")
+    assert cli_message(info.value).startswith("--until 'soon' is not a date")
     cat.rate(1, 4.5)
     assert cat.get(1)["rating"] == 4.5  # type: ignore[index]
     with pytest.raises(BadInputError, match="no loop with id 42"):
@@ -107,7 +112,8 @@ def test_env_override_and_corrupt_file(tmp_path: Path, monkeypatch: pytest.Monke
         assert c.path == tmp_path / "env.sqlite"
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(StorageError, match=r"junk\.sqlite is not a loopmill catalog.*--catalog"):
+    msg = r"junk\.sqlite is not a loopmill catalog.*pass another catalog file"
+    with pytest.raises(StorageError, match=msg):
         Catalog(junk)
 
 

@@ -49,6 +49,18 @@ def test_pagination_counts_every_match(client: Any) -> None:
     assert f["genre"] == ["ambient", "lofi", "synthwave"] and f["run_id"] == ["run-a", "run-b"]
 
 
+def test_errors_name_the_fields_the_page_posted(client: Any) -> None:
+    """The browser reads the form's own names (``since``), and which inputs to mark."""
+    bad = client.get("/api/loops?since=yesterday")
+    assert bad.status_code == 400 and bad.json() == {
+        "detail": "since 'yesterday' is not a date; write it as 2026-11-22", "fields": ["since"]}
+    bad = client.post("/api/jobs", json={"prompt": "calm", "engine": "nope"})
+    assert bad.status_code == 400 and bad.json()["fields"] == ["engine"]
+    assert bad.json()["detail"].startswith("engine 'nope' is unknown; use one of ")
+    bad = client.post("/api/jobs", json={"prompt": "calm", "formats": ["aiff"]})
+    assert bad.status_code == 400 and bad.json()["fields"] == ["formats"]
+
+
 def test_loop_points_come_from_the_file(client: Any, library: tuple[Path, list[int]]) -> None:
     _, ids = library
     for loop_id, (_, _, _, _, _, start, length, fmts) in zip(ids, LOOPS, strict=True):

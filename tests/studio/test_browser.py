@@ -116,6 +116,32 @@ OFFLINE_WRAP = """async (id) => {
 }"""
 
 
+def test_a_refused_job_marks_the_inputs_it_names(tmp_path: Path, library: Any) -> None:
+    from loopmill.studio.server import BackgroundStudio
+
+    with BackgroundStudio(config(tmp_path)) as server, browser_page() as pg:
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(server.url)
+        pg.wait_for_selector("body[data-ready='1']", timeout=15_000)
+        pg.click("[data-view=generate]")
+        pg.fill("#gen-form [name=prompt]", "calm")
+        pg.select_option("#gen-form [name=engine]", "samplernn")  # and no model
+        pg.click("#gen-form button[type=submit]")
+        pg.wait_for_function("() => document.getElementById('gen-error').textContent !== ''")
+        assert pg.inner_text("#gen-error") == (
+            "engine samplernn needs a model: a checkpoint folder")
+        marked = pg.eval_on_selector_all("#gen-form [aria-invalid=true]",
+                                         "els => els.map(e => e.name)")
+        assert sorted(marked) == ["engine", "model"]
+        pg.select_option("#gen-form [name=engine]", "composer")
+        pg.fill("#gen-form [name=max_duration]", "8")
+        pg.click("#gen-form button[type=submit]")
+        pg.wait_for_selector("#jobs li", timeout=30_000)
+        assert pg.eval_on_selector_all("#gen-form [aria-invalid]", "els => els.length") == 0
+        assert errors == []
+
+
 @pytest.mark.slow
 def test_rating_in_the_page_writes_the_row(page: tuple[Any, Any], tmp_path: Path) -> None:
     from loopmill.storage.catalog import Catalog

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from loopmill.audio import save
+from loopmill.cli._flags import cli_message
 from loopmill.errors import BadInputError
 from loopmill.training.dataset import load_split, prepare_dataset, read_manifest
 from tests.training.synth import SR, write_chords
@@ -83,5 +84,29 @@ def test_silent_and_corrupt_files(tmp_path: Path) -> None:
                         chunk_seconds=2.0)
     with pytest.raises(BadInputError, match="does not exist"):
         prepare_dataset([tmp_path / "nope"], out=tmp_path / "ds3")
-    with pytest.raises(BadInputError, match="--overlap 1"):
+    with pytest.raises(BadInputError, match="overlap 1 must be") as info:
         prepare_dataset([src], out=tmp_path / "ds4", overlap=1.0)
+    assert cli_message(info.value).startswith("--overlap 1 must be")
+
+
+@pytest.mark.parametrize(("kw", "library", "cli"), [
+    ({"sample_rate": 10}, "sample_rate 10 is out of range", "--sample-rate 10 is out of range"),
+    ({"chunk_seconds": 0.0}, "chunk_seconds 0 must be", "--chunk-seconds 0 must be"),
+    ({"max_silence": -1.0}, "max_silence -1 must be", "--max-silence -1 must be"),
+    ({"silence_db": float("nan")}, "silence_db nan must be", "--silence-db nan must be"),
+])
+def test_bad_settings_name_the_field_and_the_flag(tmp_path: Path, kw: dict[str, float],
+                                                  library: str, cli: str) -> None:
+    with pytest.raises(BadInputError) as info:
+        prepare_dataset([tmp_path], out=tmp_path / "ds", **kw)  # type: ignore[arg-type]
+    assert str(info.value).startswith(library) and "--" not in str(info.value)
+    assert cli_message(info.value).startswith(cli)
+
+
+def test_an_out_that_is_a_file_keeps_its_path_whole(tmp_path: Path) -> None:
+    blocker = tmp_path / "out"  # the field's own name as the last part of the path
+    blocker.write_text("a file")
+    with pytest.raises(BadInputError) as info:
+        prepare_dataset([tmp_path], out=blocker)
+    assert str(info.value) == f"out {blocker} is a file; pass a folder for the dataset"
+    assert cli_message(info.value) == f"--out {blocker} is a file; pass a folder for the dataset"

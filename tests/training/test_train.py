@@ -13,6 +13,7 @@ pytest.importorskip("torch")
 
 import torch
 
+from loopmill.cli._flags import cli_message
 from loopmill.errors import BadInputError, MissingModelError
 from loopmill.training.checkpoint import load_checkpoint, load_model
 from loopmill.training.dataset import load_split, prepare_dataset
@@ -92,9 +93,10 @@ def test_resume_follows_the_same_loss_curve(dataset: Path, tmp_path: Path, kind:
 
 
 def test_bad_runs_and_checkpoints(dataset: Path, tmp_path: Path) -> None:
-    with pytest.raises(BadInputError, match="--seq-len 100 must be a multiple of the top"):
+    with pytest.raises(BadInputError, match="seq_len 100 must be a multiple of the top") as e:
         train("samplernn", dataset=dataset, run=tmp_path / "r", config=TINY_RNN,
               options=TrainOptions(seq_len=100))
+    assert cli_message(e.value).startswith("--seq-len 100 must be a multiple of the top")
     with pytest.raises(BadInputError, match=r"has no manifest\.json"):
         train("lstm", dataset=tmp_path, run=tmp_path / "r")
     with pytest.raises(MissingModelError, match="no checkpoint"):
@@ -117,3 +119,32 @@ def test_ctrl_c_saves_a_checkpoint(dataset: Path, tmp_path: Path) -> None:
                 on_step=interrupt)
     assert rep.interrupted and rep.step == 9
     assert load_checkpoint(tmp_path / "r")["step"] == 9
+
+
+@pytest.mark.parametrize(("opts", "library", "cli"), [
+    ({"epochs": 0}, "epochs 0 must be at least 1", "--epochs 0 must be at least 1"),
+    ({"max_steps": 0}, "max_steps 0 must be at least 1", "--max-steps 0 must be at least 1"),
+    ({"lr": 0.0}, "lr 0 must be positive, e.g. 0.001", "--lr 0 must be positive, e.g. 0.001"),
+    # a run file's train section sets it; no command takes it as a flag
+    ({"checkpoint_every": 0}, "checkpoint_every 0 must be at least 1",
+     "checkpoint_every 0 must be at least 1"),
+])
+def test_bad_options_name_the_field_and_the_flag(opts: dict[str, float], library: str,
+                                                 cli: str) -> None:
+    with pytest.raises(BadInputError) as info:
+        TrainOptions(**opts).check()  # type: ignore[arg-type]
+    assert str(info.value) == library and cli_message(info.value) == cli
+
+
+def test_a_model_too_big_names_its_knobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loopmill.training import guards
+
+    monkeypatch.setattr(guards, "available_memory", lambda device: 1000)
+    with pytest.raises(BadInputError) as info:
+        guards.check_size("samplernn", {**TINY_RNN, "sample_rate": SR}, batch_size=4,
+                          seq_len=64, device="cpu")
+    assert str(info.value).endswith("choose a smaller dim, q_levels, batch_size or seq_len")
+    assert cli_message(info.value).endswith(
+        "choose a smaller --dim, --q-levels, --batch-size or --seq-len")
+    diverged = guards.diverged(7, "loss", lr=0.01, run=Path("/nonexistent/run"))
+    assert "try lr 0.001;" in str(diverged) and "try --lr 0.001;" in cli_message(diverged)

@@ -406,7 +406,7 @@ def save(
     except (OSError, sf.LibsndfileError, RuntimeError) as exc:
         raise _storage(path, exc) from exc
     except StorageError as exc:
-        raise StorageError(str(exc).replace(str(tmp), str(path))) from exc
+        raise StorageError(str(exc).replace(str(tmp), str(path)), field=exc.fields) from exc
     finally:
         tmp.unlink(missing_ok=True)
     return path
@@ -414,7 +414,7 @@ def save(
 
 def _storage(path: Path, exc: Exception) -> StorageError:
     reason = getattr(exc, "strerror", None) or _reason(exc)
-    return StorageError(f"cannot write {path}: {reason}; choose another --dest")
+    return StorageError(f"cannot write {path}: {reason}; choose another dest", field="dest")
 
 
 def _check_audio(path: Path, y: np.ndarray, sr: int, fmt: str) -> np.ndarray:

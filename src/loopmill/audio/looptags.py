@@ -158,7 +158,8 @@ def _save(path: Path, action: Any) -> None:
         action()
     except (OSError, mutagen.MutagenError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise StorageError(f"cannot write tags to {path}: {reason}; choose another --dest") from exc
+        raise StorageError(f"cannot write tags to {path}: {reason}; choose another dest",
+                           field="dest") from exc
 
 
 def write_loop_points(path: str | Path, loop: LoopPoints, *, sr: int) -> None:

@@ -65,6 +65,7 @@ FIELD_FLAGS: dict[str, str] = {
     # loop / inspect
     "loudness": "--loudness",
     "max_input_duration": "--max-input-duration",
+    "until": "--until",
     # train / dataset / sample
     "max_steps": "--max-steps",
     "lr": "--lr",
@@ -75,6 +76,14 @@ FIELD_FLAGS: dict[str, str] = {
     "checkpoint": "CHECKPOINT",
     "seconds": "--seconds",
     "config": "--config",
+    "out": "--out",
+    "overlap": "--overlap",
+    "max_silence": "--max-silence",
+    "silence_db": "--silence-db",
+    "dim": "--dim",
+    "q_levels": "--q-levels",
+    "hidden": "--hidden",
+    "n_layers": "--n-layers",
     # evolve / studio
     "generations": "--generations",
     "population": "--population",
@@ -108,5 +117,7 @@ def cli_message(exc: LoopmillError) -> str:
         flag = FIELD_FLAGS.get(name)
         if flag is None:
             continue
-        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, text)
+        # whole words only: "key" is rewritten, "keyboard" and "seed_key" are not; nor is
+        # a part of a path the message quotes ("/srv/dest/a.ogg", "out/x", "catalog.sqlite")
+        text = re.sub(rf"(?<![\w\-/\\.]){re.escape(name)}(?![\w\-/\\]|\.\w)", flag, text)
     return text

@@ -11,6 +11,7 @@ import typer
 from loopmill import settings
 from loopmill.cli import _options as opt
 from loopmill.cli._common import fail, out_console, print_table, say
+from loopmill.cli._flags import cli_message
 from loopmill.errors import LoopmillError
 from loopmill.pipeline.inspect import inspect_file
 
@@ -71,7 +72,8 @@ def inspect(
         try:
             reports.append(inspect_file(f, max_input_duration=max_input_duration))
         except LoopmillError as exc:
-            msg = str(exc) if str(exc).startswith(str(f)) else f"{f}: {exc}"
+            text = cli_message(exc)  # the fields it names, as this command's flags
+            msg = text if str(exc).startswith(str(f)) else f"{f}: {text}"
             errors.append(msg)
             reports.append({"path": str(f), "error": msg})
     if fmt == "json":

@@ -138,7 +138,7 @@ def load_musicgen(model: str = settings.MUSICGEN_MODEL, *, device: str = "auto",
             dt = torch.float32
     else:
         if dtype not in ("float32", "float16", "bfloat16"):
-            raise BadInputError(f"--dtype {dtype!r}: use float32, float16 or bfloat16")
+            raise BadInputError(f"dtype {dtype!r}: use float32, float16 or bfloat16")
         dt = getattr(torch, dtype)
     where = str(local) if is_local else model
     chroma = None
@@ -357,8 +357,9 @@ class MusicGenEngine(EngineBase):
         if seconds <= 0:
             raise BadInputError(f"duration {seconds:g} s must be positive")
         if melody is not None and lm.chroma is None:
-            raise BadInputError(f"--melody needs a melody model such as facebook/musicgen-melody;"
-                                f" {lm.name} is not one")
+            raise BadInputError("melody needs a model that follows a tune, such as "
+                                f"facebook/musicgen-melody; {lm.name} is not one",
+                                field="melody")
         stride = min(self.stride_s, window_new - 1.0) if window_new > 2 else window_new / 2
         hop = round(lm.sampling_rate / lm.frame_rate)
         # whole codec frames, so a prompt decodes to exactly the audio it came from

@@ -50,7 +50,8 @@ def sample_audio(model: Any, kind: str, *, seconds: float, count: int = 1,
     """
     torch = _torch()
     if seconds <= 0 or count < 1:
-        raise BadInputError(f"--seconds {seconds:g} and --count {count} must be positive")
+        raise BadInputError(f"seconds {seconds:g} and count {count} must be positive",
+                            field=("seconds", "count"))
     dev = next(model.parameters()).device
     gen = torch.Generator(device=dev).manual_seed(int(seed))
     sr = int(model.config.sample_rate)
@@ -66,7 +67,7 @@ def sample_audio(model: Any, kind: str, *, seconds: float, count: int = 1,
     cfg = model.config
     if seed_audio is None or len(seed_audio) < 2 * cfg.block_size:
         raise MissingModelError("this LSTM checkpoint holds no seed audio to continue; pass "
-                                "one with --continue FILE")
+                                "an audio file as continue_from", field="continue_from")
     rng = np.random.default_rng(seed)
     span = min(len(seed_audio), 8 * cfg.block_size)
     starts = rng.integers(0, len(seed_audio) - span + 1, size=count)
@@ -93,8 +94,8 @@ class TrainedEngine(EngineBase):
     def __init__(self, kind: str | None, checkpoint: str | None, *,
                  device: str = "auto") -> None:
         if not checkpoint:
-            raise BadInputError(f"--engine {kind} needs --model CHECKPOINT: a .pt file or a "
-                                "run folder from `loopmill train`")
+            raise BadInputError(f"engine {kind} needs model CHECKPOINT: a .pt file or a run "
+                                "folder from `loopmill train`", field=("engine", "model"))
         self.name = kind or "trained"
         self.kind, self.checkpoint, self.device = kind, checkpoint, device
         self._model: Any = None
@@ -117,7 +118,8 @@ class TrainedEngine(EngineBase):
             "cuda" if torch.cuda.is_available() else "cpu")
         kind, model, data = load_model(self.checkpoint, device=dev)
         if self.kind is not None and kind != self.kind:
-            raise BadInputError(f"{self.checkpoint} is a {kind} checkpoint; use --engine {kind}")
+            raise BadInputError(f"{self.checkpoint} is a {kind} checkpoint; use engine {kind}",
+                                field="engine")
         if dev == "cpu":
             from loopmill._threads import use_torch_threads
 

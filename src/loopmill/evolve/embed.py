@@ -159,7 +159,8 @@ class ClapEmbedder:
             from transformers import ClapFeatureExtractor, ClapModel
         except ImportError:
             raise MissingDependencyError(
-                "--embedder clap needs torch and transformers; pip install 'loopmill[musicgen]'"
+                "embedder clap needs torch and transformers; pip install 'loopmill[musicgen]'",
+                field="embedder",
             ) from None
         self._torch = torch
         local = Path(path).expanduser()

@@ -30,7 +30,8 @@ def choose_bars(
     if hi < max(lo, 1):
         raise BadInputError(
             f"no whole number of bars at {bpm:g} BPM ({bar_s:.2f} s each) lasts between "
-            f"{min_duration:g} and {max_duration:g} s; widen the durations or change --bpm"
+            f"{min_duration:g} and {max_duration:g} s; widen the durations or change bpm",
+            field="bpm",
         )
     lo = max(lo, 1)
     powers = [2**k for k in range(10) if lo <= 2**k <= hi]

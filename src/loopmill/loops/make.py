@@ -33,14 +33,15 @@ def check_options(
     check_durations(min_duration=min_duration, max_duration=max_duration)
     _check_bpm(bpm)
     if bars is not None and bars < 1:
-        raise BadInputError(f"--bars {bars} must be at least 1")
+        raise BadInputError(f"bars {bars} must be at least 1", field="bars")
 
 
 def _check_bpm(bpm: float | None) -> None:
     lo, hi = settings.TRACK_BPM_RANGE
     if bpm is not None and not lo <= bpm <= hi:
         raise BadInputError(
-            f"--bpm {bpm:g} is out of range; use {lo:g} to {hi:g}"
+            f"bpm {bpm:g} is out of range; use {lo:g} to {hi:g}",
+            field="bpm",
         )
 
 

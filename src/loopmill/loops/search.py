@@ -130,18 +130,19 @@ def check_durations(*, min_duration: float | None, max_duration: float) -> None:
     Raises
     ------
     BadInputError
-        Naming both flags and the fix.
+        Naming both fields (``min_duration``, ``max_duration``) and the fix.
     """
     lo = 0.0 if min_duration is None else min_duration
+    both = ("min_duration", "max_duration")
     if lo < 0 or max_duration <= 0:
         raise BadInputError(
-            f"durations must be positive (got --min-duration {lo:g}, "
-            f"--max-duration {max_duration:g})"
+            f"durations must be positive (got min_duration {lo:g}, "
+            f"max_duration {max_duration:g})", field=both
         )
     if lo > max_duration:
         raise BadInputError(
-            f"--min-duration {lo:g} s is greater than --max-duration "
-            f"{max_duration:g} s; make the minimum smaller than the maximum"
+            f"min_duration {lo:g} s is greater than max_duration "
+            f"{max_duration:g} s; make the minimum smaller than the maximum", field=both
         )
 
 
@@ -268,10 +269,12 @@ def find_candidates(
     ends = np.concatenate(ends_all) if ends_all else np.zeros(0, np.int64)
     nbars = np.concatenate(nbars_all) if nbars_all else np.zeros(0, np.int64)
     if len(starts) == 0:
-        what = f"{bars} bars" if bars else f"{min_duration:g}-{max_duration:g} s"
+        # "bars=4", not "4 bars": the field's name stays one word a front end can rewrite
+        what = f"with bars={bars}" if bars else f"of {min_duration:g}-{max_duration:g} s"
         raise NoLoopFoundError(
-            f"no whole-bar loop of {what} fits in {track_duration:.1f} s at "
-            f"{len(beats)} beats; lower --min-duration, change --bars, or use a longer track"
+            f"no whole-bar loop {what} fits in {track_duration:.1f} s at "
+            f"{len(beats)} beats; lower min_duration, change bars, or use a longer track",
+            field=("min_duration", "bars"),
         )
 
     # Mean absolute feature difference on the grid, weighted towards the seam; in

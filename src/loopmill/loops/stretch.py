@@ -53,7 +53,7 @@ def stretch_loop(loop: np.ndarray, *, sr: int, length: int) -> np.ndarray:
     if not 0.5 <= ratio <= 2.0:
         raise BadInputError(
             f"changing the loop's tempo by a factor {ratio:.2f} is beyond 0.5-2.0; "
-            "pick a --bpm closer to the track's own tempo (or half/double it)"
+            "pick a bpm closer to the track's own tempo (or half/double it)", field="bpm"
         )
     pad = min(n, sr)  # one second of context each side is plenty for Rubber Band
     padded = np.concatenate([loop[:, n - pad :], loop, loop, loop[:, :pad]], axis=1)
@@ -72,7 +72,8 @@ def stretch_loop(loop: np.ndarray, *, sr: int, length: int) -> np.ndarray:
     xfade = min(round(0.02 * sr), length // 4)
     tail = xfade + 64
     if start + period + tail > out.shape[1]:
-        raise BadInputError("time-stretch returned too little audio; try a --bpm closer")
+        raise BadInputError("time-stretch returned too little audio; try a bpm closer to "
+                            "the track's own tempo", field="bpm")
     one = out[:, start : start + period + tail]
     if period != length:
         one = soxr.resample(one.T, period, length, quality="VHQ").T.astype(np.float32)

@@ -49,7 +49,7 @@ def api_key_for(base_url: str, *, key_env: str | None = None) -> str | None:
 
     ``OPENAI_API_KEY`` goes to OpenAI's own host over https and nowhere else: a
     local or third-party server gets no key unless the user names the variable that
-    holds its key (``key_env``, the ``--llm-api-key-env`` option).
+    holds its key (``key_env``, the request's ``llm_api_key_env``).
 
     Raises
     ------
@@ -59,8 +59,9 @@ def api_key_for(base_url: str, *, key_env: str | None = None) -> str | None:
     if key_env:
         value = settings.api_key(key_env)
         if not value:
-            raise ProviderError(f"the environment variable {key_env} (--llm-api-key-env) is "
-                                "not set; export it with the server's API key")
+            raise ProviderError(f"the environment variable {key_env} (llm_api_key_env) is "
+                                "not set; export it with the server's API key",
+                                field="llm_api_key_env")
         return value
     scheme, host = _host(base_url)
     if host == OPENAI_HOST and scheme == "https":
@@ -73,7 +74,7 @@ def key_warnings(base_url: str, api_key: str | None) -> list[str]:
     scheme, host = _host(base_url)
     if api_key and scheme == "http" and not _loopback(host):
         return [f"the API key would travel unencrypted over plain http to {host}; use an "
-                "https:// --llm-base-url"]
+                "https:// base URL"]
     return []
 
 _SYSTEM = (
@@ -141,8 +142,8 @@ class OpenAIProvider:
         self._seen: set[str] = set()
         if _host(base_url)[1] == OPENAI_HOST and not api_key:
             raise ProviderError(
-                "the OpenAI API needs a key; set OPENAI_API_KEY, or point --llm-base-url "
-                "at a local server (Ollama, vLLM, llama.cpp)"
+                "the OpenAI API needs a key; set OPENAI_API_KEY, or point llm_base_url "
+                "at a local server (Ollama, vLLM, llama.cpp)", field="llm_base_url"
             )
 
     def _request(self, k: int) -> str:
@@ -216,13 +217,15 @@ class OpenAIProvider:
                 if exc.code in (401, 403):
                     raise ProviderError(
                         f"{self.url} refused the API key (HTTP {exc.code}); check "
-                        + (self.key_name if self.api_key else "--llm-api-key-env NAME: no key "
-                           "was sent, OPENAI_API_KEY goes only to api.openai.com")
+                        + (self.key_name if self.api_key else "llm_api_key_env NAME: no key "
+                           "was sent, OPENAI_API_KEY goes only to api.openai.com"),
+                        field=None if self.api_key else "llm_api_key_env",
                     ) from None
                 last = f"HTTP {exc.code}"
                 if exc.code < 500 and exc.code != 429:
                     raise ProviderError(f"{self.url} answered HTTP {exc.code}; check "
-                                        "--llm-model and --llm-base-url") from None
+                                        "llm_model and llm_base_url",
+                                        field=("llm_model", "llm_base_url")) from None
             except urllib.error.URLError as exc:
                 reason = exc.reason
                 if isinstance(reason, TimeoutError):
@@ -243,9 +246,9 @@ class OpenAIProvider:
         if last.startswith("cannot connect"):
             raise ProviderError(f"cannot reach {self.url} ({last[16:]}) after "
                                 f"{self.retries} attempts; start the server or fix "
-                                "--llm-base-url")
+                                "llm_base_url", field="llm_base_url")
         raise ProviderError(f"the LLM at {self.url} gave {last} in {self.retries} attempts; "
-                            "try another --llm-model or check the server")
+                            "try another llm_model or check the server", field="llm_model")
 
 
 def default_base_url(provider: str) -> str:

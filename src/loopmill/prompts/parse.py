@@ -141,7 +141,7 @@ def parse_key(text: str) -> tuple[str, str | None]:
     Parameters
     ----------
     text : str
-        The key, e.g. the value of ``--key``.
+        The key on its own, e.g. the ``key`` a request gives.
 
     Returns
     -------
@@ -215,10 +215,10 @@ def _genre_from_text(folded: str) -> str | None:
     return ranked[0] if ranked else None
 
 
-def _word_list(value: str | Sequence[str], flag: str, table: int) -> tuple[str, ...]:
+def _word_list(value: str | Sequence[str], name: str, table: int) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, Sequence) or not all(isinstance(i, str) for i in items):
-        raise BadInputError(f"{flag} {value!r} is not a list of words; use e.g. 'calm, dark'")
+        raise BadInputError(f"{name} {value!r} is not a list of words; use e.g. 'calm, dark'")
     return _unique(_canonical(i, table) for i in items if i.strip())
 
 
@@ -249,7 +249,8 @@ max_duration, seed
         mode (``"D minor"``); a ``key`` without one keeps the mode from the text, and
         ``mode`` wins over both. ``genre``, ``moods``, ``instruments`` and ``sections``
         map aliases to canonical names and keep unknown words; the lists may be
-        comma-separated strings. Errors name the CLI flag (``--bpm``).
+        comma-separated strings. Errors name the parameter (``bpm``) and declare it as
+        the error's field, so the CLI says ``--bpm``.
 
     Returns
     -------
@@ -272,52 +273,53 @@ max_duration, seed
     if mode is not None:
         text_mode = _norm_mode(mode.strip()) if isinstance(mode, str) else None
         if text_mode not in MODES:
-            raise BadInputError(f"--mode {mode!r} is not a mode; use one of {', '.join(MODES)}")
+            raise BadInputError(f"mode {mode!r} is not a mode; use one of {', '.join(MODES)}")
 
     if bpm is not None:
-        tempo: float | None = check_bpm(bpm, name="--bpm")
+        tempo: float | None = check_bpm(bpm, name="bpm")
     else:
         tempo = _tempo_from_text(text, folded)
 
     if energy is not None:
-        level: float | None = check_energy(energy, name="--energy")
+        level: float | None = check_energy(energy, name="energy")
     else:
         values = [ENERGY_WORDS[word] for _, word in _find(folded, _ENERGY)]
         level = round(sum(values) / len(values), 3) if values else None
 
     if genre is not None:
         if not isinstance(genre, str) or not genre.strip():
-            raise BadInputError(f"--genre {genre!r} is empty; use e.g. 'synthwave'")
+            raise BadInputError(f"genre {genre!r} is empty; use e.g. 'synthwave'", field="genre")
         style: str | None = _canonical(genre, _GENRE)
     else:
         style = _genre_from_text(folded)
 
     lo, hi = settings.MIN_DURATION, settings.MAX_DURATION
     if min_duration is not None:
-        lo = check_duration(min_duration, name="--min-duration")
+        lo = check_duration(min_duration, name="min_duration")
     if max_duration is not None:
-        hi = check_duration(max_duration, name="--max-duration")
+        hi = check_duration(max_duration, name="max_duration")
     if lo > hi:
-        lo_name = "--min-duration" if min_duration is not None else "the default min duration"
-        hi_name = "--max-duration" if max_duration is not None else "the default max duration"
+        lo_name = "min_duration" if min_duration is not None else "the default min duration"
+        hi_name = "max_duration" if max_duration is not None else "the default max duration"
         raise BadInputError(
             f"{lo_name} {lo:g} is longer than {hi_name} {hi:g}; "
-            "give a min duration <= the max duration"
+            "give a min duration <= the max duration",
+            field=tuple(n for n in (lo_name, hi_name) if n.isidentifier()),
         )
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise BadInputError(f"--seed {seed!r} is not valid; use an integer >= 0")
+        raise BadInputError(f"seed {seed!r} is not valid; use an integer >= 0", field="seed")
 
-    def words(value: str | Sequence[str] | None, flag: str, table: int) -> tuple[str, ...]:
+    def words(value: str | Sequence[str] | None, name: str, table: int) -> tuple[str, ...]:
         if value is not None:
-            return _word_list(value, flag, table)
+            return _word_list(value, name, table)
         return _unique(canonical for _, canonical in _find(folded, table))
 
     return MusicSpec(
         text,
         genre=style,
-        moods=words(moods, "--moods", _MOOD),
-        instruments=words(instruments, "--instruments", _INSTRUMENT),
-        sections=words(sections, "--sections", _SECTION),
+        moods=words(moods, "moods", _MOOD),
+        instruments=words(instruments, "instruments", _INSTRUMENT),
+        sections=words(sections, "sections", _SECTION),
         bpm=tempo,
         key=tonic,
         mode=text_mode,

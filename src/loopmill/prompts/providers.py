@@ -79,12 +79,15 @@ def make_provider(
         from loopmill.prompts.sources import FileProvider
 
         if prompt_file is None:
-            raise BadInputError("--prompt-provider file needs --prompt-file PATH")
+            raise BadInputError("prompt_provider file needs a prompt_file: a .txt or .jsonl "
+                                "file with one prompt a line",
+                                field=("prompt_provider", "prompt_file"))
         return FileProvider(prompt_file, **durations)
     if name == "manual":
         from loopmill.prompts.sources import ManualProvider
 
         return ManualProvider(min_duration=min_duration, max_duration=max_duration)
     raise BadInputError(
-        f"unknown --prompt-provider {name!r}; use one of {', '.join(PROVIDERS)}"
+        f"unknown prompt_provider {name!r}; use one of {', '.join(PROVIDERS)}",
+        field="prompt_provider",
     )

@@ -32,8 +32,8 @@ class FileProvider:
                  max_duration: float = settings.MAX_DURATION) -> None:
         self.path = Path(path)
         if not self.path.is_file():
-            raise BadInputError(f"--prompt-file {self.path} does not exist; pass a .txt or "
-                                ".jsonl file with one prompt a line")
+            raise BadInputError(f"prompt_file {self.path} does not exist; pass a .txt or "
+                                ".jsonl file with one prompt a line", field="prompt_file")
         self._durations = {"min_duration": min_duration, "max_duration": max_duration}
         self._specs = self._read()
         self._next = 0

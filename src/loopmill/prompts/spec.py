@@ -25,18 +25,28 @@ __all__ = [
 _ACCIDENTALS = {"": "", "#": "#", "♯": "#", "b": "b", "♭": "b", "sharp": "#", "flat": "b"}
 
 
+def _field(name: str) -> str | None:
+    """``name`` when it is a field's name (``"bpm"``), None for a phrase (``"the
+    prompt's tempo"``): only a field is declared on the error for a front end to rename."""
+    return name if name.isidentifier() else None
+
+
 def _number(value: object, name: str, fix: str) -> float:
     """``value`` as a finite float, or a BadInputError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadInputError(f"{name} {value!r} is not a number; {fix}")
+        raise BadInputError(f"{name} {value!r} is not a number; {fix}", field=_field(name))
     result = float(value)
     if not math.isfinite(result):
-        raise BadInputError(f"{name} {value!r} is not a finite number; {fix}")
+        raise BadInputError(f"{name} {value!r} is not a finite number; {fix}",
+                            field=_field(name))
     return result
 
 
 def check_bpm(value: object, *, name: str = "bpm") -> float:
-    """Validate a tempo; ``name`` is how the message refers to it (e.g. ``"--bpm"``).
+    """Validate a tempo; ``name`` is how the message refers to it.
+
+    A field's name (``"bpm"``, the default) is declared on the error, so the CLI says
+    ``--bpm``; a phrase (``"the prompt's tempo"``) is used as it is.
 
     Returns
     -------
@@ -52,7 +62,7 @@ def check_bpm(value: object, *, name: str = "bpm") -> float:
     fix = f"use {lo:g} to {hi:g}"
     bpm = _number(value, name, fix)
     if not lo <= bpm <= hi:
-        raise BadInputError(f"{name} {bpm:g} is out of range; {fix}")
+        raise BadInputError(f"{name} {bpm:g} is out of range; {fix}", field=_field(name))
     return bpm
 
 
@@ -62,7 +72,7 @@ def check_duration(value: object, *, name: str) -> float:
     fix = f"use {lo:g} to {hi:g} seconds"
     seconds = _number(value, name, fix)
     if not lo <= seconds <= hi:
-        raise BadInputError(f"{name} {seconds:g} is out of range; {fix}")
+        raise BadInputError(f"{name} {seconds:g} is out of range; {fix}", field=_field(name))
     return seconds
 
 
@@ -71,7 +81,7 @@ def check_energy(value: object, *, name: str = "energy") -> float:
     fix = "use 0 (calm) to 1 (intense)"
     energy = _number(value, name, fix)
     if not 0.0 <= energy <= 1.0:
-        raise BadInputError(f"{name} {energy:g} is out of range; {fix}")
+        raise BadInputError(f"{name} {energy:g} is out of range; {fix}", field=_field(name))
     return energy
 
 
@@ -186,14 +196,15 @@ class MusicSpec:
         if lo > hi:
             raise BadInputError(
                 f"min_duration {lo:g} is longer than max_duration {hi:g}; "
-                "make min_duration <= max_duration"
+                "make min_duration <= max_duration", field=("min_duration", "max_duration")
             )
         put(self, "min_duration", lo)
         put(self, "max_duration", hi)
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0
         ):
-            raise BadInputError(f"seed {self.seed!r} is not valid; use an integer >= 0")
+            raise BadInputError(f"seed {self.seed!r} is not valid; use an integer >= 0",
+                                field="seed")
 
     @property
     def key_name(self) -> str | None:

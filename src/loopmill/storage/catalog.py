@@ -78,6 +78,7 @@ def record_from_loop(
 
 
 def _date(value: str | dt.date | None, name: str) -> str | None:
+    """``value`` as an ISO time; ``name`` is the field it came from (``since``)."""
     if value is None:
         return None
     if isinstance(value, dt.date):
@@ -85,18 +86,19 @@ def _date(value: str | dt.date | None, name: str) -> str | None:
     try:
         return dt.datetime.fromisoformat(str(value)).isoformat()
     except ValueError:
-        raise BadInputError(f"{name} {value!r} is not a date; write it as 2026-11-22") from None
+        raise BadInputError(f"{name} {value!r} is not a date; write it as 2026-11-22",
+                            field=name) from None
 
 
 def _created_between(since: str | dt.date | None, until: str | dt.date | None,
-                     where: list[str], args: list[Any], *, prefix: str = "") -> None:
+                     where: list[str], args: list[Any]) -> None:
     """Add the SQL for "made between ``since`` and ``until``" (``until`` of a bare date
-    includes that whole day) to ``where`` and ``args``; errors name ``prefix + since``."""
+    includes that whole day) to ``where`` and ``args``; errors name the field."""
     if since:
         where.append("created >= ?")
-        args.append(_date(since, f"{prefix}since"))
+        args.append(_date(since, "since"))
     if until:
-        end = _date(until, f"{prefix}until")
+        end = _date(until, "until")
         if isinstance(until, dt.date) or len(str(until)) == 10:  # a whole day
             end = (dt.date.fromisoformat(str(end)[:10]) + dt.timedelta(days=1)).isoformat()
             where.append("created < ?")
@@ -134,12 +136,12 @@ class Catalog:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StorageError(
-                f"{self.path} is not a loopmill catalog: {exc}; pass another --catalog"
+                f"{self.path} is not a loopmill catalog: {exc}; pass another catalog file"
             ) from None
         except OSError as exc:
             raise StorageError(
                 f"cannot open the catalog {self.path}: {exc.strerror or exc}; pass another "
-                "--catalog"
+                "catalog file"
             ) from None
 
     def _migrate(self) -> None:
@@ -220,7 +222,7 @@ class Catalog:
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        _created_between(since, until, where, args, prefix="--")  # the CLI's words
+        _created_between(since, until, where, args)
         sql = "SELECT * FROM loops" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY id"
         if limit is not None:

@@ -71,7 +71,7 @@ def _header(path: Path) -> bytes | None:
         return None
     except OSError as exc:
         raise StorageError(f"cannot read the catalog {path}: {exc.strerror or exc}; pass "
-                           "another --catalog") from None
+                           "another catalog file") from None
     return head or None
 
 
@@ -153,7 +153,7 @@ def _damaged(path: Path, detail: str) -> CatalogDamagedError:
 def _foreign(path: Path, detail: str) -> ForeignCatalogError:
     return ForeignCatalogError(
         f"{path} is not a loopmill catalog ({detail}); it was left untouched; pass another "
-        "--catalog"
+        "catalog file"
     )
 
 

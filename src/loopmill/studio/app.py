@@ -93,13 +93,15 @@ def create_app(config: StudioConfig) -> FastAPI:
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.studio = studio
 
+    # The message keeps the library's field names: they are the form's own input names
+    # and the keys the page posts. ``fields`` lets the page mark those inputs.
     @app.exception_handler(BadInputError)
     async def bad_input(_: Request, exc: BadInputError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({"detail": str(exc), "fields": list(exc.fields)}, status_code=400)
 
     @app.exception_handler(LoopmillError)
     async def failed(_: Request, exc: LoopmillError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=500)
+        return JSONResponse({"detail": str(exc), "fields": list(exc.fields)}, status_code=500)
 
     from loopmill.studio.api_evolve import router as evolve_router
     from loopmill.studio.api_jobs import router as jobs_router

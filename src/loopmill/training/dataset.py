@@ -121,19 +121,22 @@ def prepare_dataset(
         Bad settings, missing sources, or no usable chunk at all.
     """
     if not 1000 <= sample_rate <= 192000:
-        raise BadInputError(f"--sample-rate {sample_rate} is out of range; use e.g. 16000")
+        raise BadInputError(f"sample_rate {sample_rate} is out of range; use e.g. 16000",
+                            field="sample_rate")
     if not 0 < chunk_seconds < math.inf:  # NaN fails every comparison
-        raise BadInputError(f"--chunk-seconds {chunk_seconds:g} must be a positive number of "
-                            "seconds, e.g. 8")
+        raise BadInputError(f"chunk_seconds {chunk_seconds:g} must be a positive number of "
+                            "seconds, e.g. 8", field="chunk_seconds")
     if not 0 <= overlap < 1:
-        raise BadInputError(f"--overlap {overlap:g} must be in [0, 1), e.g. 0.5")
+        raise BadInputError(f"overlap {overlap:g} must be in [0, 1), e.g. 0.5", field="overlap")
     if not 0 <= max_silence < math.inf:
-        raise BadInputError(f"--max-silence {max_silence:g} must be 0 or more seconds")
+        raise BadInputError(f"max_silence {max_silence:g} must be 0 or more seconds",
+                            field="max_silence")
     if not math.isfinite(silence_db):
-        raise BadInputError(f"--silence-db {silence_db:g} must be a number of dBFS, e.g. -64")
+        raise BadInputError(f"silence_db {silence_db:g} must be a number of dBFS, e.g. -64",
+                            field="silence_db")
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise BadInputError(f"--out {out} is a file; pass a folder for the dataset")
+        raise BadInputError(f"out {out} is a file; pass a folder for the dataset", field="out")
     files = _sources(sources, out)
     settings = {"sample_rate": sample_rate, "chunk_seconds": chunk_seconds, "overlap": overlap,
                 "silence_db": silence_db, "max_silence": max_silence, "seed": seed}
@@ -195,7 +198,8 @@ def _cut(files: list[Path], *, out: Path, staging: Path, settings: dict[str, Any
         shutil.rmtree(staging, ignore_errors=True)
         raise BadInputError(
             f"no usable {chunk_seconds:g} s chunk in {len(files)} file(s) (unreadable, shorter "
-            "than a chunk, or silent); add recordings, lower --chunk-seconds or --silence-db"
+            "than a chunk, or silent); add recordings, lower chunk_seconds or silence_db",
+            field=("chunk_seconds", "silence_db"),
         )
     order = np.random.default_rng(seed).permutation(len(names))
     n_val = max(1, round(SPLITS["val"] * len(names))) if len(names) >= 3 else 0

@@ -32,7 +32,7 @@ def diverged(step: int, what: str, *, lr: float, run: Path) -> TrainingDivergedE
              else "no checkpoint was written")
     return TrainingDivergedError(
         f"training diverged at step {step}: the {what} is not a finite number; the learning "
-        f"rate {lr:g} is likely too high, try --lr {min(lr / 10, 1e-3):g}; {where}"
+        f"rate {lr:g} is likely too high, try lr {min(lr / 10, 1e-3):g}; {where}", field="lr"
     )
 
 
@@ -75,11 +75,11 @@ def check_windows(kind: str, model: Any, *, seq_len: int, chunk_samples: int, sr
     if (chunk_samples - lookback) // seq_len >= 1:
         return
     longest = (chunk_samples - lookback) // lookback * lookback
-    fix = f"use --seq-len {longest} or less" if longest >= lookback else "use smaller frames"
+    fix = f"use seq_len {longest} or less" if longest >= lookback else "use smaller frames"
     raise BadInputError(
-        f"--seq-len {seq_len} leaves no training window: each chunk holds {chunk_samples} "
+        f"seq_len {seq_len} leaves no training window: each chunk holds {chunk_samples} "
         f"samples ({chunk_samples / sr:g} s) and a window needs {seq_len + lookback}; {fix}, "
-        "or prepare the dataset with longer --chunk-seconds"
+        "or prepare the dataset with longer chunk_seconds", field=("seq_len", "chunk_seconds")
     )
 
 
@@ -136,12 +136,13 @@ def check_size(kind: str, config: dict[str, Any], *, batch_size: int, seq_len: i
     free = available_memory(device)
     if free is None or need <= free:
         return
-    knobs = "--dim, --q-levels, --batch-size or --seq-len" if kind == "samplernn" else (
-        "--hidden, --n-layers or --batch-size")
+    knobs = ("dim", "q_levels", "batch_size", "seq_len") if kind == "samplernn" else (
+        "hidden", "n_layers", "batch_size")
     raise BadInputError(
         f"this {kind} model is too big to train here: about {need / 1e9:,.1f} GB for "
         f"{params / 1e6:,.1f} M parameters and one step's activations, with "
-        f"{free / 1e9:,.1f} GB free on {device}; choose a smaller {knobs}"
+        f"{free / 1e9:,.1f} GB free on {device}; choose a smaller "
+        f"{', '.join(knobs[:-1])} or {knobs[-1]}", field=knobs
     )
 
 
@@ -162,6 +163,6 @@ def check_finite_state(state: dict[str, Any], *, path: Path) -> None:
         raise BadInputError(
             f"checkpoint {path} holds non-finite weights ({bad} of {len(tensors)} tensors "
             "have NaN or infinity): it comes from a training run that diverged; train again "
-            "with a lower --lr"
+            "with a lower lr", field="lr"
         )
 

@@ -57,7 +57,7 @@ def read_run_config(path: str | Path, kind: str) -> tuple[dict[str, Any], dict[s
     from loopmill.training.checkpoint import build_model
 
     path = Path(path)
-    run = read_yaml(path, _RunFile, flag="--config").model_dump()
+    run = read_yaml(path, _RunFile, field="config").model_dump()
     try:  # the model section must build a model: unknown or bad fields fail here
         build_model(kind, {**run["model"], "sample_rate": 16000})
     except TypeError as exc:

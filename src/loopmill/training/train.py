@@ -48,12 +48,13 @@ class TrainOptions:
         """Refuse impossible settings with a one-line message."""
         for name in ("epochs", "batch_size", "seq_len", "checkpoint_every"):
             if int(getattr(self, name)) < 1:
-                raise BadInputError(f"--{name.replace('_', '-')} {getattr(self, name)} must be "
-                                    "at least 1")
+                raise BadInputError(f"{name} {getattr(self, name)} must be at least 1",
+                                    field=name)
         if self.max_steps is not None and self.max_steps < 1:
-            raise BadInputError(f"--max-steps {self.max_steps} must be at least 1")
+            raise BadInputError(f"max_steps {self.max_steps} must be at least 1",
+                                field="max_steps")
         if not self.lr > 0:
-            raise BadInputError(f"--lr {self.lr:g} must be positive, e.g. 0.001")
+            raise BadInputError(f"lr {self.lr:g} must be positive, e.g. 0.001", field="lr")
 
 
 @dataclass
@@ -76,8 +77,8 @@ class _SampleRNNTask:
     def __init__(self, model: Any, opts: TrainOptions) -> None:
         self.model, self.opts = model, opts
         if opts.seq_len % model.lookback:
-            raise BadInputError(f"--seq-len {opts.seq_len} must be a multiple of the top "
-                                f"frame span {model.lookback}")
+            raise BadInputError(f"seq_len {opts.seq_len} must be a multiple of the top "
+                                f"frame span {model.lookback}", field="seq_len")
 
     def prepare(self, chunks: Any) -> Any:
         from loopmill.models.samplernn import quantize
@@ -123,7 +124,8 @@ class _LSTMTask:
         blocks = audio_to_blocks(chunks, config=self.model.config)
         if blocks.shape[1] < 2:
             raise BadInputError("chunks hold fewer than 2 blocks; prepare the dataset with "
-                                "longer --chunk-seconds or train with a smaller block size")
+                                "longer chunk_seconds or train with a smaller block size",
+                                field="chunk_seconds")
         if self._seed_blocks is None:
             self._seed_blocks = blocks[:1, : max(1, blocks.shape[1] // 2)].clone()
         return blocks

@@ -110,7 +110,7 @@ class ComposerEngine(EngineBase):
         if spec.genre is not None and spec.genre not in STYLES:
             raise BadInputError(
                 f"the composer has no genre {spec.genre!r}; choose one of "
-                f"{', '.join(sorted(STYLES))} (or --engine musicgen for any genre)"
+                f"{', '.join(sorted(STYLES))} (or engine musicgen for any genre)", field="engine"
             )
 
     def plan(

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 FLUIDSYNTH_HINT = (
-    "--soundfont needs FluidSynth: apt-get install fluidsynth "
+    "soundfont needs FluidSynth: apt-get install fluidsynth "
     "(or pip install pyfluidsynth with libfluidsynth3)"
 )
 SOUNDFONT_HINT = (
@@ -86,7 +86,7 @@ def find_fluidsynth() -> str:
     """Path of the ``fluidsynth`` program; :class:`MissingDependencyError` when absent."""
     exe = shutil.which("fluidsynth")
     if exe is None:
-        raise MissingDependencyError(FLUIDSYNTH_HINT)
+        raise MissingDependencyError(FLUIDSYNTH_HINT, field="soundfont")
     return exe
 
 
@@ -201,7 +201,7 @@ def render_soundfont(
                 env=settings.child_env(LC_ALL="C"),
             )
         except FileNotFoundError as exc:
-            raise MissingDependencyError(FLUIDSYNTH_HINT) from exc
+            raise MissingDependencyError(FLUIDSYNTH_HINT, field="soundfont") from exc
         except subprocess.TimeoutExpired as exc:
             raise LoopmillError(
                 f"FluidSynth took longer than {timeout:.0f} s to render {sf.name}"

@@ -22,9 +22,10 @@ export function headers(extra = {}) {
 }
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, fields = []) {
     super(detail);
     this.status = status;
+    this.fields = fields; // the request fields the message names, e.g. ["bpm"]
   }
 }
 
@@ -49,8 +50,13 @@ export async function api(path, { method = "GET", body, raw = false } = {}) {
   const resp = await fetch(path, init);
   if (!resp.ok) {
     let detail = resp.statusText;
-    try { detail = message((await resp.json()).detail); } catch { /* not JSON */ }
-    throw new ApiError(resp.status, detail);
+    let fields = [];
+    try {
+      const body = await resp.json();
+      detail = message(body.detail);
+      fields = Array.isArray(body.fields) ? body.fields : [];
+    } catch { /* not JSON */ }
+    throw new ApiError(resp.status, detail, fields);
   }
   return raw ? resp : resp.json();
 }

@@ -27,12 +27,18 @@ export class Generate {
   async submit() {
     const err = document.getElementById("gen-error");
     err.textContent = "";
+    for (const input of this.form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
     try {
       const job = await api("/api/jobs", { method: "POST", body: this.request() });
       this.update(job);
       setStatus(`job ${job.id} queued: ${job.total} loop${job.total > 1 ? "s" : ""}`);
     } catch (e) {
       err.textContent = e.message;
+      for (const name of e.fields || []) { // the inputs the message names
+        for (const input of this.form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+          input.setAttribute("aria-invalid", "true");
+        }
+      }
     }
   }
 
