@@ -113,7 +113,7 @@ def test_unwritable_destination_leaves_nothing(tmp_path: Path) -> None:
         save(blocker / "out" / "x.ogg", np.zeros((1, 100), np.float32), sr=44100)
     text = _one_line(exc)
     assert text.startswith(f"cannot write {blocker / 'out' / 'x.ogg'}: ")
-    assert text.endswith("; choose another --dest")
+    assert text.endswith("; choose another dest") and exc.value.fields == ("dest",)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
@@ -124,7 +124,7 @@ def test_failed_save_removes_temp_file(tmp_path: Path, monkeypatch: pytest.Monke
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(audio_io, "write_loop_points", broken)
-    with pytest.raises(StorageError, match="No space left on device; choose another --dest"):
+    with pytest.raises(StorageError, match="No space left on device; choose another dest"):
         save(tmp_path / "x.wav", np.zeros((1, 100), np.float32), sr=44100, loop=LoopPoints(0, 5))
     assert list(tmp_path.iterdir()) == []
 
