@@ -15,6 +15,7 @@ from loopmill.cli._common import (
     print_table,
     progress_bar,
     say,
+    spooled_exit,
 )
 from loopmill.cli._model_opts import BatchSize, Guidance, MaxAttempts, Temperature, TopK, TopP
 from loopmill.pipeline.generate import generate_files
@@ -49,7 +50,14 @@ def generate(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help=FORMATS_RULE)
     ] = "ogg",
-    dest: Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")] = Path("loops"),
+    dest: Annotated[
+        str,
+        typer.Option("--dest", "-d",
+                     help="Folder or fsspec URL (s3://bucket/prefix, memory://...)."),
+    ] = "loops",
+    s3_endpoint_url: Annotated[
+        str | None, typer.Option(help="S3-compatible endpoint (MinIO, moto...).")
+    ] = None,
     file_prefix: Annotated[str, typer.Option(help="Start of every file name.")] = "loop",
     keep_metadata: Annotated[
         bool, typer.Option("--keep-metadata",
@@ -111,8 +119,8 @@ def generate(
         min_duration=min_duration, max_duration=max_duration, seed=seed,
         params=GenerationParams(temperature=temperature, top_k=top_k, top_p=top_p,
                                 guidance=guidance),
-        formats=tuple(fmt.split(",")), sample_rate=sample_rate, dest=str(dest),
-        file_prefix=file_prefix,
+        formats=tuple(fmt.split(",")), sample_rate=sample_rate, dest=dest,
+        s3_endpoint_url=s3_endpoint_url, file_prefix=file_prefix,
         keep_metadata=keep_metadata, midi=midi, count=count, batch_size=batch_size,
         max_attempts=max_attempts, variations=variations,
         continue_from=None if continue_from is None else str(continue_from),
@@ -128,12 +136,21 @@ def generate(
         print_table(
             f"loops in {dest}",
             ("file", "genre", "bpm", "key", "bars", "length s", "LUFS", "seam", "seed"),
-            [[path.name, str(loop.extra.get("genre", "-")), f"{loop.bpm:g}", str(loop.key),
+            [[_name(path), str(loop.extra.get("genre", "-")), f"{loop.bpm:g}", str(loop.key),
               str(loop.bars), f"{loop.duration:.2f}", f"{loop.loudness_lufs:.1f}",
               f"{loop.seam_score:.2f}", str(loop.extra["seed"])]
              for path, loop in report.written],
         )
+    for uri in report.spooled:
+        say("kept in the local spool (destination down)", uri, style="yellow")
     for msg in report.failures:
         say("error", msg)
     if report.failures:
         raise typer.Exit(1)
+    if report.spooled:
+        spooled_exit()
+
+
+def _name(path: Path | str) -> str:
+    """A file's name: the last part of its path or URI."""
+    return path.name if isinstance(path, Path) else path.rsplit("/", 1)[-1]

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from loopmill.cli._common import FORMATS_RULE, guarded, out_console, print_table, progress_bar, say
+from loopmill.cli._common import (
+    FORMATS_RULE,
+    guarded,
+    out_console,
+    print_table,
+    progress_bar,
+    say,
+    spooled_exit,
+)
 
 
 def suite(
@@ -30,8 +38,12 @@ def suite(
     seed: Annotated[int | None, typer.Option(help="Phase i uses seed + i (recorded).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help=FORMATS_RULE)] = "ogg,mp3",
     dest: Annotated[
-        Path, typer.Option("--dest", "-d", help="Parent folder of the suite's folder.")
-    ] = Path("suites"),
+        str, typer.Option("--dest", "-d", help="Parent folder or fsspec URL (s3://bucket/"
+                          "prefix) of the suite's folder.")
+    ] = "suites",
+    s3_endpoint_url: Annotated[
+        str | None, typer.Option(help="S3-compatible endpoint (MinIO, moto...).")
+    ] = None,
     sample_rate: Annotated[int, typer.Option(help="44100 or 48000.")] = 44100,
     engine: Annotated[
         str, typer.Option(help="composer (built-in, offline) or any engine `loopmill engines` "
@@ -58,8 +70,9 @@ def suite(
     names = [p.strip() for p in phases.split(",") if p.strip()]
     request = guarded(lambda: GenerateRequest(
         engine=engine, model=model, bpm=bpm, key=key, genre=genre, min_duration=min_duration,
-        max_duration=max_duration, seed=seed, formats=tuple(fmt.split(",")), dest=str(dest),
-        sample_rate=sample_rate, catalog=None if catalog is None else str(catalog)))
+        max_duration=max_duration, seed=seed, formats=tuple(fmt.split(",")), dest=dest,
+        s3_endpoint_url=s3_endpoint_url, sample_rate=sample_rate,
+        catalog=None if catalog is None else str(catalog)))
     with progress_bar() as progress:
         task = progress.add_task("suite", total=len(names))
         result = guarded(lambda: make_suite(
@@ -74,8 +87,12 @@ def suite(
             for p in result.manifest["phases"]]
     print_table(f"{result.directory}: {s['genre']}, {s['bpm']:g} BPM, {s['key']}, "
                 f"{s['bars']} bars", ("phase", "files", "LUFS", "seam", "checks"), rows)
-    out_console.print(f"manifest: {result.directory / 'manifest.json'}; report: "
-                      f"{result.directory / 'report.md'}")
+    out_console.print(f"manifest: {result.directory}/manifest.json; report: "
+                      f"{result.directory}/report.md")
+    for uri in result.spooled:
+        say("kept in the local spool (destination down)", uri, style="yellow")
     if not result.ok:
         say("error", "some checks failed; see report.md")
         raise typer.Exit(1)
+    if result.spooled:
+        spooled_exit()

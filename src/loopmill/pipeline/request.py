@@ -74,6 +74,9 @@ class GenerateRequest:
         Integrated loudness of every loop (true peak at or under -1 dBTP).
     dest : str
         A folder or an fsspec URL (``s3://bucket/loops``).
+    s3_endpoint_url : str or None
+        An S3-compatible endpoint for an ``s3://`` dest (MinIO, moto); None reads
+        ``AWS_ENDPOINT_URL``.
     file_prefix : str
         Start of every file name.
     keep_metadata, midi : bool
@@ -105,6 +108,7 @@ class GenerateRequest:
     sample_rate: int = 44100
     target_lufs: float = -14.0
     dest: str = "loops"
+    s3_endpoint_url: str | None = None
     file_prefix: str = "loop"
     keep_metadata: bool = False
     midi: bool = False

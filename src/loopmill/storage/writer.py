@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +103,7 @@ def publish_loop(
     formats: Sequence[str],
     tags: Mapping[str, str],
     exclusive: bool = True,
-    sidecar: Callable[[str], Mapping[str, Any]] | None = None,
+    sidecar: Mapping[str, Any] | None = None,
     midi: bytes | None = None,
 ) -> Published:
     """Publish ``loop`` in every format, and its sidecar and MIDI file, at ``sink``.
@@ -123,8 +123,9 @@ def publish_loop(
     exclusive : bool
         Claim a free stem (never replace anything) or write ``stem`` as given
         (replacing an older file of that name); see the module notes.
-    sidecar : callable, optional
-        Given the first audio file's URI, the content of ``<stem>.json``.
+    sidecar : mapping, optional
+        The content of ``<stem>.json``, after an ``output`` key with the first audio
+        file's path or URI.
     midi : bytes, optional
         The content of ``<stem>.mid``.
 
@@ -166,8 +167,10 @@ def publish_loop(
     done = Published(stem=stem, files=files)
     if sidecar is not None:
         name = f"{stem}.json"
+        # where the first file is meant to be (even while the spool keeps it)
+        output = sink.uri(f"{stem}{suffixes[0]}") if sink.remote else files[0]
         done.sidecar = sink.write_bytes(
-            name, json_text(sidecar(files[0]), path=sink.uri(name)).encode("utf-8"))
+            name, json_text({"output": output, **sidecar}, path=sink.uri(name)).encode())
     if midi is not None:
         done.midi = sink.write_bytes(f"{stem}.mid", midi)
     done.spooled = [uri for _, uri in sink.spooled[before:]]
