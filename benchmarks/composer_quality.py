@@ -74,7 +74,7 @@ import sys, time, tempfile
 t0 = time.perf_counter()
 from pathlib import Path
 import loopmill
-from loopmill.pipeline.generate import _encode_all
+from loopmill.storage.writer import encode_all as _encode_all
 loop = loopmill.generate(sys.argv[1], seed=1, min_duration=60, max_duration=64)
 d = Path(tempfile.mkdtemp())
 _encode_all([d / "x.ogg", d / "x.mp3"], loop, tags={})

@@ -36,7 +36,7 @@ import sys, time
 t0 = time.perf_counter()
 from pathlib import Path
 import loopmill
-from loopmill.pipeline.generate import _encode_all
+from loopmill.storage.writer import encode_all as _encode_all
 loop = loopmill.generate(sys.argv[1], seed=int(sys.argv[2]), min_duration=60, max_duration=64)
 t1 = time.perf_counter()
 _encode_all([Path(sys.argv[3]) / "x.ogg", Path(sys.argv[3]) / "x.mp3"], loop, tags={})

@@ -114,7 +114,7 @@ def test_unwritable_destination_leaves_nothing(tmp_path: Path) -> None:
         save(blocker / "out" / "x.ogg", np.zeros((1, 100), np.float32), sr=44100)
     text = _one_line(exc)
     assert text.startswith(f"cannot write {blocker / 'out' / 'x.ogg'}: ")
-    assert text.endswith("; choose another dest")
+    assert text.endswith("; choose another dest") and exc.value.fields == ("dest",)
     assert cli_message(exc.value) == text[: -len("dest")] + "--dest"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 

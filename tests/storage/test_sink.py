@@ -30,8 +30,9 @@ def test_local_folder(tmp_path: Path) -> None:
     assert not is_url(tmp_path) and is_url("s3://b/x") and not is_url("file:///tmp")
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    with pytest.raises(StorageError, match="choose another --dest"):
+    with pytest.raises(StorageError, match="choose another dest") as exc:
         open_sink(blocked / "sub").check()
+    assert exc.value.fields == ("dest",)
 
 
 def test_memory_url(tmp_path: Path) -> None:
@@ -65,7 +66,7 @@ def test_s3_put_then_server_down_spools_then_flush(
     assert uri.startswith("spool://")
     assert sink.spooled == [(spool / "two.ogg", "s3://loops/run1/two.ogg")]
     assert (spool / "two.ogg").read_bytes() == second.read_bytes()
-    with pytest.raises(StorageError, match=r"cannot write to s3://loops/run1: .*--s3-endpoint-url"):
+    with pytest.raises(StorageError, match=r"cannot write to s3://loops/run1: .*s3_endpoint_url"):
         sink.check()
     # back up (moto forgets everything on stop: the bucket is created again)
     with s3_server(monkeypatch, port=port) as (url2, _):

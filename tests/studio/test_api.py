@@ -56,9 +56,9 @@ def test_errors_name_the_fields_the_page_posted(client: Any) -> None:
         "detail": "since 'yesterday' is not a date; write it as 2026-11-22", "fields": ["since"]}
     bad = client.post("/api/jobs", json={"prompt": "calm", "engine": "nope"})
     assert bad.status_code == 400 and bad.json()["fields"] == ["engine"]
-    assert bad.json()["detail"].startswith("engine 'nope' is unknown; use one of ")
+    assert bad.json()["detail"].startswith("unknown engine 'nope'; choose one of ")
     bad = client.post("/api/jobs", json={"prompt": "calm", "formats": ["aiff"]})
-    assert bad.status_code == 400 and bad.json()["fields"] == ["formats"]
+    assert bad.status_code == 400 and "formats" in bad.json()["fields"]
 
 
 def test_loop_points_come_from_the_file(client: Any, library: tuple[Path, list[int]]) -> None:

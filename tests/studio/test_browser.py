@@ -130,7 +130,8 @@ def test_a_refused_job_marks_the_inputs_it_names(tmp_path: Path, library: Any) -
         pg.click("#gen-form button[type=submit]")
         pg.wait_for_function("() => document.getElementById('gen-error').textContent !== ''")
         assert pg.inner_text("#gen-error") == (
-            "engine samplernn needs a model: a checkpoint folder")
+            "engine samplernn needs model CHECKPOINT: a .pt file or a run folder from "
+            "`loopmill train`")
         marked = pg.eval_on_selector_all("#gen-form [aria-invalid=true]",
                                          "els => els.map(e => e.name)")
         assert sorted(marked) == ["engine", "model"]

@@ -12,13 +12,13 @@ Used for two jobs libsndfile does not do for us:
 from __future__ import annotations
 
 import os
-import secrets
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from loopmill._atomic import atomic_path
 from loopmill.errors import BadInputError, UnsupportedFormatError
 
 SMPL = b"smpl"
@@ -154,22 +154,17 @@ def set_chunk(path: Path, cid: bytes, payload: bytes | None) -> None:
                 f.write(_chunk_bytes(cid, payload))
             _write_riff_size(f)
         return
-    tmp = path.with_name(f".{path.name}.part-{secrets.token_hex(4)}{path.suffix}")
-    try:
-        with open(path, "rb") as src, open(tmp, "wb") as dst:
-            src.seek(0)
-            dst.write(src.read(12))
-            for c in keep:
-                src.seek(c.header)
-                _copy(src, dst, min(c.end, end) - c.header)
-                if c.end > end:  # last chunk missing its pad byte
-                    dst.write(b"\0")
-            if payload is not None:
-                dst.write(_chunk_bytes(cid, payload))
-            _write_riff_size(dst)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, open(path, "rb") as src, open(tmp, "wb") as dst:
+        src.seek(0)
+        dst.write(src.read(12))
+        for c in keep:
+            src.seek(c.header)
+            _copy(src, dst, min(c.end, end) - c.header)
+            if c.end > end:  # last chunk missing its pad byte
+                dst.write(b"\0")
+        if payload is not None:
+            dst.write(_chunk_bytes(cid, payload))
+        _write_riff_size(dst)
 
 
 def _copy(src: BinaryIO, dst: BinaryIO, n: int) -> None:

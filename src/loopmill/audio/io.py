@@ -7,8 +7,6 @@ subprocess when one is installed.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from loopmill._atomic import atomic_path
 from loopmill.audio import _ffmpeg, _ogg, _parallel, _riff
 from loopmill.audio.looptags import (
     LoopPoints,
@@ -389,26 +388,23 @@ def save(
             "of the audio; pass loop points inside it"
         )
     clean_tags = {check_tag_key(path, k): str(v) for k, v in (tags or {}).items()}
+    tmp = path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _storage(path, exc) from exc
-    tmp = path.parent / f".{path.name}.part-{secrets.token_hex(6)}.{fmt}"
-    try:
-        # O_EXCL: never clobber another writer's temp; 0o666 lets the umask decide.
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        _write_audio(tmp, y, sr=sr, fmt=fmt, subtype=subtype, level=level)
-        if clean_tags:
-            write_tags(tmp, clean_tags)
-        if loop is not None:
-            write_loop_points(tmp, loop, sr=sr)
-        os.replace(tmp, path)
-    except (OSError, sf.LibsndfileError, RuntimeError) as exc:
+        # A hidden file beside path, renamed over it when complete (see loopmill._atomic);
+        # its suffix is the format's, as the taggers go by it.
+        with atomic_path(path, suffix=f".{fmt}", fix="choose another dest",
+                         field="dest") as tmp:
+            _write_audio(tmp, y, sr=sr, fmt=fmt, subtype=subtype, level=level)
+            if clean_tags:
+                write_tags(tmp, clean_tags)
+            if loop is not None:
+                write_loop_points(tmp, loop, sr=sr)
+    except (sf.LibsndfileError, RuntimeError) as exc:
         raise _storage(path, exc) from exc
     except StorageError as exc:
+        if tmp == path:
+            raise
         raise StorageError(str(exc).replace(str(tmp), str(path)), field=exc.fields) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

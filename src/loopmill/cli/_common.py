@@ -69,6 +69,16 @@ def say(label: str, message: str, *, style: str = "bold red") -> None:
     err_console.print(Text.assemble((f"{label}:", style), " ", message))
 
 
+def spooled_exit() -> None:
+    """Some files wait in the local spool (the destination was down): say how to send
+    them and exit with ``auto``'s code for it (75, "try again later")."""
+    from loopmill.pipeline.auto import SPOOLED_EXIT
+
+    err_console.print("some files are in the local spool; send them with: "
+                      "loopmill spool deliver")
+    raise typer.Exit(SPOOLED_EXIT)
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: message`` on one line to stderr and return the exit to raise."""
     say("error", message)

@@ -55,6 +55,10 @@ LogLevel = Annotated[
 
 Formats = Annotated[str, typer.Option("--format", "-f", help=FORMATS_RULE)]
 OutputDir = Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")]
+Destination = Annotated[
+    str, typer.Option("--dest", "-d", help="Folder or fsspec URL (s3://bucket/prefix, ...).")]
+S3Endpoint = Annotated[
+    str | None, typer.Option(help="S3-compatible endpoint (MinIO, moto...).")]
 SampleRate = Annotated[
     int, typer.Option(help=" or ".join(str(r) for r in settings.SAMPLE_RATES) + ".")
 ]

@@ -119,13 +119,9 @@ def export(
     if out is None:
         sys.stdout.write(buf.getvalue())
         return
-    from loopmill.storage.sidecar import publish
+    from loopmill._atomic import write_text_atomic
 
-    def save() -> None:
-        with publish(out, stage="export") as hidden:
-            hidden.write_text(buf.getvalue(), encoding="utf-8")
-
-    guarded(save)
+    guarded(lambda: write_text_atomic(out, buf.getvalue()))
     out_console.print(f"{len(rows)} loops -> {out}")
 
 

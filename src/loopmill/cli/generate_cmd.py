@@ -9,7 +9,7 @@ import typer
 
 from loopmill import settings
 from loopmill.cli import _options as opt
-from loopmill.cli._common import err_console, guarded, print_table, progress_bar, say
+from loopmill.cli._common import err_console, guarded, print_table, progress_bar, say, spooled_exit
 from loopmill.pipeline.generate import generate_files
 
 
@@ -45,7 +45,8 @@ def generate(
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")] = -1,
     fmt: opt.Formats = settings.COMPOSED_FORMAT,
-    dest: opt.OutputDir = Path("loops"),
+    dest: opt.Destination = "loops",
+    s3_endpoint_url: opt.S3Endpoint = None,
     file_prefix: Annotated[
         str, typer.Option(help="Start of every file name.")
     ] = settings.FILE_PREFIX,
@@ -108,8 +109,8 @@ def generate(
         min_duration=min_duration, max_duration=max_duration, seed=seed,
         params=GenerationParams(temperature=temperature, top_k=top_k, top_p=top_p,
                                 guidance=guidance),
-        formats=tuple(fmt.split(",")), sample_rate=sample_rate, dest=str(dest),
-        file_prefix=file_prefix,
+        formats=tuple(fmt.split(",")), sample_rate=sample_rate, dest=dest,
+        s3_endpoint_url=s3_endpoint_url, file_prefix=file_prefix,
         keep_metadata=keep_metadata, midi=midi, count=count, batch_size=batch_size,
         max_attempts=max_attempts, variations=variations,
         continue_from=None if continue_from is None else str(continue_from),
@@ -125,12 +126,21 @@ def generate(
         print_table(
             f"loops in {dest}",
             ("file", "genre", "bpm", "key", "bars", "length s", "LUFS", "seam", "seed"),
-            [[path.name, str(loop.extra.get("genre", "-")), f"{loop.bpm:g}", str(loop.key),
+            [[_name(path), str(loop.extra.get("genre", "-")), f"{loop.bpm:g}", str(loop.key),
               str(loop.bars), f"{loop.duration:.2f}", f"{loop.loudness_lufs:.1f}",
               f"{loop.seam_score:.2f}", str(loop.extra["seed"])]
              for path, loop in report.written],
         )
+    for uri in report.spooled:
+        say("kept in the local spool (destination down)", uri, style="yellow")
     for msg in report.failures:
         say("error", msg)
     if report.failures:
         raise typer.Exit(1)
+    if report.spooled:
+        spooled_exit()
+
+
+def _name(path: Path | str) -> str:
+    """A file's name: the last part of its path or URI."""
+    return path.name if isinstance(path, Path) else path.rsplit("/", 1)[-1]

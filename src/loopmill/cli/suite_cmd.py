@@ -9,7 +9,7 @@ import typer
 
 from loopmill import settings
 from loopmill.cli import _options as opt
-from loopmill.cli._common import guarded, out_console, print_table, progress_bar, say
+from loopmill.cli._common import guarded, out_console, print_table, progress_bar, say, spooled_exit
 
 _SUITE_FORMATS = ",".join(settings.SUITE_FORMATS)
 
@@ -40,8 +40,10 @@ def suite(
     seed: Annotated[int | None, typer.Option(help="Phase i uses seed + i (recorded).")] = None,
     fmt: opt.Formats = _SUITE_FORMATS,
     dest: Annotated[
-        Path, typer.Option("--dest", "-d", help="Parent folder of the suite's folder.")
-    ] = Path("suites"),
+        str, typer.Option("--dest", "-d", help="Parent folder or fsspec URL (s3://bucket/"
+                          "prefix) of the suite's folder.")
+    ] = "suites",
+    s3_endpoint_url: opt.S3Endpoint = None,
     sample_rate: opt.SampleRate = settings.SAMPLE_RATE,
     engine: Annotated[
         str, typer.Option(help="composer (built-in, offline) or any engine `loopmill engines` "
@@ -67,8 +69,9 @@ def suite(
     names = [p.strip() for p in phases.split(",") if p.strip()]
     request = guarded(lambda: GenerateRequest(
         engine=engine, model=model, bpm=bpm, key=key, genre=genre, min_duration=min_duration,
-        max_duration=max_duration, seed=seed, formats=tuple(fmt.split(",")), dest=str(dest),
-        sample_rate=sample_rate, catalog=None if catalog is None else str(catalog)))
+        max_duration=max_duration, seed=seed, formats=tuple(fmt.split(",")), dest=dest,
+        s3_endpoint_url=s3_endpoint_url, sample_rate=sample_rate,
+        catalog=None if catalog is None else str(catalog)))
     with progress_bar() as progress:
         task = progress.add_task("suite", total=len(names))
         result = guarded(lambda: make_suite(
@@ -83,8 +86,12 @@ def suite(
             for p in result.manifest["phases"]]
     print_table(f"{result.directory}: {s['genre']}, {s['bpm']:g} BPM, {s['key']}, "
                 f"{s['bars']} bars", ("phase", "files", "LUFS", "seam", "checks"), rows)
-    out_console.print(f"manifest: {result.directory / 'manifest.json'}; report: "
-                      f"{result.directory / 'report.md'}")
+    out_console.print(f"manifest: {result.directory}/manifest.json; report: "
+                      f"{result.directory}/report.md")
+    for uri in result.spooled:
+        say("kept in the local spool (destination down)", uri, style="yellow")
     if not result.ok:
         say("error", "some checks failed; see report.md")
         raise typer.Exit(1)
+    if result.spooled:
+        spooled_exit()

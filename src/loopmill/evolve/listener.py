@@ -273,7 +273,7 @@ class ListenerModel:
 
     def save(self, path: str | Path) -> Path:
         """Write the model as JSON (atomically)."""
-        from loopmill.storage.sidecar import write_json_atomic
+        from loopmill._atomic import write_json_atomic
 
         return write_json_atomic(path, self.state())
 

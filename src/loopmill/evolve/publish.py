@@ -37,12 +37,13 @@ def remake_command(design: Design, sidecar: Path, *, seconds: float) -> str | No
 def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str:
     """Render ``design`` at the output rate, finish it as ``generate`` does, write it to
     ``logger.dest`` as ``<run>_g<generation>_best.<format>`` and record it; the path."""
+    from loopmill._atomic import atomic_path, write_json_atomic
     from loopmill.engines.registry import get_engine
     from loopmill.pipeline.finish import finish
-    from loopmill.pipeline.generate import _encode_all
     from loopmill.pipeline.loop_files import loop_tags
     from loopmill.storage.catalog import Catalog, record_from_loop
-    from loopmill.storage.sidecar import ensure_writable_dir, sidecar_path, write_json_atomic
+    from loopmill.storage.sidecar import ensure_writable_dir, sidecar_path
+    from loopmill.storage.writer import encode_all
 
     cfg = session.config
     lg = cfg.logger
@@ -57,15 +58,13 @@ def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str
     while path.exists() or sidecar_path(path).exists():  # never replace another file
         path = dest / f"{stem}_{n}.{lg.format}"
         n += 1
-    _encode_all([path], loop, tags=loop_tags(loop))
+    encode_all([path], loop, tags=loop_tags(loop))
     cond = design.params.extra.get("conditioning")
     if cond is not None:  # MusicGen states: beside the loop as .npy, not inside the JSON
         import numpy as np
 
-        from loopmill.storage.sidecar import publish
-
         npy = path.with_suffix(".conditioning.npy")
-        with publish(npy, stage="conditioning") as tmp:
+        with atomic_path(npy) as tmp:
             np.save(tmp, np.asarray(cond, dtype=np.float32))
         loop = dataclasses.replace(loop, extra={**loop.extra, "params": {
             **loop.extra.get("params", {}), "extra": {"conditioning": npy.name}}})

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from loopmill.errors import BadInputError, LoopmillError, StorageError
+from loopmill.errors import BadInputError, LoopmillError
 from loopmill.evolve.config import EvolveConfig
 from loopmill.evolve.evaluate import Evaluated, Evaluator
 from loopmill.evolve.fitness import Fitness, Measures
@@ -199,7 +199,7 @@ class EvolveSession:
             ``run_dir`` already holds a session (open it, or choose another folder), or
             the config cannot be used (unknown searcher, bad target …).
         """
-        from loopmill.storage.sidecar import write_text_atomic
+        from loopmill._atomic import write_text_atomic
 
         run = Path(run_dir)
         if (run / "session.pkl").exists():
@@ -242,17 +242,11 @@ class EvolveSession:
 
     def save(self) -> None:
         """Write the state atomically (``session.pkl`` and ``history.jsonl``)."""
-        from loopmill.storage.sidecar import write_text_atomic
+        from loopmill._atomic import write_bytes_atomic, write_text_atomic
 
         raw = pickle.dumps({"format": _FORMAT, "state": self.state})
-        tmp = self.run_dir / ".session.pkl.part"
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(raw)
-            tmp.replace(self.run_dir / "session.pkl")
-        except OSError as exc:
-            raise StorageError(f"cannot save the run in {self.run_dir}: "
-                               f"{exc.strerror or exc}") from None
+        write_bytes_atomic(self.run_dir / "session.pkl", raw,
+                           fix="choose another run folder")
         write_text_atomic(self.run_dir / "history.jsonl",
                           "".join(json.dumps(r) + "\n" for r in self.state.history))
 

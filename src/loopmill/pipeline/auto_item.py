@@ -1,10 +1,10 @@
 """One item of a bulk run, as a worker process runs it: spec in, stored files out.
 
 This is the only code a worker (a local process or a Dask worker) runs. It renders
-the loop, encodes every format into a private staging folder, sends the files to the
-destination (local folder, S3 or any fsspec URL) and returns a JSON-able record for
-the catalog. The audio never travels back to the coordinator: on a cluster the
-worker's disk is not the coordinator's.
+the loop, publishes every format through the one writer (:mod:`loopmill.storage.writer`:
+a local folder written once, S3 or any fsspec URL uploaded from a private scratch
+folder) and returns a JSON-able record for the catalog. The audio never travels back
+to the coordinator: on a cluster the worker's disk is not the coordinator's.
 """
 
 from __future__ import annotations
@@ -221,12 +221,11 @@ def _as_error(exc: BaseException) -> LoopmillError:
 
 
 def _store(job: ItemJob, spec: MusicSpec, loop: Loop, *, render_s: float) -> dict[str, Any]:
-    """Measure, encode and store one finished loop; its catalog record."""
-    from loopmill.pipeline.generate import _encode_all
+    """Measure and publish one finished loop; its catalog record."""
     from loopmill.pipeline.loop_files import loop_tags
     from loopmill.storage.catalog import record_from_loop
-    from loopmill.storage.sidecar import sidecar_path, write_json_atomic
     from loopmill.storage.sink import open_sink
+    from loopmill.storage.writer import publish_loop
 
     t_render = time.perf_counter()
     record_extra: dict[str, Any] = {}
@@ -239,33 +238,23 @@ def _store(job: ItemJob, spec: MusicSpec, loop: Loop, *, render_s: float) -> dic
     # The run id starts with its date and time: names sort by time, and an item
     # rendered again after a kill gets the same name (replaced, never duplicated).
     stem = f"{job.file_prefix}_{job.run_id}_{job.index:05d}_{loop.extra['seed']}"
-    staging = staging_dir()
-    try:
-        paths = [staging / f"{stem}.{fmt}" for fmt in job.formats]
-        _encode_all(paths, loop, tags=loop_tags(loop))
-        if job.keep_metadata:
-            meta = {"tool": "loopmill", "prompt": spec.text, "run_id": job.run_id,
-                    **loop.to_dict()}
-            paths.append(write_json_atomic(sidecar_path(paths[0]), meta))
-        t_encode = time.perf_counter()
-        where = (job.dest, job.spool_dir, job.s3_endpoint_url)
-        if where not in _SINKS:
-            _SINKS[where] = open_sink(
-                job.dest, spool_dir=Path(job.spool_dir) if job.spool_dir else None,
-                s3_endpoint_url=job.s3_endpoint_url,
-            )
-        sink = _SINKS[where]
-        before = len(sink.spooled)
-        uris = [sink.put(p, p.name) for p in paths]
-        spooled = [uri for _, uri in sink.spooled[before:]]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    where = (job.dest, job.spool_dir, job.s3_endpoint_url)
+    if where not in _SINKS:
+        _SINKS[where] = open_sink(
+            job.dest, spool_dir=Path(job.spool_dir) if job.spool_dir else None,
+            s3_endpoint_url=job.s3_endpoint_url,
+        )
+    meta = {"tool": "loopmill", "prompt": spec.text, "run_id": job.run_id, **loop.to_dict()}
+    # A local folder is written once, as it is encoded; a remote one gets uploads.
+    pub = publish_loop(_SINKS[where], loop, stem=stem, formats=job.formats,
+                       tags=loop_tags(loop), exclusive=False,
+                       sidecar=meta if job.keep_metadata else None)
+    uris, spooled = pub.uris, pub.spooled
     t_store = time.perf_counter()
     timings = {
         "render": round(render_s, 3),
         "measure": round(t_measure - t_render, 3),
-        "encode": round(t_encode - t_measure, 3),
-        "store": round(t_store - t_encode, 3),
+        "write": round(t_store - t_measure, 3),  # encode and store: one step now
         "total": round(render_s + t_store - t_render, 3),
     }
     record = record_from_loop(loop, prompt=spec.text, uris=uris, run_id=job.run_id,

@@ -156,81 +156,54 @@ def _loops(ready: Prepared, *, size: int) -> Iterator[tuple[int, Loop | Loopmill
                                         target_lufs=req.target_lufs), strict=True)
 
 
-def _encode_all(paths: list[Path], loop: Loop, *, tags: dict[str, str]) -> None:
-    """Write ``loop`` to every path (format from the suffix), the encoders in parallel.
-
-    libvorbis, LAME and FLAC run in C and release the GIL, so OGG and MP3 of one loop
-    encode at once on two cores.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from loopmill._threads import max_threads
-    from loopmill.audio import LoopPoints, save
-
-    def one(path: Path) -> Path:
-        return save(
-            path,
-            loop.audio,
-            sr=loop.sr,
-            format=path.suffix[1:],
-            loop=LoopPoints(start=0, length=loop.length),
-            tags=tags,
-        )
-
-    with ThreadPoolExecutor(max_workers=max_threads()) as pool:
-        list(pool.map(one, paths))
-
-
-def _publish(loop: Loop, dest_dir: Path, stem: str, formats: list[str]) -> list[Path]:
-    """Encode every format under hidden names, then claim ``stem`` (or the next free
-    ``stem_N``) for all of them at once: a concurrent run never overwrites them."""
-    from loopmill.pipeline.loop_files import loop_tags
-    from loopmill.storage.claim import candidates, claim_names, staging_name
-
-    suffixes = [f".{f}" for f in formats]
-    staged = [staging_name(dest_dir, stem, s) for s in suffixes]
-    try:
-        _encode_all(staged, loop, tags=loop_tags(loop))
-        return claim_names(staged, dest_dir=dest_dir, stems=candidates(stem),
-                           suffixes=suffixes)[1]
-    finally:
-        for p in staged:
-            p.unlink(missing_ok=True)
-
-
 @dataclass
 class GenerateReport:
-    """The files a ``generate`` run wrote, and the failures."""
+    """The files a ``generate`` run wrote, and the failures.
 
-    written: list[tuple[Path, Loop]] = field(default_factory=list)
+    ``written`` holds each loop with its first file: a Path in a local folder, the URI
+    at a remote destination (``s3://…``; ``spool://…`` while the spool keeps it).
+    ``spooled`` lists the URIs the spool holds files for (the destination was down).
+    """
+
+    written: list[tuple[Path | str, Loop]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    spooled: list[str] = field(default_factory=list)
 
 
 def generate_files(
     request: GenerateRequest,
     *,
-    on_item: Callable[[int, Path | None], None] | None = None,
+    on_item: Callable[[int, Path | str | None], None] | None = None,
 ) -> GenerateReport:
     """Make ``request.count`` loops and write them with loop points (and sidecars).
 
-    With a fixed ``seed`` the i-th loop uses ``seed + i``. Names are
+    ``request.dest`` is a folder or an fsspec URL (``s3://bucket/prefix``, the endpoint
+    from ``request.s3_endpoint_url`` or ``AWS_ENDPOINT_URL``); every loop goes through
+    the one writer, :func:`loopmill.storage.writer.publish_loop`. With a fixed
+    ``seed`` the i-th loop uses ``seed + i``. Names are
     ``<prefix>_<YYYYmmdd-HHMMSS>_<seed>.<format>``: unique, and sorted by time.
     Every loop is also recorded in the catalog (``request.catalog``: a path, None for
     the default — ``LOOPMILL_CATALOG`` or the user data folder — or False for none).
     ``on_item(index, path or None)`` is called after each loop.
     """
     from loopmill.pipeline.loop_files import loop_tags
-    from loopmill.storage.sidecar import ensure_writable_dir, sidecar_path, write_json_atomic
+    from loopmill.storage.sink import open_sink
+    from loopmill.storage.writer import publish_loop
 
     req = request
     # a model that cannot load fails here, before anything is written
     loops = generate_loops(req)
-    dest_dir = ensure_writable_dir(req.dest)
+    sink = open_sink(req.dest, s3_endpoint_url=req.s3_endpoint_url)  # delivers the spool
+    sink.check()
     cat = None
     if req.catalog is not False:
         from loopmill.storage.catalog import Catalog
 
         cat = Catalog(None if req.catalog is None or req.catalog is True else Path(req.catalog))
+        if sink.delivered:  # rows of files that waited in the spool: where they are now
+            from loopmill.storage.spool import relink
+
+            relink(cat, sink.delivered)
     report = GenerateReport()
     for i, made in loops:
         try:
@@ -238,24 +211,18 @@ def generate_files(
                 raise made
             loop = made
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            paths = _publish(loop, dest_dir, f"{req.file_prefix}_{stamp}_{loop.extra['seed']}",
-                             list(req.formats))
-            base, path = paths[0].with_suffix(""), paths[0]
+            midi_data = None
             if req.midi and loop.midi_parts:
-                from loopmill.engines.composer.midi import write_midi
+                from loopmill.engines.composer.midi import midi_bytes
 
-                write_midi(
-                    path.with_suffix(".mid"),
-                    list(loop.midi_parts),
-                    bpm=loop.bpm,
-                    beats_per_bar=loop.beats_per_bar,
-                )
-            if req.keep_metadata:
-                write_json_atomic(
-                    sidecar_path(path),
-                    {"output": str(path), "tool": "loopmill", "prompt": req.prompt,
-                     **loop.to_dict()},
-                )
+                midi_data = midi_bytes(list(loop.midi_parts), bpm=loop.bpm,
+                                       beats_per_bar=loop.beats_per_bar)
+            pub = publish_loop(
+                sink, loop, stem=f"{req.file_prefix}_{stamp}_{loop.extra['seed']}",
+                formats=req.formats, tags=loop_tags(loop), midi=midi_data,
+                sidecar={"tool": "loopmill", "prompt": req.prompt, **loop.to_dict()}
+                if req.keep_metadata else None)
+            report.spooled.extend(pub.spooled)
             if req.variations:
                 from loopmill.pipeline.variations import make_variations
 
@@ -264,14 +231,16 @@ def generate_files(
                         loop, n=req.variations, spec=spec, params=req.params,
                         engine=req.engine, model=req.model, seed=int(loop.extra["seed"])),
                         start=1):
-                    _encode_all([base.with_name(f"{base.name}_v{v}.{f}") for f in req.formats],
-                                var, tags=loop_tags(var))
+                    report.spooled.extend(publish_loop(
+                        sink, var, stem=f"{pub.stem}_v{v}", formats=req.formats,
+                        tags=loop_tags(var), exclusive=False).spooled)
             if cat is not None:
                 from loopmill.storage.catalog import record_from_loop
 
-                uris = [str(p.resolve()) for p in paths]
+                uris = pub.files if sink.remote else [str(Path(u).resolve()) for u in pub.files]
                 cat.add(record_from_loop(loop, prompt=req.prompt, uris=uris)
-                        | {"name": base.name})
+                        | {"name": pub.stem})
+            path: Path | str = pub.files[0] if sink.remote else Path(pub.files[0])
             report.written.append((path, loop))
             if on_item:
                 on_item(i, path)

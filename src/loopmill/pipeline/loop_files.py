@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from loopmill import settings
+from loopmill._atomic import atomic_path
 from loopmill.errors import (
     BadInputError,
     LoopmillError,
@@ -20,7 +21,6 @@ from loopmill.errors import (
 )
 from loopmill.loops.make import LoopPlan
 from loopmill.loops.types import Loop
-from loopmill.storage.sidecar import publish
 
 #: Suffixes picked up when a folder is given (files named directly are always tried).
 AUDIO_SUFFIXES = frozenset(
@@ -198,7 +198,7 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
     # Encode on a second core while this one measures the seam and loudness (the
     # codec and numpy both release the GIL); the tags that need the measurements go
     # into the hidden encoded file before it is renamed into view.
-    with publish(output, stage="encoding") as hidden:
+    with atomic_path(output, fix="choose another dest", field="dest") as hidden:
         with ThreadPoolExecutor(max_workers=1) as pool:
             encoding = pool.submit(
                 save,
@@ -269,7 +269,7 @@ def _tag_copy(
             "candidate_distance": round(plan.distance, 4),
         },
     )
-    with publish(output, stage="tagging") as hidden:
+    with atomic_path(output, fix="choose another dest", field="dest") as hidden:
         shutil.copyfile(source, hidden)
         write_loop_points(hidden, LoopPoints(start=loop.start, length=end - start), sr=sr)
         write_tags(hidden, loop_tags(loop))

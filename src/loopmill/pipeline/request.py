@@ -40,7 +40,7 @@ def _formats(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
         if fmt not in WRITE_FORMATS:
             raise UnsupportedFormatError(
                 f"unknown format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)} "
-                "(or several, comma-separated)", field="format")
+                "(or several, comma-separated)", field=("formats", "format"))
     return tuple(dict.fromkeys(out))
 
 
@@ -75,6 +75,9 @@ class GenerateRequest:
         Integrated loudness of every loop (true peak at or under -1 dBTP).
     dest : str
         A folder or an fsspec URL (``s3://bucket/loops``).
+    s3_endpoint_url : str or None
+        An S3-compatible endpoint for an ``s3://`` dest (MinIO, moto); None reads
+        ``AWS_ENDPOINT_URL``.
     file_prefix : str
         Start of every file name.
     keep_metadata, midi : bool
@@ -106,6 +109,7 @@ class GenerateRequest:
     sample_rate: int = settings.SAMPLE_RATE
     target_lufs: float = settings.TARGET_LUFS
     dest: str = "loops"
+    s3_endpoint_url: str | None = None
     file_prefix: str = settings.FILE_PREFIX
     keep_metadata: bool = False
     midi: bool = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,11 +61,16 @@ class _SuiteFile(BaseModel):
 
 @dataclass
 class SuiteResult:
-    """What ``make_suite`` wrote: the folder, its manifest and the verification report."""
+    """What ``make_suite`` wrote: the folder, its manifest and the verification report.
 
-    directory: Path
+    ``directory`` is a Path for a local destination, the folder's URL for a remote one;
+    ``spooled`` the URIs of files the local spool keeps (the destination was down).
+    """
+
+    directory: Path | str
     manifest: dict[str, Any]
     report: dict[str, Any]
+    spooled: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -118,7 +123,9 @@ def make_suite(
         chosen once, seeded, when left out), the duration range (every phase gets the
         same bars), ``seed`` (phase ``i`` uses ``seed + i``; None draws one, recorded
         in the manifest), ``formats``, ``sample_rate``, ``catalog`` and ``dest`` (the
-        parent folder: the suite goes in ``dest/<use-case>``). Default: the composer,
+        parent folder or fsspec URL, with ``s3_endpoint_url``: the suite goes in
+        ``dest/<use-case>``; a remote suite is made and verified in a local scratch
+        folder, then uploaded whole). Default: the composer,
         ogg and mp3, into ``suites``. Its prompt is unused: each phase has its own.
     use_case : str
         What the music is for, e.g. ``"space shooter"``; steers genre and prompts.
@@ -139,13 +146,14 @@ def make_suite(
         No phases, a bad phase name, a bad YAML file (fields ``phases``,
         ``phases_file``, ``use_case``).
     """
+    from loopmill._atomic import write_json_atomic, write_text_atomic
     from loopmill.pipeline.finish import finish
-    from loopmill.pipeline.generate import _encode_all as encode_all
     from loopmill.pipeline.loop_files import loop_tags
     from loopmill.pipeline.request import prepare
     from loopmill.pipeline.suite_report import render_markdown
     from loopmill.pipeline.suite_report import verify_suite as verify
-    from loopmill.storage.sidecar import ensure_writable_dir, write_json_atomic
+    from loopmill.storage.sink import join_dest, open_sink
+    from loopmill.storage.writer import encode_all, write_folder
 
     req = request or GenerateRequest(formats=settings.SUITE_FORMATS, dest="suites")
     items: list[_Phase]
@@ -187,7 +195,9 @@ def make_suite(
     if first_spec.key is None:
         tonic = str(rng.choice(["C", "D", "E", "F", "G", "A", "Bb", "Eb"]))
         key = f"{tonic} {first_spec.mode or 'minor'}"
-    folder = ensure_writable_dir(Path(req.dest) / _slug(use_case))
+    slug = _slug(use_case)
+    sink = open_sink(join_dest(req.dest, slug), s3_endpoint_url=req.s3_endpoint_url)
+    sink.check()
     loops: list[tuple[_Phase, str, Loop]] = []
     for i, p in enumerate(items):
         moods, energy = PHASES.get(p.name.lower(), (p.name.replace("_", " "), _DEFAULT_ENERGY))
@@ -208,43 +218,50 @@ def make_suite(
         raise BadInputError(f"phases came out with different lengths {sorted(lengths)}; "
                             "pass bpm and a duration range that fits whole bars",
                             field=("bpm",))
-    phase_rows = []
-    for p, prompt, loop in loops:
-        paths = [folder / f"{p.name}.{fmt}" for fmt in req.formats]
-        encode_all(paths, loop, tags=loop_tags(loop))
-        phase_rows.append({
-            "phase": p.name, "prompt": prompt,
-            "files": {f: f"{p.name}.{f}" for f in req.formats},
-            "loop_start": 0, "loop_length": loop.length, "tempo": loop.bpm, "key": loop.key,
-            "bars": loop.bars, "energy": loop.extra["spec"].get("energy"),
-            "loudness_lufs": round(loop.loudness_lufs, 2),
-            "true_peak_db": round(loop.true_peak_db, 2), "seam_score": round(loop.seam_score, 4),
-            "seed": loop.extra["seed"],
-        })
-    first = loops[0][2]
-    manifest = {
-        "suite": {"use_case": use_case, "genre": genre, "bpm": first.bpm, "key": first.key,
-                  "bars": first.bars, "beats_per_bar": first.beats_per_bar,
-                  "loop_length": first.length, "sample_rate": req.sample_rate, "seed": seed,
-                  "engine": req.engine},
-        "phases": phase_rows,
-    }
+    with write_folder(sink) as written:  # the destination, or a scratch folder to upload
+        folder = written.path
+        phase_rows = []
+        for p, prompt, loop in loops:
+            paths = [folder / f"{p.name}.{fmt}" for fmt in req.formats]
+            encode_all(paths, loop, tags=loop_tags(loop))
+            phase_rows.append({
+                "phase": p.name, "prompt": prompt,
+                "files": {f: f"{p.name}.{f}" for f in req.formats},
+                "loop_start": 0, "loop_length": loop.length, "tempo": loop.bpm,
+                "key": loop.key, "bars": loop.bars,
+                "energy": loop.extra["spec"].get("energy"),
+                "loudness_lufs": round(loop.loudness_lufs, 2),
+                "true_peak_db": round(loop.true_peak_db, 2),
+                "seam_score": round(loop.seam_score, 4), "seed": loop.extra["seed"],
+            })
+        first = loops[0][2]
+        manifest = {
+            "suite": {"use_case": use_case, "genre": genre, "bpm": first.bpm,
+                      "key": first.key, "bars": first.bars,
+                      "beats_per_bar": first.beats_per_bar, "loop_length": first.length,
+                      "sample_rate": req.sample_rate, "seed": seed, "engine": req.engine},
+            "phases": phase_rows,
+        }
+        write_json_atomic(folder / "manifest.json", manifest)
+        report = verify(folder)
+        write_json_atomic(folder / "report.json", report)
+        write_text_atomic(folder / "report.md", render_markdown(manifest, report))
     if req.catalog is not False:
         from loopmill.storage.catalog import Catalog, record_from_loop
 
         where = None if req.catalog is None or req.catalog is True else Path(req.catalog)
         with Catalog(where) as cat:
+            if sink.delivered:  # files an earlier run left in the spool: where they are now
+                from loopmill.storage.spool import relink
+
+                relink(cat, sink.delivered)
             for (p, prompt, loop), row in zip(loops, phase_rows, strict=True):
-                uris = [str((folder / n).resolve()) for n in row["files"].values()]
+                uris = [written.uri(n) for n in row["files"].values()]
                 cat.add(record_from_loop(loop, prompt=prompt, uris=uris)
-                        | {"name": f"{folder.name}/{p.name}", "suite": folder.name})
-    write_json_atomic(folder / "manifest.json", manifest)
-    report = verify(folder)
-    write_json_atomic(folder / "report.json", report)
-    tmp = folder / ".report.md.part"
-    tmp.write_text(render_markdown(manifest, report), encoding="utf-8")
-    tmp.replace(folder / "report.md")
-    return SuiteResult(directory=folder, manifest=manifest, report=report)
+                        | {"name": f"{slug}/{p.name}", "suite": slug})
+    directory: Path | str = sink.dest if sink.remote else folder
+    return SuiteResult(directory=directory, manifest=manifest, report=report,
+                       spooled=[uri for _, uri in sink.spooled])
 
 
 def verify_suite(directory: str | Path) -> dict[str, Any]:

@@ -127,6 +127,6 @@ def claim_names(staged: Sequence[Path], *, dest_dir: Path, stems: Iterable[str],
             return stem, done
     except OSError as exc:
         raise StorageError(f"cannot write to {dest_dir}: {exc.strerror or exc}; choose "
-                           "another --dest") from None
+                           "another dest", field="dest") from None
     raise StorageError(f"no free file name in {dest_dir} after {_MAX_TRIES} tries; "
-                       "choose another --dest or --file-prefix")
+                       "choose another dest or file_prefix", field=("dest", "file_prefix"))

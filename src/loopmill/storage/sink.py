@@ -17,18 +17,29 @@ import time
 from pathlib import Path
 from typing import Any
 
+from loopmill._atomic import atomic_path, write_bytes_atomic
 from loopmill.errors import MissingDependencyError, StorageError
 from loopmill.storage.sidecar import ensure_writable_dir
 
-__all__ = ["Sink", "is_url", "open_sink"]
+__all__ = ["SCRATCH_PREFIX", "Sink", "is_url", "join_dest", "open_sink"]
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+#: local scratch folders for files on their way to a remote destination:
+#: ``<prefix><pid>-…`` in the temp folder (a killed worker's are removed by
+#: ``pipeline.auto_item.clean_stale_staging``, which looks for this prefix)
+SCRATCH_PREFIX = "loopmill-item-"
 
 
 def is_url(dest: str | Path) -> bool:
     """True for ``scheme://…`` destinations other than ``file://``."""
     text = str(dest)
     return bool(_URL.match(text)) and not text.startswith("file://")
+
+
+def join_dest(dest: str | Path, name: str) -> str:
+    """The destination ``name`` inside ``dest`` (a folder or a URL)."""
+    text = str(dest)
+    return f"{text.rstrip('/')}/{name}" if is_url(text) else str(Path(text) / name)
 
 
 def _spool_root(dest: str, spool_dir: Path | None) -> Path:
@@ -99,24 +110,39 @@ class Sink:
             self._fs.rm_file(probe)
         except Exception as exc:
             raise StorageError(
-                f"cannot write to {self.dest}: {_reason(exc)}; check the URL, --s3-endpoint-url "
-                "and the AWS_* credentials"
+                f"cannot write to {self.dest}: {_reason(exc)}; check the URL, s3_endpoint_url "
+                "and the AWS_* credentials", field="s3_endpoint_url"
             ) from None
 
     def _deliver(self, local: Path, name: str) -> str:
         target = self.uri(name)
         if self._fs is None:
-            final = Path(target)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            hidden = final.with_name(f".{final.name}.part")
-            try:
+            with atomic_path(target, fix="choose another dest", field="dest") as hidden:
                 shutil.copyfile(local, hidden)
-                os.replace(hidden, final)
-            finally:
-                hidden.unlink(missing_ok=True)
-            return str(final)
+            return str(Path(target))
         self._fs.put_file(str(local), target)
         return target
+
+    def write_bytes(self, name: str, data: bytes) -> str:
+        """Make ``<dest>/<name>`` hold ``data``, whole or not at all; return its URI.
+
+        A local folder is written once, atomically, in place; a remote one gets the
+        bytes through :meth:`put` (retries, then the spool).
+
+        Raises
+        ------
+        StorageError
+            As :meth:`put`.
+        """
+        if self._fs is None:
+            write_bytes_atomic(self.uri(name), data, fix="choose another dest", field="dest")
+            return self.uri(name)
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
+            local = Path(tmp) / name
+            local.write_bytes(data)
+            return self.put(local, name)
 
     def put(self, local_path: str | Path, name: str) -> str:
         """Send a complete local file to ``<dest>/<name>``; return its URI.
@@ -138,9 +164,11 @@ class Sink:
                 return self._deliver(local, name)
             except Exception as exc:
                 if self._fs is None:
+                    if isinstance(exc, StorageError):
+                        raise
                     raise StorageError(
-                        f"cannot write {self.uri(name)}: {_reason(exc)}; choose another --dest"
-                    ) from None
+                        f"cannot write {self.uri(name)}: {_reason(exc)}; choose another dest",
+                        field="dest") from None
                 if attempt + 1 < self.retries:
                     time.sleep(delay)
                     delay *= 2
@@ -153,13 +181,13 @@ class Sink:
 
             remember_dest(self.spool_dir, self.dest, self.endpoint_url)
             kept = self.spool_dir / name
-            hidden = kept.with_name(f".{kept.name}.part")
-            shutil.copyfile(local, hidden)
-            os.replace(hidden, kept)
-        except OSError as exc:
+            with atomic_path(kept) as hidden:
+                shutil.copyfile(local, hidden)
+        except (OSError, StorageError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else None
             raise StorageError(
                 f"{self.dest} is down and the spool {self.spool_dir} cannot be written: "
-                f"{exc.strerror or exc}"
+                f"{reason or exc}"
             ) from None
         self.spooled.append((kept, self.uri(name)))
         return f"spool://{kept}"
@@ -232,7 +260,7 @@ def open_sink(
         import fsspec
     except ImportError:
         raise MissingDependencyError(
-            f"--dest {text} needs fsspec; pip install 'loopmill[s3]'"
+            f"dest {text} needs fsspec; pip install 'loopmill[s3]'", field="dest"
         ) from None
     protocol = text.split("://", 1)[0]
     options: dict[str, Any] = {"skip_instance_cache": True}
@@ -241,7 +269,7 @@ def open_sink(
             import s3fs  # noqa: F401
         except ImportError:
             raise MissingDependencyError(
-                f"--dest {text} needs s3fs; pip install 'loopmill[s3]'"
+                f"dest {text} needs s3fs; pip install 'loopmill[s3]'", field="dest"
             ) from None
         endpoint = (s3_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3")
                     or os.environ.get("AWS_ENDPOINT_URL"))

@@ -38,7 +38,7 @@ def remember_dest(spool_dir: Path, dest: str, endpoint_url: str | None) -> None:
     note = spool_dir / _NOTE
     if note.exists():
         return
-    from loopmill.storage.sidecar import write_json_atomic
+    from loopmill._atomic import write_json_atomic
 
     write_json_atomic(note, {"dest": dest, "endpoint_url": endpoint_url})
 

@@ -89,7 +89,7 @@ class Sessions:
         return data
 
     def _write_meta(self, sid: str, meta: dict[str, Any]) -> None:
-        from loopmill.storage.sidecar import write_json_atomic
+        from loopmill._atomic import write_json_atomic
 
         write_json_atomic(self.folder / sid / _META, meta)
 

@@ -3,11 +3,11 @@ a random id, never by a name the client chose, and checked to be audio."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from pathlib import Path
 
+from loopmill._atomic import atomic_path
 from loopmill.errors import BadInputError
 
 __all__ = ["SUFFIXES", "resolve_upload", "save_upload"]
@@ -31,17 +31,15 @@ def save_upload(folder: Path, data: bytes, *, name: str) -> str:
         raise BadInputError(f"upload {name!r}: send a {', '.join(SUFFIXES)} file")
     if not data:
         raise BadInputError(f"upload {name!r} is empty; send the file's bytes")
-    folder.mkdir(parents=True, exist_ok=True)
     upload_id = f"{secrets.token_hex(8)}.{suffix}"
-    tmp = folder / f".part-{upload_id}"  # the real suffix last: the decoder goes by it
-    tmp.write_bytes(data)
     try:
-        info(tmp)
+        # the hidden file keeps the real suffix: the decoder goes by it
+        with atomic_path(folder / upload_id) as tmp:
+            tmp.write_bytes(data)
+            info(tmp)  # not audio: nothing is kept
     except BadInputError as exc:
-        tmp.unlink(missing_ok=True)
         raise BadInputError(f"upload {name!r} is not readable audio ({exc}); send a "
                             "wav/flac/ogg/mp3 file") from None
-    os.replace(tmp, folder / upload_id)
     return upload_id
 
 

@@ -46,11 +46,10 @@ def save_checkpoint(path: str | Path, data: dict[str, Any]) -> Path:
     """
     import torch
 
-    from loopmill.storage.sidecar import publish
+    from loopmill._atomic import atomic_path
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with publish(path, stage="part") as hidden:
+    with atomic_path(path) as hidden:
         torch.save(data, hidden)
     return path
 

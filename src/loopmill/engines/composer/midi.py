@@ -9,15 +9,13 @@ small parser for the tests and for the SoundFont renderer.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import struct
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loopmill.errors import BadInputError, StorageError
+from loopmill._atomic import write_bytes_atomic
+from loopmill.errors import BadInputError
 
 __all__ = [
     "BRASS",
@@ -41,6 +39,7 @@ __all__ = [
     "MidiFile",
     "MidiNote",
     "Part",
+    "midi_bytes",
     "read_midi",
     "read_midi_notes",
     "write_midi",
@@ -247,6 +246,29 @@ def write_midi(
         The file cannot be written; nothing is left behind.
     """
     path = Path(path)
+    data = midi_bytes(parts, bpm=bpm, beats_per_bar=beats_per_bar, ppq=ppq,
+                      length_beats=length_beats)
+    write_bytes_atomic(path, data, what="MIDI file ",
+                       fix="check that its folder is writable")
+    return path
+
+
+def midi_bytes(
+    parts: Sequence[Part],
+    *,
+    bpm: float,
+    beats_per_bar: int = 4,
+    ppq: int = 480,
+    length_beats: float | None = None,
+) -> bytes:
+    """The bytes of the Standard MIDI File :func:`write_midi` writes (for a destination
+    that is not a local path).
+
+    Raises
+    ------
+    BadInputError
+        A value out of MIDI's range (program, channel, note, velocity, tempo ...).
+    """
     if not bpm > 0 or bpm == float("inf"):
         raise BadInputError(f"tempo {bpm} BPM must be a positive number")
     _check_int("ppq", ppq, 1, 0x7FFF)
@@ -269,27 +291,7 @@ def write_midi(
         end,
     )
     header = b"MThd" + struct.pack(">IHHH", 6, 1, len(parts) + 1, ppq)
-    data = header + tempo_track + b"".join(chunks)
-    _atomic_write(path, data)
-    return path
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        reason = exc.strerror or type(exc).__name__
-        raise StorageError(
-            f"cannot write MIDI file {path}: {reason}; check that its folder is writable"
-        ) from exc
+    return header + tempo_track + b"".join(chunks)
 
 
 # ---------------------------------------------------------------------------- reading
