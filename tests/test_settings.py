@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "loopmill"
 
 #: Modules that still read the environment themselves until the pipeline core's rewrite
 #: switches them to the accessors (see the settings note of issue 12); nothing else may.
-_PENDING_ENV = {"storage/sink.py"}
+_PENDING_ENV: set[str] = set()
 #: Modules whose literal 8 s / 30 s defaults are switched in the same rewrite.
 _PENDING_DEFAULTS: set[str] = set()
 

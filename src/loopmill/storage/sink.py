@@ -45,10 +45,10 @@ def join_dest(dest: str | Path, name: str) -> str:
 def _spool_root(dest: str, spool_dir: Path | None) -> Path:
     if spool_dir is not None:
         return spool_dir
-    import platformdirs
+    from loopmill import settings
 
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", dest).strip("_")[:120] or "dest"
-    return Path(platformdirs.user_cache_dir("loopmill")) / "spool" / safe
+    return settings.user_cache_dir() / "spool" / safe
 
 
 class Sink:
@@ -271,8 +271,9 @@ def open_sink(
             raise MissingDependencyError(
                 f"dest {text} needs s3fs; pip install 'loopmill[s3]'", field="dest"
             ) from None
-        endpoint = (s3_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3")
-                    or os.environ.get("AWS_ENDPOINT_URL"))
+        from loopmill import settings
+
+        endpoint = s3_endpoint_url or settings.s3_endpoint_url()
         if endpoint:
             options["endpoint_url"] = endpoint
         options["config_kwargs"] = {"connect_timeout": 2, "read_timeout": 5,
