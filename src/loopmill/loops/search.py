@@ -269,10 +269,11 @@ def find_candidates(
     ends = np.concatenate(ends_all) if ends_all else np.zeros(0, np.int64)
     nbars = np.concatenate(nbars_all) if nbars_all else np.zeros(0, np.int64)
     if len(starts) == 0:
-        # "bars=4", not "4 bars": the field's name stays one word a front end can rewrite
-        what = f"with bars={bars}" if bars else f"of {min_duration:g}-{max_duration:g} s"
+        # "4-bar", not "4 bars": the fix below is where the message names the field
+        limits = f"{min_duration:g}-{max_duration:g} s"
+        what = f"{bars}-bar loop" if bars else f"whole-bar loop of {limits}"
         raise NoLoopFoundError(
-            f"no whole-bar loop {what} fits in {track_duration:.1f} s at "
+            f"no {what} fits in {track_duration:.1f} s at "
             f"{len(beats)} beats; lower min_duration, change bars, or use a longer track",
             field=("min_duration", "bars"),
         )

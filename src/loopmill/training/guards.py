@@ -75,7 +75,8 @@ def check_windows(kind: str, model: Any, *, seq_len: int, chunk_samples: int, sr
     if (chunk_samples - lookback) // seq_len >= 1:
         return
     longest = (chunk_samples - lookback) // lookback * lookback
-    fix = f"use seq_len {longest} or less" if longest >= lookback else "use smaller frames"
+    # the message names seq_len once, first: that reference is the one the CLI rewrites
+    fix = f"use {longest} or less" if longest >= lookback else "use smaller frames"
     raise BadInputError(
         f"seq_len {seq_len} leaves no training window: each chunk holds {chunk_samples} "
         f"samples ({chunk_samples / sr:g} s) and a window needs {seq_len + lookback}; {fix}, "
