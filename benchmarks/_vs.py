@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,3 +34,23 @@ def env(src: Path) -> dict[str, str]:
 def loopmill(*args: str) -> list[str]:
     """``python -m loopmill ARGS`` with this interpreter."""
     return [sys.executable, "-m", "loopmill", *args]
+
+
+def sides(rev: str, tmp: Path) -> dict[str, dict[str, str]]:
+    """The environments of both sides: ``old`` imports ``rev``'s src, ``new`` this tree's."""
+    return {"old": env(source(rev, tmp)), "new": env(ROOT / "src")}
+
+
+def alternate(repeat: int, make: Callable[[str, int], list[str]],
+              envs: dict[str, dict[str, str]]) -> dict[str, list[float]]:
+    """Wall seconds of ``make(side, r)``'s command, ``repeat`` times per side, the two
+    sides alternating (old first, then new first) so that load hits both alike."""
+    import time
+
+    times: dict[str, list[float]] = {"old": [], "new": []}
+    for r in range(repeat):
+        for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
+            t = time.perf_counter()
+            subprocess.run(make(side, r), env=envs[side], check=True, capture_output=True)
+            times[side].append(time.perf_counter() - t)
+    return times

@@ -66,7 +66,7 @@ def compare(rev: str, count: int, workers: list[int], repeat: int) -> None:
     import statistics
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from _vs import env, loopmill, source
+    from _vs import alternate, loopmill, sides
 
     print(f"# auto: {rev} vs this tree, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} "
           f"cores, {count} loops of 16-24 s, median of {repeat}\n")
@@ -74,17 +74,11 @@ def compare(rev: str, count: int, workers: list[int], repeat: int) -> None:
     print("|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        sides = {"old": env(source(rev, tmp)), "new": env(Path(__file__).parents[1] / "src")}
+        envs = sides(rev, tmp)
         for w in workers:
-            rates: dict[str, list[float]] = {"old": [], "new": []}
-            for r in range(repeat):
-                for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
-                    cmd, _ = _cmd(w, count, tmp, f"{side}{r}")
-                    t = time.perf_counter()
-                    subprocess.run(loopmill(*cmd[1:]), env=sides[side], check=True,
-                                   capture_output=True)
-                    rates[side].append(count / (time.perf_counter() - t) * 60)
-            old, new = (statistics.median(rates[k]) for k in ("old", "new"))
+            times = alternate(repeat, lambda side, r, w=w: loopmill(
+                *_cmd(w, count, tmp, f"{side}{r}")[0][1:]), envs)
+            old, new = (count / statistics.median(times[k]) * 60 for k in ("old", "new"))
             print(f"| {w} | {old:.1f} | {new:.1f} | {new / old:.2f} |")
 
 

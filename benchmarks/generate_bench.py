@@ -77,14 +77,14 @@ def timed(cmd: list[str]) -> tuple[float, str]:
 def compare(rev: str, repeat: int) -> None:
     """This tree against ``rev``: the same fresh-process commands, alternating."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from _vs import env, loopmill, source
+    from _vs import alternate, loopmill, sides
 
     print(f"# generate: {rev} vs this tree, {time.strftime('%Y-%m-%d')}, "
           f"{os.cpu_count()} cores, median of {repeat}\n")
     print(f"| command | {rev} s | this tree s | ratio (this / {rev}) |")
     print("|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
-        sides = {"old": env(source(rev, Path(tmp))), "new": env(Path(__file__).parents[1] / "src")}
+        envs = sides(rev, Path(tmp))
         cases = [(f"60 s loop, ogg+mp3: {p}", ["generate", p, "--seed", str(i),
                   "--min-duration", "60", "--max-duration", "64", "--format", "ogg,mp3"])
                  for i, p in enumerate(PROMPTS)]
@@ -92,14 +92,9 @@ def compare(rev: str, repeat: int) -> None:
                       "20", "--min-duration", "28", "--max-duration", "30", "--seed", "1"]))
         totals = {"old": 0.0, "new": 0.0}
         for name, args in cases:
-            times: dict[str, list[float]] = {"old": [], "new": []}
-            for r in range(repeat):
-                for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
-                    cmd = loopmill(*args, "--dest", str(Path(tmp) / side), "--catalog",
-                                   str(Path(tmp) / f"{side}.db"))
-                    t = time.perf_counter()
-                    subprocess.run(cmd, env=sides[side], check=True, capture_output=True)
-                    times[side].append(time.perf_counter() - t)
+            times = alternate(repeat, lambda side, _, args=args: loopmill(
+                *args, "--dest", str(Path(tmp) / side), "--catalog",
+                str(Path(tmp) / f"{side}.db")), envs)
             old, new = (statistics.median(times[k]) for k in ("old", "new"))
             totals["old"] += old
             totals["new"] += new
