@@ -205,9 +205,9 @@ def true_peak(y: np.ndarray, *, sr: int) -> float:
     Parameters
     ----------
     y : np.ndarray, shape [C, T]
-        Audio.
+        Audio (1-D is treated as mono).
     sr : int
-        Sample rate.
+        Sample rate; the blocks are oversampled to ``4 * sr``.
 
     Returns
     -------
@@ -284,7 +284,7 @@ def normalize_loudness(
     Parameters
     ----------
     y : np.ndarray, shape [C, T]
-        Audio.
+        Audio to scale (1-D is treated as mono; the result keeps its shape).
     sr : int
         Sample rate.
     target_lufs : float

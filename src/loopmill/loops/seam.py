@@ -196,7 +196,8 @@ def seam_score(y: np.ndarray, *, sr: int, start: int, end: int) -> float:
     Parameters
     ----------
     y : np.ndarray
-        Audio ``[C, T]`` float32.
+        Audio ``[C, T]`` float32 holding the loop; only ``y[:, start:end]`` is
+        scored, its channels averaged.
     sr : int
         Sample rate of ``y``.
     start, end : int

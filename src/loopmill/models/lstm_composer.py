@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from loopmill.errors import BadInputError
+from loopmill.models._config import as_int, config_from_dict
 
 __all__ = ["LSTMComposer", "LSTMComposerConfig", "audio_to_blocks", "blocks_to_audio"]
 
@@ -59,16 +60,7 @@ class LSTMComposerConfig:
 
     def __post_init__(self) -> None:
         for name in ("block_size", "hidden", "n_layers", "sample_rate"):
-            value = getattr(self, name)
-            try:
-                if isinstance(value, bool):
-                    raise TypeError
-                setattr(self, name, operator.index(value))
-            except TypeError:
-                raise BadInputError(f"{name} {value!r} must be an integer of at least 1") \
-                    from None
-            if getattr(self, name) < 1:
-                raise BadInputError(f"{name} {value!r} must be an integer of at least 1")
+            setattr(self, name, as_int(name, getattr(self, name), 1))
         if self.domain not in ("time", "fft"):
             raise BadInputError(f"domain {self.domain!r}: use time or fft")
         if (isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float))
@@ -89,12 +81,7 @@ class LSTMComposerConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LSTMComposerConfig:
         """Rebuild from :meth:`to_dict`."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise BadInputError(f"unknown LSTM composer config key(s) {', '.join(unknown)}; "
-                                f"known: {', '.join(sorted(known))}")
-        return cls(**data)
+        return config_from_dict(cls, data, model="LSTM composer")
 
 
 def audio_to_blocks(y: Tensor, *, config: LSTMComposerConfig) -> Tensor:
@@ -154,6 +141,8 @@ class LSTMComposer(nn.Module):
     Parameters
     ----------
     config : LSTMComposerConfig
+        Block size, domain and layer sizes; ``config.to_dict()`` goes into every
+        checkpoint, which rebuilds the model with nothing else.
     """
 
     def __init__(self, config: LSTMComposerConfig) -> None:

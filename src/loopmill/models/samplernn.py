@@ -15,8 +15,7 @@ stream of a batch in step, so 64 streams cost little more than one on a GPU.
 from __future__ import annotations
 
 import math
-import operator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -25,6 +24,7 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm
 
 from loopmill.errors import BadInputError
+from loopmill.models._config import as_int, config_from_dict
 
 __all__ = ["SampleRNN", "SampleRNNConfig", "dequantize", "quantize"]
 
@@ -70,15 +70,15 @@ class SampleRNNConfig:
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
             raise BadInputError(f"frame_sizes {sizes!r} must be a list of integers, e.g. 16 4")
         try:
-            self.frame_sizes = tuple(_as_int("frame_sizes", f, 1) for f in sizes)
+            self.frame_sizes = tuple(as_int("frame_sizes", f, 1) for f in sizes)
         except BadInputError:
             raise BadInputError(f"frame_sizes {tuple(sizes)!r} must be positive integers, "
                                 "e.g. 16 4") from None
         if not self.frame_sizes:
             raise BadInputError("frame_sizes is empty; give one size per tier, e.g. 16 4")
         for name in ("n_rnn", "dim", "sample_rate"):
-            setattr(self, name, _as_int(name, getattr(self, name), 1))
-        self.q_levels = _as_int("q_levels", self.q_levels, 2)
+            setattr(self, name, as_int(name, getattr(self, name), 1))
+        self.q_levels = as_int("q_levels", self.q_levels, 2)
         if self.rnn_type not in ("gru", "lstm"):
             raise BadInputError(f"rnn_type {self.rnn_type!r}: use gru or lstm")
         _check(self.q_levels, self.quantization, "quantization")
@@ -100,27 +100,11 @@ class SampleRNNConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SampleRNNConfig:
         """Rebuild from :meth:`to_dict` (lists become tuples again)."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise BadInputError(f"unknown SampleRNN config key(s) {', '.join(unknown)}; "
-                                f"known: {', '.join(sorted(known))}")
-        return cls(**data)
-
-
-def _as_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int of at least ``minimum`` (numpy ints pass; floats, bools don't)."""
-    try:
-        out = -1 if isinstance(value, bool) else operator.index(value)
-    except TypeError:
-        out = -1
-    if out < minimum:
-        raise BadInputError(f"{name} {value!r} must be an integer of at least {minimum}")
-    return out
+        return config_from_dict(cls, data, model="SampleRNN")
 
 
 def _check(q_levels: int, kind: str, name: str = "kind") -> None:
-    _as_int("q_levels", q_levels, 2)
+    as_int("q_levels", q_levels, 2)
     if kind not in KINDS:
         raise BadInputError(f"{name} {kind!r}: use mu-law or linear")
 
@@ -223,6 +207,8 @@ class SampleRNN(nn.Module):
     Parameters
     ----------
     config : SampleRNNConfig
+        Tiers, widths and quantization; a checkpoint holds ``config.to_dict()`` and
+        rebuilds the model from it alone.
     """
 
     def __init__(self, config: SampleRNNConfig) -> None:
@@ -330,7 +316,7 @@ class SampleRNN(nn.Module):
         BadInputError
             A bad count, temperature, prime, or a generator on another device.
         """
-        n_samples, batch_size = _as_int("n_samples", n_samples, 1), _as_int(
+        n_samples, batch_size = as_int("n_samples", n_samples, 1), as_int(
             "batch_size", batch_size, 1)
         if not math.isfinite(temperature) or temperature <= 0:
             raise BadInputError(f"temperature {temperature:g} must be > 0, e.g. 1.0")

@@ -70,34 +70,38 @@ class AutoOptions:
     """
 
     count: int | None = 10
-    prompt_provider: str = settings.PROMPT_PROVIDER
     use_case: str | None = None
+    # who writes the prompts
+    prompt_provider: str = settings.PROMPT_PROVIDER
+    prompt_file: str | None = None
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key_env: str | None = None
+    # what each item is made with
     engine: str = settings.ENGINE
     model: str | None = None
-    workers: int = 1
-    backend: str = "local"
-    scheduler: str | None = None
-    resources: dict[str, float] = field(default_factory=dict)
-    dest: str | None = None
-    formats: tuple[str, ...] = (settings.COMPOSED_FORMAT,)
-    keep_metadata: bool = False
-    file_prefix: str = settings.FILE_PREFIX
+    params: dict[str, Any] = field(default_factory=dict)
     min_duration: float = settings.MIN_DURATION
     max_duration: float = settings.MAX_DURATION
     seed: int | None = None
     sample_rate: int = settings.SAMPLE_RATE
-    retries: int = 2
-    llm_model: str | None = None
-    llm_base_url: str | None = None
-    llm_api_key_env: str | None = None
-    prompt_file: str | None = None
+    max_attempts: int = settings.MAX_ATTEMPTS
+    batch_size: int | None = None
+    # where the loops go, and what is recorded of them
+    dest: str | None = None
+    formats: tuple[str, ...] = (settings.COMPOSED_FORMAT,)
+    keep_metadata: bool = False
+    file_prefix: str = settings.FILE_PREFIX
     s3_endpoint_url: str | None = None
     catalog: str | None = None
     measure: bool = True
+    # who renders them
+    workers: int = 1
+    backend: str = "local"
+    scheduler: str | None = None
+    resources: dict[str, float] = field(default_factory=dict)
     connect_timeout: float = 10.0
-    params: dict[str, Any] = field(default_factory=dict)
-    max_attempts: int = settings.MAX_ATTEMPTS
-    batch_size: int | None = None
+    retries: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able options (for ``run.json``)."""

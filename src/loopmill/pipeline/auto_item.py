@@ -53,35 +53,6 @@ class ItemJob:
     measure: bool = True
     engine_entry: EngineEntry | None = None
 
-    # what delivery reads, from the request
-    @property
-    def engine(self) -> str:
-        return self.request.engine
-
-    @property
-    def model(self) -> str | None:
-        return self.request.model
-
-    @property
-    def formats(self) -> tuple[str, ...]:
-        return self.request.formats
-
-    @property
-    def dest(self) -> str:
-        return self.request.dest
-
-    @property
-    def file_prefix(self) -> str:
-        return self.request.file_prefix
-
-    @property
-    def keep_metadata(self) -> bool:
-        return self.request.keep_metadata
-
-    @property
-    def sample_rate(self) -> int:
-        return self.request.sample_rate
-
 
 def worker_setup(parent_pid: int | None = None) -> None:
     """Process initializer: one thread per loop, freed memory kept for reuse, Ctrl-C
@@ -237,18 +208,19 @@ def _store(job: ItemJob, spec: MusicSpec, loop: Loop, *, render_s: float) -> dic
     t_measure = time.perf_counter()
     # The run id starts with its date and time: names sort by time, and an item
     # rendered again after a kill gets the same name (replaced, never duplicated).
-    stem = f"{job.file_prefix}_{job.run_id}_{job.index:05d}_{loop.extra['seed']}"
-    where = (job.dest, job.spool_dir, job.s3_endpoint_url)
+    req = job.request
+    stem = f"{req.file_prefix}_{job.run_id}_{job.index:05d}_{loop.extra['seed']}"
+    where = (req.dest, job.spool_dir, job.s3_endpoint_url)
     if where not in _SINKS:
         _SINKS[where] = open_sink(
-            job.dest, spool_dir=Path(job.spool_dir) if job.spool_dir else None,
+            req.dest, spool_dir=Path(job.spool_dir) if job.spool_dir else None,
             s3_endpoint_url=job.s3_endpoint_url,
         )
     meta = {"tool": "loopmill", "prompt": spec.text, "run_id": job.run_id, **loop.to_dict()}
     # A local folder is written once, as it is encoded; a remote one gets uploads.
-    pub = publish_loop(_SINKS[where], loop, stem=stem, formats=job.formats,
+    pub = publish_loop(_SINKS[where], loop, stem=stem, formats=req.formats,
                        tags=loop_tags(loop), exclusive=False,
-                       sidecar=meta if job.keep_metadata else None)
+                       sidecar=meta if req.keep_metadata else None)
     uris, spooled = pub.uris, pub.spooled
     t_store = time.perf_counter()
     timings = {

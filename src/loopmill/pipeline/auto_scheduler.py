@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from loopmill.errors import BadInputError, LoopmillError
@@ -66,6 +67,7 @@ def sigint_sets(stop: threading.Event, enabled: bool) -> Iterator[None]:
         signal.signal(signal.SIGINT, old)
 
 
+@dataclass(eq=False)
 class Scheduler:
     """Hands a source's items to a backend in batches until the source is exhausted
     (or ``stop`` is set), and reports each item's outcome.
@@ -92,23 +94,22 @@ class Scheduler:
         Attempts after an item's first failed one.
     """
 
-    def __init__(
-        self, backend: Backend, *, source: WorkSource,
-        make_job: Callable[[int, dict[str, Any]], ItemJob],
-        on_made: Callable[[ItemJob, dict[str, Any]], None],
-        on_failed: Callable[[ItemJob, int, BaseException], None],
-        stop: threading.Event, batch_size: int = 1, retries: int = 2,
-    ) -> None:
-        self.backend = backend
-        self.source = source
-        self.make_job = make_job
-        self.on_made = on_made
-        self.on_failed = on_failed
-        self.stop = stop
-        self.batch_size = max(1, batch_size)
-        self.retries = retries
-        self.aborted = False
-        self._inflight: dict[Future[list[Any]], tuple[list[ItemJob], int]] = {}
+    backend: Backend
+    _: KW_ONLY
+    source: WorkSource
+    make_job: Callable[[int, dict[str, Any]], ItemJob]
+    on_made: Callable[[ItemJob, dict[str, Any]], None]
+    on_failed: Callable[[ItemJob, int, BaseException], None]
+    stop: threading.Event
+    batch_size: int = 1
+    retries: int = 2
+    #: a second Ctrl-C ended :meth:`run`: :meth:`close` does not wait for the workers
+    aborted: bool = field(default=False, init=False)
+    _inflight: dict[Future[list[Any]], tuple[list[ItemJob], int]] = field(
+        default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.batch_size = max(1, self.batch_size)
 
     def run(self, *, handle_sigint: bool = False) -> None:
         """Start the source and schedule until it is exhausted or ``stop`` is set and

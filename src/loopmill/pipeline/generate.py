@@ -36,21 +36,11 @@ __all__ = ["DURATION_RANGE", "SAMPLE_RATES", "TEMPO_TOLERANCE", "GenerateReport"
 DURATION_RANGE = GENERATE_DURATION_RANGE  # settings.DURATION_RANGE
 
 
-def make_spec(
-    prompt: str,
-    *,
-    bpm: float | None = None,
-    key: str | None = None,
-    genre: str | None = None,
-    min_duration: float | None = None,
-    max_duration: float | None = None,
-    seed: int | None = None,
-) -> MusicSpec:
-    """Parse ``prompt`` and apply the fields (they win over the text), checked as a
-    request checks them."""
-    return GenerateRequest(prompt=prompt, bpm=bpm, key=key, genre=genre,
-                           min_duration=min_duration, max_duration=max_duration,
-                           seed=seed).spec
+def make_spec(prompt: str, **fields: Any) -> MusicSpec:
+    """Parse ``prompt`` and apply ``fields`` (any of :class:`GenerateRequest`'s, such as
+    ``bpm`` or ``max_duration``; they win over the text), checked as a request checks
+    them: the spec the request would make."""
+    return GenerateRequest(prompt=prompt, **fields).spec
 
 
 def generate(

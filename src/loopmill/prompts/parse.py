@@ -315,16 +315,9 @@ max_duration, seed
         return _unique(canonical for _, canonical in _find(folded, table))
 
     return MusicSpec(
-        text,
-        genre=style,
+        text, genre=style, bpm=tempo, key=tonic, mode=text_mode, energy=level,
         moods=words(moods, "moods", _MOOD),
         instruments=words(instruments, "instruments", _INSTRUMENT),
         sections=words(sections, "sections", _SECTION),
-        bpm=tempo,
-        key=tonic,
-        mode=text_mode,
-        energy=level,
-        min_duration=lo,
-        max_duration=hi,
-        seed=seed,
+        min_duration=lo, max_duration=hi, seed=seed,
     )

@@ -31,14 +31,17 @@ def _field(name: str) -> str | None:
     return name if name.isidentifier() else None
 
 
-def _number(value: object, name: str, fix: str) -> float:
-    """``value`` as a finite float, or a BadInputError naming ``name``."""
+def _in_range(value: object, name: str, lo: float, hi: float, fix: str) -> float:
+    """``value`` as a finite float in ``lo..hi``, or a BadInputError naming ``name``
+    that ends with ``fix``: the one checker behind every ``check_*`` here."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadInputError(f"{name} {value!r} is not a number; {fix}", field=_field(name))
     result = float(value)
     if not math.isfinite(result):
         raise BadInputError(f"{name} {value!r} is not a finite number; {fix}",
                             field=_field(name))
+    if not lo <= result <= hi:
+        raise BadInputError(f"{name} {result:g} is out of range; {fix}", field=_field(name))
     return result
 
 
@@ -59,30 +62,18 @@ def check_bpm(value: object, *, name: str = "bpm") -> float:
         Not a number, or outside 24..240.
     """
     lo, hi = BPM_RANGE
-    fix = f"use {lo:g} to {hi:g}"
-    bpm = _number(value, name, fix)
-    if not lo <= bpm <= hi:
-        raise BadInputError(f"{name} {bpm:g} is out of range; {fix}", field=_field(name))
-    return bpm
+    return _in_range(value, name, lo, hi, f"use {lo:g} to {hi:g}")
 
 
 def check_duration(value: object, *, name: str) -> float:
     """Validate a duration in seconds (1..600); see `check_bpm`."""
     lo, hi = RENDER_DURATION_RANGE
-    fix = f"use {lo:g} to {hi:g} seconds"
-    seconds = _number(value, name, fix)
-    if not lo <= seconds <= hi:
-        raise BadInputError(f"{name} {seconds:g} is out of range; {fix}", field=_field(name))
-    return seconds
+    return _in_range(value, name, lo, hi, f"use {lo:g} to {hi:g} seconds")
 
 
 def check_energy(value: object, *, name: str = "energy") -> float:
     """Validate an energy level (0..1); see `check_bpm`."""
-    fix = "use 0 (calm) to 1 (intense)"
-    energy = _number(value, name, fix)
-    if not 0.0 <= energy <= 1.0:
-        raise BadInputError(f"{name} {energy:g} is out of range; {fix}", field=_field(name))
-    return energy
+    return _in_range(value, name, 0.0, 1.0, "use 0 (calm) to 1 (intense)")
 
 
 def normalize_tonic(text: str) -> str | None:
