@@ -88,6 +88,7 @@ BatchSize = Annotated[
 #: ``--min-duration`` / ``--max-duration``'s words, the range from settings.
 SHORTEST = f"Shortest loop, {settings.span(settings.DURATION_RANGE)} s"
 LONGEST = f"Longest loop, {settings.span(settings.DURATION_RANGE)} s"
+SeedOrDraw = Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")]
 FilePrefix = Annotated[str, typer.Option(help="Start of every file name.")]
 RunsDir = Annotated[
     Path | None, typer.Option(help="Where run folders go (default: LOOPMILL_RUNS or user data).")
@@ -185,7 +186,7 @@ def as_text(params: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _text(value) for name, value in params.items()}
 
 
-def build(make: Callable[..., T], params: Mapping[str, Any], **given: Any) -> T:
+def build(make: Callable[..., T], params: Mapping[str, Any], /, **given: Any) -> T:
     """``make(...)`` from the command's ``params`` (``ctx.params``) that it takes by the
     same name, paths as text; ``given`` (the renamed or converted ones) wins."""
     takes = inspect.signature(make).parameters

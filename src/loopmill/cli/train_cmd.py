@@ -195,7 +195,7 @@ def sample(
         int, typer.Option("--count", "-n", help="Streams, generated together in one batch.")
     ] = 1,
     temperature: Annotated[float, typer.Option(help="Higher is wilder (> 0).")] = 1.0,
-    seed: Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")] = -1,
+    seed: opt.SeedOrDraw = -1,
     dest: opt.OutputDir = Path("samples"),
     fmt: opt.Formats = settings.RAW_FORMAT,
     device: Device = _TRAIN.device,
