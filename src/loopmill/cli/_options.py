@@ -95,6 +95,12 @@ RunsDir = Annotated[
 ]
 
 
+
+def max_input(what: str) -> Any:
+    """``--max-input-duration``: "Refuse ``what`` longer than this many seconds"."""
+    return typer.Option(help=f"Refuse {what} longer than this many seconds.")
+
+
 # The options with a short flag (SHORT_FLAGS): the names are written here once; the
 # help is each command's own.
 def dest(text: str) -> Any:

@@ -52,9 +52,7 @@ def inspect(
     as_json: Annotated[
         bool, typer.Option("--json", hidden=True, help="Same as --format json.")
     ] = False,
-    max_input_duration: Annotated[
-        float, typer.Option(help="Refuse files longer than this many seconds.")
-    ] = settings.MAX_INPUT_DURATION,
+    max_input_duration: Annotated[float, opt.max_input("files")] = settings.MAX_INPUT_DURATION,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Print duration, rate, channels, LUFS, true peak, tempo, key, loop points and seam score.
