@@ -90,9 +90,6 @@ SHORTEST = f"Shortest loop, {settings.span(settings.DURATION_RANGE)} s"
 LONGEST = f"Longest loop, {settings.span(settings.DURATION_RANGE)} s"
 SeedOrDraw = Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")]
 FilePrefix = Annotated[str, typer.Option(help="Start of every file name.")]
-RunsDir = Annotated[
-    Path | None, typer.Option(help="Where run folders go (default: LOOPMILL_RUNS or user data).")
-]
 
 
 
@@ -111,6 +108,15 @@ def dest(text: str) -> Any:
 def count(text: str, **limits: Any) -> Any:
     """``--count`` / ``-n`` (``limits``: click's ``min=`` / ``max=``)."""
     return typer.Option("--count", "-n", help=text, **limits)
+
+
+def runs_dir(*names: str) -> Any:
+    """``--runs-dir`` (after ``names``: evolve's own ``--runs``)."""
+    return typer.Option(*names, "--runs-dir",
+                        help="Where run folders go (default: LOOPMILL_RUNS or user data).")
+
+
+RunsDir = Annotated[Path | None, runs_dir()]
 
 
 def config(text: str) -> Any:
@@ -179,10 +185,11 @@ SAMPLING = OptionGroup.of(
 
 
 def _text(value: Any) -> Any:
-    """A path as the text the library takes (a list of paths, each); else the value."""
+    """A path as the text the library takes; a repeatable option's values (click keeps
+    them as a tuple, empty when none is given) as a list of those; else the value."""
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_text(v) for v in value]
     return value
 

@@ -15,6 +15,12 @@ from loopmill.pipeline.generate import generate_files
 _TEMPI = settings.span(settings.BPM_RANGE)
 
 # generate's own options that take more than a line
+Engine = Annotated[str, typer.Option(
+    help="composer (built-in, offline), musicgen, samplernn or lstm (the last three need "
+    "--model).")]
+Model = Annotated[str | None, typer.Option(
+    help=f"musicgen: a hub id ({settings.MUSICGEN_MODEL}) or a folder; samplernn/lstm: a "
+    "checkpoint from `loopmill train`.")]
 Soundfont = Annotated[
     Path | None, typer.Option(help="Render through FluidSynth with this General MIDI .sf2/.sf3.")]
 Controls = Annotated[Path | None, typer.Option(
@@ -34,16 +40,8 @@ def generate(
     prompt: Annotated[
         str, typer.Argument(help='What to make, e.g. "calm lofi hip hop, F major, 80 BPM".')
     ] = "",
-    engine: Annotated[
-        str,
-        typer.Option(help="composer (built-in, offline), musicgen, samplernn or lstm "
-                     "(the last three need --model)."),
-    ] = settings.ENGINE,
-    model: Annotated[
-        str | None,
-        typer.Option(help=f"musicgen: a hub id ({settings.MUSICGEN_MODEL}) or a folder; "
-                     "samplernn/lstm: a checkpoint from `loopmill train`."),
-    ] = None,
+    engine: Engine = settings.ENGINE,
+    model: Model = None,
     bpm: Annotated[
         float | None, typer.Option(help=f"Tempo, {_TEMPI} (wins over the text).")
     ] = None,
