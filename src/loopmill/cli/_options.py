@@ -58,10 +58,44 @@ LogLevel = Annotated[
     ),
 ]
 
+
+# Options whose help is each command's own (a factory gives the typer.Option): those
+# with a short flag (SHORT_FLAGS), their names written here once, and the ones whose
+# help differs by a word.
+def dest(text: str) -> Any:
+    """``--dest`` / ``-d``."""
+    return typer.Option("--dest", "-d", help=text)
+
+
+def count(text: str, **limits: Any) -> Any:
+    """``--count`` / ``-n`` (``limits``: click's ``min=`` / ``max=``)."""
+    return typer.Option("--count", "-n", help=text, **limits)
+
+
+def runs_dir(*names: str) -> Any:
+    """``--runs-dir`` (after ``names``: evolve's own ``--runs``)."""
+    return typer.Option(*names, "--runs-dir",
+                        help="Where run folders go (default: LOOPMILL_RUNS or user data).")
+
+
+def config(text: str) -> Any:
+    """``--config`` / ``-c``."""
+    return typer.Option("--config", "-c", help=text)
+
+
+def switch(flag: str, text: str) -> Any:
+    """An on/off option written as one flag (``--midi``; no ``--no-midi``)."""
+    return typer.Option(flag, help=text)
+
+
+def max_input(what: str) -> Any:
+    """``--max-input-duration``: "Refuse ``what`` longer than this many seconds"."""
+    return typer.Option(help=f"Refuse {what} longer than this many seconds.")
+
+
 Formats = Annotated[str, typer.Option("--format", "-f", help=FORMATS_RULE)]
-OutputDir = Annotated[Path, typer.Option("--dest", "-d", help="Output folder.")]
-Destination = Annotated[
-    str, typer.Option("--dest", "-d", help="Folder or fsspec URL (s3://bucket/prefix, ...).")]
+OutputDir = Annotated[Path, dest("Output folder.")]
+Destination = Annotated[str, dest("Folder or fsspec URL (s3://bucket/prefix, ...).")]
 S3Endpoint = Annotated[
     str | None, typer.Option(help="S3-compatible endpoint (MinIO, moto...).")]
 SampleRate = Annotated[
@@ -90,43 +124,7 @@ SHORTEST = f"Shortest loop, {settings.span(settings.DURATION_RANGE)} s"
 LONGEST = f"Longest loop, {settings.span(settings.DURATION_RANGE)} s"
 SeedOrDraw = Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")]
 FilePrefix = Annotated[str, typer.Option(help="Start of every file name.")]
-
-
-
-def max_input(what: str) -> Any:
-    """``--max-input-duration``: "Refuse ``what`` longer than this many seconds"."""
-    return typer.Option(help=f"Refuse {what} longer than this many seconds.")
-
-
-# The options with a short flag (SHORT_FLAGS): the names are written here once; the
-# help is each command's own.
-def dest(text: str) -> Any:
-    """``--dest`` / ``-d``."""
-    return typer.Option("--dest", "-d", help=text)
-
-
-def count(text: str, **limits: Any) -> Any:
-    """``--count`` / ``-n`` (``limits``: click's ``min=`` / ``max=``)."""
-    return typer.Option("--count", "-n", help=text, **limits)
-
-
-def runs_dir(*names: str) -> Any:
-    """``--runs-dir`` (after ``names``: evolve's own ``--runs``)."""
-    return typer.Option(*names, "--runs-dir",
-                        help="Where run folders go (default: LOOPMILL_RUNS or user data).")
-
-
 RunsDir = Annotated[Path | None, runs_dir()]
-
-
-def config(text: str) -> Any:
-    """``--config`` / ``-c``."""
-    return typer.Option("--config", "-c", help=text)
-
-
-def switch(flag: str, text: str) -> Any:
-    """An on/off option written as one flag (``--midi``; no ``--no-midi``)."""
-    return typer.Option(flag, help=text)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -149,11 +147,6 @@ class OptionGroup:
         kw = inspect.Parameter.KEYWORD_ONLY
         return cls(tuple(inspect.Parameter(name, kw, annotation=annotation, default=default)
                          for name, (annotation, default) in options.items()))
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The group's parameter names."""
-        return tuple(p.name for p in self.params)
 
     def after(self, anchor: str | None = None) -> Callable[[F], F]:
         """Decorator: the command also takes this group's options, listed in ``--help``
