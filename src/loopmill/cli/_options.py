@@ -72,6 +72,16 @@ def count(text: str, **limits: Any) -> Any:
     return typer.Option("--count", "-n", help=text, **limits)
 
 
+def out(text: str) -> Any:
+    """``--out`` / ``-o``."""
+    return typer.Option("--out", "-o", help=text)
+
+
+def report_format(text: str) -> Any:
+    """``--format`` / ``-f`` of a report (inspect, catalog); audio formats: :data:`Formats`."""
+    return typer.Option("--format", "-f", help=text)
+
+
 def runs_dir(*names: str) -> Any:
     """``--runs-dir`` (after ``names``: evolve's own ``--runs``)."""
     return typer.Option(*names, "--runs-dir",

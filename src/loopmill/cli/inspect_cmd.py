@@ -47,7 +47,7 @@ def _show(report: dict[str, Any]) -> None:
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Audio files to measure.")],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table or json (one list of reports).")
+        str, opt.report_format("table or json (one list of reports).")
     ] = "table",
     as_json: Annotated[
         bool, typer.Option("--json", hidden=True, help="Same as --format json.")

@@ -52,7 +52,7 @@ def _typed(ctx: typer.Context) -> set[str]:
 @dataset_app.command("prepare")
 def prepare(
     sources: Annotated[list[Path], typer.Argument(help="Audio files or folders.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write.")],
+    out: Annotated[Path, opt.out("Dataset folder to write.")],
     sample_rate: Annotated[int, typer.Option(help="16000 for SampleRNN; 44100 for lstm.")] = 16000,
     chunk_seconds: Annotated[float, typer.Option(help="Chunk length.")] = 8.0,
     overlap: Annotated[float, typer.Option(help="Overlap of neighbouring chunks, 0 to <1.")] = 0.5,
@@ -192,7 +192,7 @@ def sample(
     checkpoint: Annotated[Path, typer.Argument(help="A .pt file or a run folder.")],
     seconds: Annotated[float, typer.Option(help="Length of each sample.")] = 10.0,
     count: Annotated[
-        int, typer.Option("--count", "-n", help="Streams, generated together in one batch.")
+        int, opt.count("Streams, generated together in one batch.")
     ] = 1,
     temperature: Annotated[float, typer.Option(help="Higher is wilder (> 0).")] = 1.0,
     seed: opt.SeedOrDraw = -1,
