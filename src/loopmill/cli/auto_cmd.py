@@ -100,7 +100,7 @@ def auto(
     max_attempts: opt.MaxAttempts = settings.MAX_ATTEMPTS,
     batch_size: opt.BatchSize = None,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
-    **sampling: Any,
+    **sampling: Any,  # opt.SAMPLING: --temperature, --top-k, --top-p, --guidance
 ) -> None:
     """Make loops in bulk from generated prompts; resumable, Ctrl-C safe.
 

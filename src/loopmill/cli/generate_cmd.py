@@ -76,7 +76,7 @@ def generate(
     max_attempts: opt.MaxAttempts = settings.MAX_ATTEMPTS,
     catalog: opt.CatalogPath = None,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
-    **sampling: Any,
+    **sampling: Any,  # opt.SAMPLING: --temperature, --top-k, --top-p, --guidance
 ) -> None:
     """Make seamless loops from a text prompt, in the asked key and tempo.
 

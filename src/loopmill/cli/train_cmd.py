@@ -149,7 +149,7 @@ def train_samplernn(
     seq_len: Annotated[
         int, typer.Option(help="Truncated BPTT window, samples.")
     ] = _TRAIN.seq_len,
-    **training: Any,
+    **training: Any,  # _TRAINING (read through ctx.params)
 ) -> None:
     """Train a multi-tier SampleRNN (Dadabots' settings by default).
 
@@ -174,7 +174,7 @@ def train_lstm(
     domain: Annotated[str, typer.Option(help="time or fft blocks.")] = "time",
     hidden: Annotated[int, typer.Option(help="LSTM width.")] = 1024,
     n_layers: Annotated[int, typer.Option(help="LSTM layers.")] = 4,
-    **training: Any,
+    **training: Any,  # _TRAINING (read through ctx.params)
 ) -> None:
     """Train the GRUV-style LSTM composer (blocks of audio, next block predicted).
 
