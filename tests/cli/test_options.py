@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
 
 import pytest
+import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from loopmill.cli._options import SHORT_FLAGS
+from loopmill.cli._options import SHORT_FLAGS, OptionGroup, build
 from loopmill.cli.main import app
 
 runner = CliRunner()
@@ -102,3 +105,52 @@ def test_the_root_option_is_kept_by_the_command_default(root_level: None) -> Non
     res = runner.invoke(app, ["--log-level", "debug", "spool", "status", "--log-level",
                               "error"])
     assert logging.getLogger().level == logging.ERROR  # the nearer one wins
+
+
+def _names(command: str) -> list[str]:
+    return [p.name for p in dict(_commands())[command].params]
+
+
+def test_a_group_is_listed_where_asked_and_passed_by_name() -> None:
+    group = OptionGroup.of(alpha=(Annotated[int, typer.Option(help="A.")], 1),
+                               beta=(Annotated[str, typer.Option(help="B.")], "b"))
+    seen: dict[str, Any] = {}
+    one = typer.Typer(add_completion=False)
+
+    @one.command()
+    @group.after("first")
+    def cmd(first: Annotated[int, typer.Option()] = 0,
+            last: Annotated[int, typer.Option()] = 0, **grouped: Any) -> None:
+        seen.update(first=first, last=last, grouped=grouped)
+
+    assert [p.name for p in get_command(one).params] == ["first", "alpha", "beta", "last"]
+    res = runner.invoke(one, ["--beta", "x", "--last", "3"])
+    assert res.exit_code == 0, res.output
+    assert seen == {"first": 0, "last": 3, "grouped": {"alpha": 1, "beta": "x"}}
+
+
+def test_the_shared_groups_stand_where_they_stood() -> None:
+    sampling = ["temperature", "top_k", "top_p", "guidance"]
+    for command in ("generate", "auto"):
+        names = _names(command)
+        at = names.index("sample_rate") + 1
+        assert names[at:at + 4] == sampling, command
+    tail = ["batch_size", "lr", "epochs", "max_steps", "resume", "seed", "device", "config",
+            "log_level"]
+    assert _names("train samplernn")[-len(tail):] == tail == _names("train lstm")[-len(tail):]
+    assert _names("train samplernn")[-len(tail) - 1] == "seq_len"
+    assert _names("train lstm")[-len(tail) - 1] == "n_layers"
+
+
+@dataclass(frozen=True)
+class _Made:
+    path: str | None = None
+    files: list[str] = field(default_factory=list)
+    n: int = 0
+
+
+def test_build_takes_the_parameters_named_as_fields_paths_as_text() -> None:
+    made = build(_Made, {"path": Path("a/b"), "files": (Path("c"), Path("d")), "n": 1,
+                             "not_a_field": 2}, n=5)
+    assert made == _Made(path=str(Path("a/b")), files=["c", "d"], n=5)
+    assert build(_Made, {"path": None, "files": ()}) == _Made()

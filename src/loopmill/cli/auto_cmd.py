@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -19,6 +19,23 @@ from rich.progress import (
 from loopmill import settings
 from loopmill.cli import _options as opt
 from loopmill.cli._common import err_console, fail, guarded, out_console, say
+
+# auto's own options that take more than a line
+Engine = Annotated[str, typer.Option(help="composer (offline), musicgen, samplernn or lstm.")]
+Model = Annotated[
+    str | None, typer.Option(help="musicgen: a hub id or folder; samplernn/lstm: a checkpoint.")]
+Scheduler = Annotated[
+    str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")]
+Dest = Annotated[str | None, opt.dest(
+    "Folder or fsspec URL (s3://bucket/prefix, memory://...); default: loops, with --resume: "
+    "the run's own.")]
+LlmBaseUrl = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")]
+LlmApiKeyEnv = Annotated[str | None, typer.Option(
+    metavar="NAME", help="Environment variable with the API key for --llm-base-url "
+    "(OPENAI_API_KEY goes only to api.openai.com).")]
+PromptFile = Annotated[
+    Path | None, typer.Option(help="Prompts for --prompt-provider file (.txt or .jsonl).")]
 
 
 def _resources(text: str | None) -> dict[str, float]:
@@ -35,11 +52,11 @@ def _resources(text: str | None) -> dict[str, float]:
     return out
 
 
+@opt.SAMPLING.after("sample_rate")
 def auto(
+    ctx: typer.Context,
     count: Annotated[
-        int | None,
-        typer.Option("--count", "-n", help="How many loops to make; leave out to run until "
-                     "Ctrl-C."),
+        int | None, opt.count("How many loops to make; leave out to run until Ctrl-C.")
     ] = None,
     prompt_provider: Annotated[
         str, typer.Option(help="template (offline), openai, ollama, file or manual.")
@@ -47,80 +64,43 @@ def auto(
     use_case: Annotated[
         str | None, typer.Option(help='Steers the prompts, e.g. "space shooter".')
     ] = None,
-    engine: Annotated[
-        str, typer.Option(help="composer (offline), musicgen, samplernn or lstm.")
-    ] = settings.ENGINE,
-    model: Annotated[
-        str | None,
-        typer.Option(help="musicgen: a hub id or folder; samplernn/lstm: a checkpoint."),
-    ] = None,
+    engine: Engine = settings.ENGINE,
+    model: Model = None,
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (default: one per core).")
     ] = None,
     backend: Annotated[str, typer.Option(help="local (processes) or dask.")] = "local",
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
-    ] = None,
+    scheduler: Scheduler = None,
     resources: Annotated[
         str | None, typer.Option(help="Dask resources each item holds, e.g. GPU=1.")
     ] = None,
-    dest: Annotated[
-        str | None,
-        typer.Option("--dest", "-d",
-                     help="Folder or fsspec URL (s3://bucket/prefix, memory://...); "
-                     "default: loops, with --resume: the run's own."),
-    ] = None,
+    dest: Dest = None,
     fmt: opt.Formats = settings.COMPOSED_FORMAT,
     keep_metadata: Annotated[
-        bool,
-        typer.Option("--keep-metadata", help="Write a JSON sidecar (spec, params, seed) per loop.")
+        bool, opt.switch("--keep-metadata", "Write a JSON sidecar (spec, params, seed) per loop.")
     ] = False,
-    file_prefix: Annotated[
-        str, typer.Option(help="Start of every file name.")
-    ] = settings.FILE_PREFIX,
-    min_duration: Annotated[
-        float,
-        typer.Option(help=f"Shortest loop, {settings.span(settings.DURATION_RANGE)} s."),
-    ] = settings.MIN_DURATION,
-    max_duration: Annotated[
-        float,
-        typer.Option(help=f"Longest loop, {settings.span(settings.DURATION_RANGE)} s."),
-    ] = settings.MAX_DURATION,
+    file_prefix: opt.FilePrefix = settings.FILE_PREFIX,
+    min_duration: Annotated[float, typer.Option(help=f"{opt.SHORTEST}.")] = settings.MIN_DURATION,
+    max_duration: Annotated[float, typer.Option(help=f"{opt.LONGEST}.")] = settings.MAX_DURATION,
     seed: Annotated[
         int | None, typer.Option(help="Run seed; item i uses seed + i (recorded).")
     ] = None,
     retries: Annotated[int, typer.Option(help="Attempts after a failed item.")] = 2,
     llm_model: Annotated[str | None, typer.Option(help="Model name for openai/ollama.")] = None,
-    llm_base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
-    ] = None,
-    llm_api_key_env: Annotated[
-        str | None,
-        typer.Option(metavar="NAME", help="Environment variable with the API key for "
-                     "--llm-base-url (OPENAI_API_KEY goes only to api.openai.com)."),
-    ] = None,
-    prompt_file: Annotated[
-        Path | None, typer.Option(help="Prompts for --prompt-provider file (.txt or .jsonl).")
-    ] = None,
-    s3_endpoint_url: Annotated[
-        str | None, typer.Option(help="S3-compatible endpoint (MinIO, moto...).")
-    ] = None,
+    llm_base_url: LlmBaseUrl = None,
+    llm_api_key_env: LlmApiKeyEnv = None,
+    prompt_file: PromptFile = None,
+    s3_endpoint_url: opt.S3Endpoint = None,
     catalog: opt.CatalogPath = None,
     resume: Annotated[
         Path | None, typer.Option(help="Continue the run in this run folder.")
     ] = None,
-    runs_dir: Annotated[
-        Path | None,
-        typer.Option(help="Where run folders go (default: LOOPMILL_RUNS or user data)."),
-    ] = None,
+    runs_dir: opt.RunsDir = None,
     sample_rate: opt.SampleRate = settings.SAMPLE_RATE,
-    temperature: opt.Temperature = settings.TEMPERATURE,
-    top_k: opt.TopK = settings.TOP_K,
-    top_p: opt.TopP = settings.TOP_P,
-    guidance: opt.Guidance = settings.GUIDANCE,
     max_attempts: opt.MaxAttempts = settings.MAX_ATTEMPTS,
     batch_size: opt.BatchSize = None,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
+    **sampling: Any,  # opt.SAMPLING: --temperature, --top-k, --top-p, --guidance
 ) -> None:
     """Make loops in bulk from generated prompts; resumable, Ctrl-C safe.
 
@@ -138,20 +118,10 @@ def auto(
         run_auto,
     )
 
-    opts = AutoOptions(
-        count=count, prompt_provider=prompt_provider, use_case=use_case, engine=engine,
-        model=model,
-        workers=workers or os.cpu_count() or 1, backend=backend, scheduler=scheduler,
-        resources=_resources(resources), dest=dest,
-        formats=tuple(f.strip().lower() for f in fmt.split(",") if f.strip()),
-        keep_metadata=keep_metadata, file_prefix=file_prefix, min_duration=min_duration,
-        max_duration=max_duration, seed=seed, sample_rate=sample_rate, retries=retries,
-        llm_model=llm_model, llm_base_url=llm_base_url, llm_api_key_env=llm_api_key_env,
-        prompt_file=str(prompt_file) if prompt_file else None,
-        s3_endpoint_url=s3_endpoint_url, catalog=str(catalog) if catalog else None,
-        params={"temperature": temperature, "top_k": top_k, "top_p": top_p,
-                "guidance": guidance},
-        max_attempts=max_attempts, batch_size=batch_size,
+    opts = opt.build(
+        AutoOptions, ctx.params, workers=workers or os.cpu_count() or 1,
+        resources=_resources(resources),
+        formats=tuple(f.strip().lower() for f in fmt.split(",") if f.strip()), params=sampling,
     )
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),

@@ -41,7 +41,7 @@ def list_(
     catalog: opt.CatalogPath = None, genre: GenreOpt = None, bpm_min: BpmMinOpt = None,
     bpm_max: BpmMaxOpt = None, key: KeyOpt = None, since: SinceOpt = None,
     until: UntilOpt = None, run: RunOpt = None, limit: LimitOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    fmt: Annotated[str, opt.report_format("table, json or csv.")] = "table",
     as_json: JsonOpt = False,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
@@ -73,7 +73,7 @@ def list_(
 def show(
     loop_id: Annotated[int, typer.Argument(help="The loop's id (see catalog list).")],
     catalog: opt.CatalogPath = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    fmt: Annotated[str, opt.report_format("table or json.")] = "table",
     as_json: JsonOpt = False,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
@@ -100,9 +100,9 @@ def show(
 
 @catalog_app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+    fmt: Annotated[str, opt.report_format("csv or json.")] = "csv",
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write here (default: stdout).")
+        Path | None, opt.out("Write here (default: stdout).")
     ] = None,
     catalog: opt.CatalogPath = None, genre: GenreOpt = None, bpm_min: BpmMinOpt = None,
     bpm_max: BpmMaxOpt = None, key: KeyOpt = None, since: SinceOpt = None,

@@ -11,53 +11,44 @@ from loopmill import settings
 from loopmill.cli import _options as opt
 from loopmill.cli._common import err_console, guarded, out_console, progress_bar, say
 
+# evolve's own options that take more than a line
+Config = Annotated[Path | None, opt.config(
+    "Run file (YAML, sections as examples/evolve.yaml); flags win over it.")]
+Genome = Annotated[str | None, typer.Option(
+    help="composer (default), prompt or embedding (MusicGen).")]
+Search = Annotated[str | None, typer.Option(
+    help="cmaes (default for vectors), ga, snes, random; grammar (default for prompts), "
+    "llm-evolve, full-llm.")]
+Fitness = Annotated[str | None, typer.Option(
+    help="music (toward --target), user (a saved listener) or dynamic (learned from ratings).")]
+Prompt = Annotated[str | None, typer.Option(
+    help='Start prompt / genre, e.g. "dark synthwave".')]
+Feedback = Annotated[str | None, typer.Option(
+    help="none, synthetic (a simulated listener) or terminal (you rate each candidate 1-5).")]
+
 
 def evolve(
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="Run file (YAML, sections as examples/evolve.yaml); "
-                     "flags win over it."),
-    ] = None,
-    genome: Annotated[
-        str | None, typer.Option(help="composer (default), prompt or embedding (MusicGen).")
-    ] = None,
-    search: Annotated[
-        str | None,
-        typer.Option(help="cmaes (default for vectors), ga, snes, random; grammar (default for "
-                     "prompts), llm-evolve, full-llm."),
-    ] = None,
-    fitness: Annotated[
-        str | None, typer.Option(help="music (toward --target), user (a saved listener) or "
-                                 "dynamic (learned from ratings).")
-    ] = None,
+    ctx: typer.Context,
+    config: Config = None,
+    genome: Genome = None,
+    search: Search = None,
+    fitness: Fitness = None,
     target: Annotated[
         list[Path] | None, typer.Option(help="Target audio file; repeat for several.")
     ] = None,
-    prompt: Annotated[
-        str | None, typer.Option(help='Start prompt / genre, e.g. "dark synthwave".')
-    ] = None,
+    prompt: Prompt = None,
     generations: Annotated[int | None, typer.Option(help="Generations to run.")] = None,
     population: Annotated[
         int | None, typer.Option(help="Candidates per generation (>= 2).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Same seed, same run.")] = None,
-    feedback: Annotated[
-        str | None,
-        typer.Option(help="none, synthetic (a simulated listener) or terminal (you rate each "
-                     "candidate 1-5)."),
-    ] = None,
+    feedback: Feedback = None,
     embedder: Annotated[
         str | None, typer.Option(help="features (default, offline) or clap:PATH.")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Render processes.")] = None,
-    dest: Annotated[
-        Path | None, typer.Option("--dest", "-d", help="Where each generation's best loop goes.")
-    ] = None,
-    runs: Annotated[
-        Path | None,
-        typer.Option("--runs", "--runs-dir",
-                     help="Where run folders go (default: LOOPMILL_RUNS or user data)."),
-    ] = None,
+    dest: Annotated[Path | None, opt.dest("Where each generation's best loop goes.")] = None,
+    runs: Annotated[Path | None, opt.runs_dir("--runs")] = None,
     name: Annotated[
         str | None, typer.Option(help="Run folder name (default evolve-<time>).")
     ] = None,
@@ -73,14 +64,8 @@ def evolve(
     """
     from loopmill.evolve.run import evolve as run
 
-    overrides: dict[str, Any] = {
-        "genome": genome, "search": search, "fitness": fitness, "prompt": prompt,
-        "target": [str(t) for t in target or []], "generations": generations,
-        "population": population, "seed": seed, "feedback": feedback, "embedder": embedder,
-        "workers": workers, "dest": str(dest) if dest else None,
-        "runs": str(runs) if runs else None, "name": name,
-        "catalog": str(catalog) if catalog else None,
-    }
+    # every other option, when given, wins over its key in the run file
+    overrides = opt.as_text({k: v for k, v in ctx.params.items() if k not in ("config", "resume")})
 
     def ask(cand: Any) -> float | None:
         err_console.print(f"\n{cand.id}: {cand.path}  {cand.genome}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,83 +12,71 @@ from loopmill.cli import _options as opt
 from loopmill.cli._common import err_console, guarded, print_table, progress_bar, say, spooled_exit
 from loopmill.pipeline.generate import generate_files
 
+_TEMPI = settings.span(settings.BPM_RANGE)
 
+# generate's own options that take more than a line
+Engine = Annotated[str, typer.Option(
+    help="composer (built-in, offline), musicgen, samplernn or lstm (the last three need "
+    "--model).")]
+Model = Annotated[str | None, typer.Option(
+    help=f"musicgen: a hub id ({settings.MUSICGEN_MODEL}) or a folder; samplernn/lstm: a "
+    "checkpoint from `loopmill train`.")]
+Soundfont = Annotated[
+    Path | None, typer.Option(help="Render through FluidSynth with this General MIDI .sf2/.sf3.")]
+Controls = Annotated[Path | None, typer.Option(
+    help="Composer controls: a JSON file (energy, density, brightness, ..., form) or a loop's "
+    "sidecar to make that loop again.")]
+ContinueFrom = Annotated[
+    Path | None, typer.Option("--continue", help="Model engines: continue this audio file.")]
+Melody = Annotated[
+    Path | None, typer.Option(help="Melody models (facebook/musicgen-melody): follow this tune.")]
+Variations = Annotated[
+    int, typer.Option(help="Model engines: also N variations of the same length (_v1...).")]
+
+
+@opt.SAMPLING.after("sample_rate")
 def generate(
+    ctx: typer.Context,
     prompt: Annotated[
         str, typer.Argument(help='What to make, e.g. "calm lofi hip hop, F major, 80 BPM".')
     ] = "",
-    engine: Annotated[
-        str,
-        typer.Option(help="composer (built-in, offline), musicgen, samplernn or lstm "
-                     "(the last three need --model)."),
-    ] = settings.ENGINE,
-    model: Annotated[
-        str | None,
-        typer.Option(help=f"musicgen: a hub id ({settings.MUSICGEN_MODEL}) or a folder; "
-                     "samplernn/lstm: a checkpoint from `loopmill train`."),
-    ] = None,
+    engine: Engine = settings.ENGINE,
+    model: Model = None,
     bpm: Annotated[
-        float | None,
-        typer.Option(help=f"Tempo, {settings.span(settings.BPM_RANGE)} (wins over the text)."),
+        float | None, typer.Option(help=f"Tempo, {_TEMPI} (wins over the text).")
     ] = None,
     key: Annotated[str | None, typer.Option(help='Key, e.g. "D minor" or "F#".')] = None,
     genre: Annotated[str | None, typer.Option(help="Genre, e.g. synthwave, lofi, jazz.")] = None,
     min_duration: Annotated[
-        float | None,
-        typer.Option(help=f"Shortest loop, {settings.span(settings.DURATION_RANGE)} s "
-                     f"(default {settings.MIN_DURATION:g})."),
+        float | None, typer.Option(help=f"{opt.SHORTEST} (default {settings.MIN_DURATION:g}).")
     ] = None,
     max_duration: Annotated[
-        float | None,
-        typer.Option(help=f"Longest loop, {settings.span(settings.DURATION_RANGE)} s "
-                     f"(default {settings.MAX_DURATION:g})."),
+        float | None, typer.Option(help=f"{opt.LONGEST} (default {settings.MAX_DURATION:g}).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")] = -1,
+    seed: opt.SeedOrDraw = -1,
     fmt: opt.Formats = settings.COMPOSED_FORMAT,
     dest: opt.Destination = "loops",
     s3_endpoint_url: opt.S3Endpoint = None,
-    file_prefix: Annotated[
-        str, typer.Option(help="Start of every file name.")
-    ] = settings.FILE_PREFIX,
+    file_prefix: opt.FilePrefix = settings.FILE_PREFIX,
     keep_metadata: Annotated[
-        bool, typer.Option("--keep-metadata",
-                           help="Write a JSON sidecar with the spec, params and seed used.")
+        bool, opt.switch("--keep-metadata", "Write a JSON sidecar with the spec, params and "
+                         "seed used.")
     ] = False,
-    count: Annotated[
-        int, typer.Option("--count", "-n", min=1, help="How many loops to make.")
-    ] = 1,
+    count: Annotated[int, opt.count("How many loops to make.", min=1)] = 1,
     midi: Annotated[
-        bool, typer.Option("--midi", help="Also write the arrangement as a MIDI file (<name>.mid).")
+        bool, opt.switch("--midi", "Also write the arrangement as a MIDI file (<name>.mid).")
     ] = False,
-    soundfont: Annotated[
-        Path | None,
-        typer.Option(help="Render through FluidSynth with this General MIDI .sf2/.sf3."),
-    ] = None,
-    controls: Annotated[
-        Path | None,
-        typer.Option(help="Composer controls: a JSON file (energy, density, brightness, ..., "
-                     "form) or a loop's sidecar to make that loop again."),
-    ] = None,
+    soundfont: Soundfont = None,
+    controls: Controls = None,
     sample_rate: opt.SampleRate = settings.SAMPLE_RATE,
-    temperature: opt.Temperature = settings.TEMPERATURE,
-    top_k: opt.TopK = settings.TOP_K,
-    top_p: opt.TopP = settings.TOP_P,
-    guidance: opt.Guidance = settings.GUIDANCE,
     batch_size: opt.BatchSize = None,
-    continue_from: Annotated[
-        Path | None,
-        typer.Option("--continue", help="Model engines: continue this audio file."),
-    ] = None,
-    melody: Annotated[
-        Path | None,
-        typer.Option(help="Melody models (facebook/musicgen-melody): follow this tune."),
-    ] = None,
-    variations: Annotated[
-        int, typer.Option(help="Model engines: also N variations of the same length (_v1...).")
-    ] = 0,
+    continue_from: ContinueFrom = None,
+    melody: Melody = None,
+    variations: Variations = 0,
     max_attempts: opt.MaxAttempts = settings.MAX_ATTEMPTS,
     catalog: opt.CatalogPath = None,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
+    **sampling: Any,  # opt.SAMPLING: --temperature, --top-k, --top-p, --guidance
 ) -> None:
     """Make seamless loops from a text prompt, in the asked key and tempo.
 
@@ -104,20 +92,9 @@ def generate(
         from loopmill.engines.trained import PROMPT_NOTE
 
         err_console.print(f"note: {PROMPT_NOTE}")
-    request = guarded(lambda: GenerateRequest(
-        prompt=prompt, engine=engine, model=model, bpm=bpm, key=key, genre=genre,
-        min_duration=min_duration, max_duration=max_duration, seed=seed,
-        params=GenerationParams(temperature=temperature, top_k=top_k, top_p=top_p,
-                                guidance=guidance),
-        formats=tuple(fmt.split(",")), sample_rate=sample_rate, dest=dest,
-        s3_endpoint_url=s3_endpoint_url, file_prefix=file_prefix,
-        keep_metadata=keep_metadata, midi=midi, count=count, batch_size=batch_size,
-        max_attempts=max_attempts, variations=variations,
-        continue_from=None if continue_from is None else str(continue_from),
-        melody=None if melody is None else str(melody),
-        soundfont=None if soundfont is None else str(soundfont),
-        controls=None if controls is None else str(controls),
-        catalog=None if catalog is None else str(catalog)))
+    request = guarded(lambda: opt.build(GenerateRequest, ctx.params,
+                                        params=GenerationParams(**sampling),
+                                        formats=tuple(fmt.split(","))))
     with progress_bar() as progress:
         task = progress.add_task("generating", total=count)
         report = guarded(lambda: generate_files(

@@ -47,14 +47,12 @@ def _show(report: dict[str, Any]) -> None:
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Audio files to measure.")],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table or json (one list of reports).")
+        str, opt.report_format("table or json (one list of reports).")
     ] = "table",
     as_json: Annotated[
         bool, typer.Option("--json", hidden=True, help="Same as --format json.")
     ] = False,
-    max_input_duration: Annotated[
-        float, typer.Option(help="Refuse files longer than this many seconds.")
-    ] = settings.MAX_INPUT_DURATION,
+    max_input_duration: Annotated[float, opt.max_input("files")] = settings.MAX_INPUT_DURATION,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Print duration, rate, channels, LUFS, true peak, tempo, key, loop points and seam score.

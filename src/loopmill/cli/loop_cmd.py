@@ -44,6 +44,7 @@ def _table(report: BatchReport, dest: Path) -> None:
 
 
 def loop(
+    ctx: typer.Context,
     inputs: Annotated[
         list[Path], typer.Argument(help="Audio files or folders (searched recursively).")
     ],
@@ -78,20 +79,14 @@ def loop(
         ),
     ] = None,
     keep_metadata: Annotated[
-        bool,
-        typer.Option("--keep-metadata", help="Write a JSON sidecar with the loop's measurements.")
+        bool, opt.switch("--keep-metadata", "Write a JSON sidecar with the loop's measurements.")
     ] = False,
     tag_only: Annotated[
-        bool,
-        typer.Option(
-            "--tag-only",
-            help="Write the loop points into a copy of the original file instead: no "
-            "re-encoding, the intro kept, a hard (phase-aligned) wrap, same format."
-        ),
+        bool, opt.switch("--tag-only", "Write the loop points into a copy of the original file "
+                         "instead: no re-encoding, the intro kept, a hard (phase-aligned) wrap, "
+                         "same format.")
     ] = False,
-    max_input_duration: Annotated[
-        float, typer.Option(help="Refuse inputs longer than this many seconds.")
-    ] = LoopOptions.max_input_duration,
+    max_input_duration: Annotated[float, opt.max_input("inputs")] = LoopOptions.max_input_duration,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
     """Cut the best bar-exact seamless loop out of each track.
@@ -102,18 +97,7 @@ def loop(
 
     Example: loopmill loop song.ogg --dest loops --bars 8 --bpm 90 --format ogg
     """
-    opts = LoopOptions(
-        format=fmt.lower(),
-        bars=bars,
-        min_duration=min_duration,
-        max_duration=max_duration,
-        bpm=bpm,
-        beats_per_bar=beats_per_bar,
-        target_lufs=loudness,
-        keep_metadata=keep_metadata,
-        max_input_duration=max_input_duration,
-        tag_only=tag_only,
-    )
+    opts = opt.build(LoopOptions, ctx.params, format=fmt.lower(), target_lufs=loudness)
     total = len(expand_inputs(inputs))
     with progress_bar() as progress:
         task = progress.add_task("looping", total=total)

@@ -30,10 +30,7 @@ def status(log_level: opt.LogLevel = settings.LOG_LEVEL) -> None:
 
 @spool_app.command()
 def deliver(
-    dest: Annotated[
-        str | None,
-        typer.Option("--dest", "-d", help="Only this destination (default: every one)."),
-    ] = None,
+    dest: Annotated[str | None, opt.dest("Only this destination (default: every one).")] = None,
     s3_endpoint_url: Annotated[
         str | None, typer.Option(help="S3-compatible endpoint, if not the one noted.")
     ] = None,

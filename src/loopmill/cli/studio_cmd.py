@@ -19,7 +19,7 @@ def studio(
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = settings.STUDIO_PORT,
     catalog: opt.CatalogPath = None,
     dest: Annotated[
-        Path, typer.Option("--dest", "-d", help="Folder for loops generated from the page.")
+        Path, opt.dest("Folder for loops generated from the page.")
     ] = Path("loops"),
     root: Annotated[list[Path] | None, typer.Option(
         help="Another folder whose loops may be played (repeatable; the current folder "

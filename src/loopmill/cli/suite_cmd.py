@@ -13,8 +13,18 @@ from loopmill.cli._common import guarded, out_console, print_table, progress_bar
 
 _SUITE_FORMATS = ",".join(settings.SUITE_FORMATS)
 
+# suite's own options that take more than a line
+Dest = Annotated[
+    str, opt.dest("Parent folder or fsspec URL (s3://bucket/prefix) of the suite's folder.")]
+Engine = Annotated[str, typer.Option(
+    help="composer (built-in, offline) or any engine `loopmill engines` lists; a model "
+    "engine's phases are cut to the same bars.")]
+Model = Annotated[
+    str | None, typer.Option(help="A model engine's hub id, folder or checkpoint.")]
+
 
 def suite(
+    ctx: typer.Context,
     use_case: Annotated[
         str, typer.Option(help='What the music is for, e.g. "space shooter".')
     ] = "game",
@@ -29,29 +39,15 @@ def suite(
     key: Annotated[str | None, typer.Option(help='Shared key, e.g. "D minor".')] = None,
     genre: Annotated[str | None, typer.Option(help="Shared genre (default: from the use case).")
                      ] = None,
-    min_duration: Annotated[
-        float | None,
-        typer.Option(help=f"Shortest loop, {settings.span(settings.DURATION_RANGE)} s."),
-    ] = None,
-    max_duration: Annotated[
-        float | None,
-        typer.Option(help=f"Longest loop, {settings.span(settings.DURATION_RANGE)} s."),
-    ] = None,
+    min_duration: Annotated[float | None, typer.Option(help=f"{opt.SHORTEST}.")] = None,
+    max_duration: Annotated[float | None, typer.Option(help=f"{opt.LONGEST}.")] = None,
     seed: Annotated[int | None, typer.Option(help="Phase i uses seed + i (recorded).")] = None,
     fmt: opt.Formats = _SUITE_FORMATS,
-    dest: Annotated[
-        str, typer.Option("--dest", "-d", help="Parent folder or fsspec URL (s3://bucket/"
-                          "prefix) of the suite's folder.")
-    ] = "suites",
+    dest: Dest = "suites",
     s3_endpoint_url: opt.S3Endpoint = None,
     sample_rate: opt.SampleRate = settings.SAMPLE_RATE,
-    engine: Annotated[
-        str, typer.Option(help="composer (built-in, offline) or any engine `loopmill engines` "
-                          "lists; a model engine's phases are cut to the same bars.")
-    ] = settings.ENGINE,
-    model: Annotated[
-        str | None, typer.Option(help="A model engine's hub id, folder or checkpoint.")
-    ] = None,
+    engine: Engine = settings.ENGINE,
+    model: Model = None,
     catalog: opt.CatalogPath = None,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
 ) -> None:
@@ -67,11 +63,8 @@ def suite(
     from loopmill.pipeline.suite import make_suite
 
     names = [p.strip() for p in phases.split(",") if p.strip()]
-    request = guarded(lambda: GenerateRequest(
-        engine=engine, model=model, bpm=bpm, key=key, genre=genre, min_duration=min_duration,
-        max_duration=max_duration, seed=seed, formats=tuple(fmt.split(",")), dest=dest,
-        s3_endpoint_url=s3_endpoint_url, sample_rate=sample_rate,
-        catalog=None if catalog is None else str(catalog)))
+    request = guarded(lambda: opt.build(GenerateRequest, ctx.params,
+                                        formats=tuple(fmt.split(","))))
     with progress_bar() as progress:
         task = progress.add_task("suite", total=len(names))
         result = guarded(lambda: make_suite(

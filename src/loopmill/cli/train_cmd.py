@@ -21,20 +21,24 @@ train_app = typer.Typer(help="Train a raw-audio model on a prepared dataset.",
 
 Dataset = Annotated[Path, typer.Option(help="A folder made by `loopmill dataset prepare`.")]
 Run = Annotated[Path, typer.Option(help="Run folder: best.pt, last.pt, TensorBoard logs (tb/).")]
-Epochs = Annotated[int, typer.Option(help="Passes over the training chunks.")]
-MaxSteps = Annotated[int | None, typer.Option(help="Stop after this many optimizer steps.")]
-BatchSize = Annotated[int, typer.Option(help="Chunks per batch.")]
-Lr = Annotated[float, typer.Option(help="Adam learning rate.")]
-Resume = Annotated[
-    bool, typer.Option("--resume", help="Continue run/last.pt exactly where it stopped.")
-]
-Seed = Annotated[int, typer.Option(help="Initial weights and data order.")]
 Device = Annotated[str, typer.Option(help="auto (cuda when present), cpu or cuda.")]
-Config = Annotated[
-    Path | None,
-    typer.Option("--config", "-c",
-                 help="Run file (YAML: model:, train:); flags you type win over it."),
-]
+
+#: The options every ``train`` model takes after its own, in --help order.
+_TRAINING = opt.OptionGroup.of(
+    batch_size=(Annotated[int, typer.Option(help="Chunks per batch.")], _TRAIN.batch_size),
+    lr=(Annotated[float, typer.Option(help="Adam learning rate.")], _TRAIN.lr),
+    epochs=(Annotated[int, typer.Option(help="Passes over the training chunks.")],
+            _TRAIN.epochs),
+    max_steps=(Annotated[int | None, typer.Option(help="Stop after this many optimizer steps.")],
+               _TRAIN.max_steps),
+    resume=(Annotated[bool, opt.switch("--resume", "Continue run/last.pt exactly where it "
+                                                   "stopped.")], False),
+    seed=(Annotated[int, typer.Option(help="Initial weights and data order.")], _TRAIN.seed),
+    device=(Device, _TRAIN.device),
+    config=(Annotated[Path | None, opt.config("Run file (YAML: model:, train:); flags you type "
+                                              "win over it.")], None),
+    log_level=(opt.LogLevel, settings.LOG_LEVEL),
+)
 
 
 def _typed(ctx: typer.Context) -> set[str]:
@@ -48,7 +52,7 @@ def _typed(ctx: typer.Context) -> set[str]:
 @dataset_app.command("prepare")
 def prepare(
     sources: Annotated[list[Path], typer.Argument(help="Audio files or folders.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write.")],
+    out: Annotated[Path, opt.out("Dataset folder to write.")],
     sample_rate: Annotated[int, typer.Option(help="16000 for SampleRNN; 44100 for lstm.")] = 16000,
     chunk_seconds: Annotated[float, typer.Option(help="Chunk length.")] = 8.0,
     overlap: Annotated[float, typer.Option(help="Overlap of neighbouring chunks, 0 to <1.")] = 0.5,
@@ -117,7 +121,21 @@ def _run_training(kind: str, *, dataset: Path, run: Path, config: dict[str, Any]
         raise typer.Exit(130)
 
 
+def _train(kind: str, ctx: typer.Context, model: dict[str, Any],
+           typed: set[str] | None = None) -> None:
+    """Resolve the run file, the model's flags and the training flags; train."""
+    from loopmill.training.run_config import resolve
+
+    p = ctx.params
+    model, opts = guarded(lambda: resolve(
+        kind, config_file=p["config"], model_flags=model, train_flags=dict(p),
+        explicit=_typed(ctx) if typed is None else typed))
+    _run_training(kind, dataset=p["dataset"], run=p["run"], config=model, options=opts,
+                  resume=p["resume"])
+
+
 @train_app.command("samplernn")
+@_TRAINING.after()
 def train_samplernn(
     ctx: typer.Context,
     dataset: Dataset,
@@ -131,36 +149,23 @@ def train_samplernn(
     seq_len: Annotated[
         int, typer.Option(help="Truncated BPTT window, samples.")
     ] = _TRAIN.seq_len,
-    batch_size: BatchSize = _TRAIN.batch_size,
-    lr: Lr = _TRAIN.lr,
-    epochs: Epochs = _TRAIN.epochs,
-    max_steps: MaxSteps = _TRAIN.max_steps,
-    resume: Resume = False,
-    seed: Seed = _TRAIN.seed,
-    device: Device = _TRAIN.device,
-    config: Config = None,
-    log_level: opt.LogLevel = settings.LOG_LEVEL,
+    **training: Any,  # _TRAINING (read through ctx.params)
 ) -> None:
     """Train a multi-tier SampleRNN (Dadabots' settings by default).
 
     Example: loopmill train samplernn --dataset data/ambient --run runs/ambient
     """
-    from loopmill.training.run_config import resolve
-
     try:
         sizes = tuple(int(x) for x in frame_sizes.replace(",", " ").split())
     except ValueError:
         raise fail(f'--frame-sizes {frame_sizes!r}: give integers, e.g. "16 4"') from None
-    model = {"frame_sizes": sizes, "n_rnn": n_rnn, "dim": dim, "rnn_type": rnn_type,
-             "q_levels": q_levels, "quantization": quantization}
-    model, opts = guarded(lambda: resolve(
-        "samplernn", config_file=config, model_flags=model, train_flags=dict(ctx.params),
-        explicit=_typed(ctx)))
-    _run_training("samplernn", dataset=dataset, run=run, config=model, options=opts,
-                  resume=resume)
+    _train("samplernn", ctx, {"frame_sizes": sizes, "n_rnn": n_rnn, "dim": dim,
+                              "rnn_type": rnn_type, "q_levels": q_levels,
+                              "quantization": quantization})
 
 
 @train_app.command("lstm")
+@_TRAINING.after()
 def train_lstm(
     ctx: typer.Context,
     dataset: Dataset,
@@ -169,41 +174,28 @@ def train_lstm(
     domain: Annotated[str, typer.Option(help="time or fft blocks.")] = "time",
     hidden: Annotated[int, typer.Option(help="LSTM width.")] = 1024,
     n_layers: Annotated[int, typer.Option(help="LSTM layers.")] = 4,
-    batch_size: BatchSize = _TRAIN.batch_size,
-    lr: Lr = _TRAIN.lr,
-    epochs: Epochs = _TRAIN.epochs,
-    max_steps: MaxSteps = _TRAIN.max_steps,
-    resume: Resume = False,
-    seed: Seed = _TRAIN.seed,
-    device: Device = _TRAIN.device,
-    config: Config = None,
-    log_level: opt.LogLevel = settings.LOG_LEVEL,
+    **training: Any,  # _TRAINING (read through ctx.params)
 ) -> None:
     """Train the GRUV-style LSTM composer (blocks of audio, next block predicted).
 
     Example: loopmill train lstm --dataset data/piano44k --run runs/piano
     """
     from loopmill.training.dataset import read_manifest
-    from loopmill.training.run_config import resolve
 
     sr = int(guarded(lambda: read_manifest(dataset))["sample_rate"])
-    model = {"block_size": max(1, round(block_seconds * sr)), "domain": domain,
-             "hidden": hidden, "n_layers": n_layers}
     typed = _typed(ctx) | ({"block_size"} if "block_seconds" in _typed(ctx) else set())
-    model, opts = guarded(lambda: resolve(
-        "lstm", config_file=config, model_flags=model, train_flags=dict(ctx.params),
-        explicit=typed))
-    _run_training("lstm", dataset=dataset, run=run, config=model, options=opts, resume=resume)
+    _train("lstm", ctx, {"block_size": max(1, round(block_seconds * sr)), "domain": domain,
+                         "hidden": hidden, "n_layers": n_layers}, typed)
 
 
 def sample(
     checkpoint: Annotated[Path, typer.Argument(help="A .pt file or a run folder.")],
     seconds: Annotated[float, typer.Option(help="Length of each sample.")] = 10.0,
     count: Annotated[
-        int, typer.Option("--count", "-n", help="Streams, generated together in one batch.")
+        int, opt.count("Streams, generated together in one batch.")
     ] = 1,
     temperature: Annotated[float, typer.Option(help="Higher is wilder (> 0).")] = 1.0,
-    seed: Annotated[int, typer.Option(help="Same seed, same audio; -1 draws one.")] = -1,
+    seed: opt.SeedOrDraw = -1,
     dest: opt.OutputDir = Path("samples"),
     fmt: opt.Formats = settings.RAW_FORMAT,
     device: Device = _TRAIN.device,

@@ -9,10 +9,11 @@ is an error that names it. ``examples/evolve.yaml`` shows every key.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import import_module
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from loopmill import settings
 from loopmill.errors import BadInputError
@@ -30,11 +31,26 @@ def _one_of(value: str, names: Iterable[str], what: str) -> str:
     return value
 
 
+def _registered(module: str, registry: str, what: str) -> AfterValidator:
+    """The check that a value names an entry of ``module.registry`` (imported when a
+    value is checked: the registries pull in the genomes' and searchers' code)."""
+    def check(value: str) -> str:
+        return _one_of(value, getattr(import_module(module), registry), what)
+
+    return AfterValidator(check)
+
+
+_GenomeName = Annotated[str, _registered("loopmill.evolve.genomes", "GENOMES", "genome")]
+_SearcherName = Annotated[str, _registered("loopmill.evolve.searchers", "SEARCHERS", "searcher")]
+_GAOperatorName = Annotated[
+    str, _registered("loopmill.evolve.searchers", "GA_OPERATORS", "GA operator")]
+
+
 class Generator(BaseModel):
     """What is searched and how candidates are rendered for scoring."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
-    genome: str = "composer"
+    genome: _GenomeName = "composer"
     prompt: str = "synthwave"
     engine: str = settings.ENGINE  # the prompt genome's engine
     model: str | None = None  # MusicGen hub id or folder (embedding genome, musicgen engine)
@@ -45,13 +61,6 @@ class Generator(BaseModel):
     mode: bool = True
     scale: float = Field(default=0.5, gt=0)  # embedding genome: starting spread
     workers: int = Field(default=1, ge=1, le=64)
-
-    @field_validator("genome")
-    @classmethod
-    def _genome(cls, v: str) -> str:
-        from loopmill.evolve.genomes import GENOMES
-
-        return _one_of(v, GENOMES, "genome")
 
 
 class FitnessSection(BaseModel):
@@ -65,14 +74,7 @@ class FitnessSection(BaseModel):
 
 class Search(BaseModel):
     model_config = _STRICT
-    searcher: str | None = None  # None: cmaes for vectors, grammar for prompts
-
-    @field_validator("searcher")
-    @classmethod
-    def _searcher(cls, v: str | None) -> str | None:
-        from loopmill.evolve.searchers import SEARCHERS
-
-        return None if v is None else _one_of(v, SEARCHERS, "searcher")
+    searcher: _SearcherName | None = None  # None: cmaes for vectors, grammar for prompts
 
 
 class UserModel(BaseModel):
@@ -141,14 +143,7 @@ class GAOperator(BaseModel):
     """``{name: GaussianMutation, stdev: 0.1}``: an evotorch operator and its parameters."""
 
     model_config = ConfigDict(extra="allow")
-    name: str
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        from loopmill.evolve.searchers import GA_OPERATORS
-
-        return _one_of(v, GA_OPERATORS, "GA operator")
+    name: _GAOperatorName
 
 
 class Logger(BaseModel):

@@ -56,11 +56,21 @@ def get_session(request: Request, sid: str) -> dict[str, Any]:
     return _sessions(request).get(sid)
 
 
-class RateIn(BaseModel):
-    """A candidate's rating."""
+class _Body(BaseModel):
+    """A request body: an unknown key is refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class _CandidateBody(_Body):
+    """A body about one of the session's current candidates."""
+
     candidate: str = Field(max_length=40)
+
+
+class RateIn(_CandidateBody):
+    """A candidate's rating."""
+
     score: float
     kind: str = Field(default="stars", pattern="^(stars|like)$")
 
@@ -77,11 +87,9 @@ def next_generation(request: Request, sid: str) -> dict[str, Any]:
     return _sessions(request).next(sid)
 
 
-class FavouriteIn(BaseModel):
+class FavouriteIn(_CandidateBody):
     """Keep or drop a favourite."""
 
-    model_config = ConfigDict(extra="forbid")
-    candidate: str = Field(max_length=40)
     on: bool = True
 
 
@@ -91,10 +99,9 @@ def favourite(request: Request, sid: str, body: FavouriteIn) -> dict[str, Any]:
     return _sessions(request).favourite(sid, body.candidate, body.on)
 
 
-class WriteIn(BaseModel):
+class WriteIn(_Body):
     """What to write as loops."""
 
-    model_config = ConfigDict(extra="forbid")
     which: str = Field(default="best", pattern="^(best|favourites)$")
 
 
