@@ -126,7 +126,10 @@ def loop(
     failed = report.failures
     done = len(report.items) - len(failed)
     out_console.print(f"{done} loop(s) written to {dest}, {len(failed)} failed")
+    from loopmill.cli._flags import failure_message
+
     for it in failed:
-        say("error", str(it.error))
+        if it.error is not None:
+            say("error", failure_message(it.error))
     if failed:
         raise typer.Exit(1)

@@ -16,6 +16,7 @@ from loopmill import settings
 from loopmill._atomic import atomic_path
 from loopmill.errors import (
     BadInputError,
+    Failure,
     LoopmillError,
     UnsupportedFormatError,
 )
@@ -50,12 +51,13 @@ class LoopOptions:
 
 @dataclass
 class ItemResult:
-    """The outcome for one input file: an output and its loop, or an error."""
+    """The outcome for one input file: an output and its loop, or an error (labelled
+    with the file, and the fields its message names)."""
 
     source: Path
     output: Path | None = None
     loop: dict[str, Any] | None = None
-    error: str | None = None
+    error: Failure | None = None
     seconds: float = 0.0
 
     @property
@@ -106,15 +108,16 @@ def validate_options(opts: LoopOptions) -> None:
 
     if opts.format not in WRITE_FORMATS:
         raise UnsupportedFormatError(
-            f"unknown --format {opts.format!r}; choose one of {', '.join(WRITE_FORMATS)}"
-        )
+            f"unknown format {opts.format!r}; choose one of {', '.join(WRITE_FORMATS)}",
+            field="format")
     if opts.tag_only and (opts.bpm is not None or opts.target_lufs is not None):
-        flag = "--bpm" if opts.bpm is not None else "--loudness"
+        name = "bpm" if opts.bpm is not None else "target_lufs"
         raise BadInputError(
-            f"{flag} changes the audio, --tag-only keeps it as it is; drop one of them"
-        )
+            f"{name} changes the audio, tag_only keeps it as it is; drop one of them",
+            field=(name, "tag_only"))
     if opts.beats_per_bar is not None and opts.beats_per_bar not in (3, 4):
-        raise BadInputError(f"--beats-per-bar {opts.beats_per_bar} must be 3 or 4")
+        raise BadInputError(f"beats_per_bar {opts.beats_per_bar} must be 3 or 4",
+                            field="beats_per_bar")
     check_options(
         min_duration=opts.min_duration,
         max_duration=opts.max_duration,
@@ -216,7 +219,7 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
 
 
 def _write_sidecar(source: Path, output: Path, loop: Loop, opts: LoopOptions) -> None:
-    """The JSON sidecar next to ``output`` when ``--keep-metadata`` asked for it."""
+    """The JSON sidecar next to ``output`` when ``keep_metadata`` asked for it."""
     from loopmill.storage.sidecar import sidecar_path, write_json_atomic
 
     if opts.keep_metadata:
@@ -348,10 +351,11 @@ def _loop_all(files: list[Path], dest_dir: Path, opts: LoopOptions, report: Batc
             out = _unique_output(dest_dir, src.stem, fmt, taken)
             loop = loop_file(src, out, opts)
             item.output, item.loop = out, loop.to_dict()
-        except LoopmillError as exc:
-            item.error = str(exc) if str(exc).startswith(str(src)) else f"{src}: {exc}"
+        except LoopmillError as exc:  # a message that starts with the file needs no label
+            item.error = Failure.of(exc, label="" if str(exc).startswith(str(src)) else str(src))
         except MemoryError:
-            item.error = f"{src}: out of memory; trim the file or lower --max-input-duration"
+            item.error = Failure(str(src), "out of memory; trim the file or lower "
+                                 "max_input_duration", ("max_input_duration",))
         item.seconds = time.perf_counter() - t0
         report.items.append(item)
         if on_item is not None:

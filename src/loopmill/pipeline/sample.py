@@ -51,11 +51,12 @@ def sample_files(
     from loopmill.storage.sidecar import ensure_writable_dir
 
     if format not in WRITE_FORMATS:
-        raise UnsupportedFormatError(f"unknown --format {format!r}; choose one of "
-                                     f"{', '.join(WRITE_FORMATS)}")
+        raise UnsupportedFormatError(f"unknown format {format!r}; choose one of "
+                                     f"{', '.join(WRITE_FORMATS)}", field="format")
     if seconds <= 0 or count < 1 or temperature <= 0:
-        raise BadInputError(f"--seconds {seconds:g}, --count {count} and --temperature "
-                            f"{temperature:g} must all be positive")
+        raise BadInputError(f"seconds {seconds:g}, count {count} and temperature "
+                            f"{temperature:g} must all be positive",
+                            field=("seconds", "count", "temperature"))
     eng = TrainedEngine(None, str(checkpoint), device=device)  # its own kind
     eng.load()
     kind, sr = str(eng.kind), eng.sample_rate

@@ -73,7 +73,7 @@ def _same_length(raw: EngineOutput, loop: Loop, *, spec: MusicSpec,
             continue
         if var.length == loop.length:
             return var
-    raise NoLoopFoundError(
-        f"no {loop.bars}-bar loop at {loop.bpm:g} BPM in the continuation"
-        + (f" ({last})" if last else "") + "; try another --seed"
-    )
+    cause = f" ({last})" if last else ""
+    raise NoLoopFoundError(  # the fields the last attempt's message names, and the seed
+        f"no {loop.bars}-bar loop at {loop.bpm:g} BPM in the continuation{cause}; "
+        "try another seed", field=("seed", *getattr(last, "fields", ())))
