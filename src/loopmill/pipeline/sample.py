@@ -47,8 +47,10 @@ def sample_files(
     import time
 
     from loopmill.audio import WRITE_FORMATS, save
+    from loopmill.engines.registry import get_engine
     from loopmill.engines.trained import TrainedEngine
     from loopmill.storage.sidecar import ensure_writable_dir
+    from loopmill.training.checkpoint import checkpoint_kind
 
     if format not in WRITE_FORMATS:
         raise UnsupportedFormatError(f"unknown format {format!r}; choose one of "
@@ -57,7 +59,13 @@ def sample_files(
         raise BadInputError(f"seconds {seconds:g}, count {count} and temperature "
                             f"{temperature:g} must all be positive",
                             field=("seconds", "count", "temperature"))
-    eng = TrainedEngine(None, str(checkpoint), device=device)  # its own kind
+    # The checkpoint's own kind, from the registry's one per-process cache (the engine
+    # ``generate --engine KIND --model CHECKPOINT`` gets; "auto" is the engine's default).
+    eng = get_engine(checkpoint_kind(checkpoint), model=str(checkpoint),
+                     **({} if device == "auto" else {"device": device}))
+    if not isinstance(eng, TrainedEngine):
+        raise BadInputError(f"engine {eng.name!r} is registered for {checkpoint}'s kind but is "
+                            "not loopmill's trained-model engine; it cannot sample")
     eng.load()
     kind, sr = str(eng.kind), eng.sample_rate
     if seed is None or seed < 0:
