@@ -51,8 +51,11 @@ def evolve(
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Render processes.")] = None,
     dest: Annotated[
-        Path | None, typer.Option("--dest", "-d", help="Where each generation's best loop goes.")
+        str | None, typer.Option("--dest", "-d", help="Where each generation's best loop goes: "
+                                 "a folder or fsspec URL (s3://bucket/prefix, ...); the run "
+                                 "folder stays local.")
     ] = None,
+    s3_endpoint_url: opt.S3Endpoint = None,
     runs: Annotated[
         Path | None,
         typer.Option("--runs", "--runs-dir",
@@ -77,7 +80,7 @@ def evolve(
         "genome": genome, "search": search, "fitness": fitness, "prompt": prompt,
         "target": [str(t) for t in target or []], "generations": generations,
         "population": population, "seed": seed, "feedback": feedback, "embedder": embedder,
-        "workers": workers, "dest": str(dest) if dest else None,
+        "workers": workers, "dest": dest, "s3_endpoint_url": s3_endpoint_url,
         "runs": str(runs) if runs else None, "name": name,
         "catalog": str(catalog) if catalog else None,
     }
