@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the same names as _LAZY, for type checkers (loopmill ships 
     from loopmill.engines.composer.controls import ComposerControls as ComposerControls
     from loopmill.engines.params import GenerationParams as GenerationParams
     from loopmill.errors import BadInputError as BadInputError
+    from loopmill.errors import Failure as Failure
     from loopmill.errors import LoopmillError as LoopmillError
     from loopmill.errors import MissingDependencyError as MissingDependencyError
     from loopmill.errors import MissingModelError as MissingModelError
@@ -77,6 +78,7 @@ _LAZY = {
     "MissingModelError": "loopmill.errors",
     "StorageError": "loopmill.errors",
     "ProviderError": "loopmill.errors",
+    "Failure": "loopmill.errors",  # one failed item of a report (BatchReport, ...)
 }
 
 __all__ = ["__version__", *_LAZY]

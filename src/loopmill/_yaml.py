@@ -12,13 +12,10 @@ from loopmill.errors import BadInputError
 M = TypeVar("M", bound=BaseModel)
 
 
-def read_yaml(path: Path, model: type[M], *, field: str | None = None,
-              flag: str | None = None) -> M:
+def read_yaml(path: Path, model: type[M], *, field: str | None = None) -> M:
     """Parse and validate ``path``; ``field`` names the request field it came from.
 
-    ``field`` (``"config"``) is declared on the error, so the CLI says ``--config``;
-    ``flag`` is the older spelling (the words used as they are, ``"--phases-file"``),
-    kept until every caller passes ``field``.
+    ``field`` (``"config"``) is declared on the error, so the CLI says ``--config``.
 
     Raises
     ------
@@ -32,7 +29,7 @@ def read_yaml(path: Path, model: type[M], *, field: str | None = None,
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return model.model_validate(data)
     except OSError as exc:
-        raise BadInputError(f"cannot read {field or flag or 'file'} {path}: {exc.strerror}",
+        raise BadInputError(f"cannot read {field or 'file'} {path}: {exc.strerror}",
                             field=field) from None
     except yaml.YAMLError as exc:
         raise BadInputError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None

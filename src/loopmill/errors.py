@@ -10,6 +10,7 @@ in one table (``loopmill.cli._flags``), so the command line still says ``--bpm``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -42,6 +43,38 @@ def _rebuild(cls: type[LoopmillError], message: str, fields: tuple[str, ...]) ->
     Exception.__init__(err, message)
     err.fields = fields
     return err
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One item's failure in a report, with the fields its message names.
+
+    A run that goes on past a failing item (``generate --count``, ``auto``, ``loop``
+    over a folder) keeps this instead of the error: it pickles and journals as plain
+    data, and a front end still knows which words of the message are fields (the CLI
+    writes them as flags, as it does for a raised :class:`LoopmillError`).
+
+    Attributes
+    ----------
+    label : str
+        Which item failed (``"loop 2"``, a file's path); never rewritten. May be empty.
+    message : str
+        The error's message, in field words.
+    fields : tuple of str
+        The request fields ``message`` names (the error's ``fields``).
+    """
+
+    label: str
+    message: str
+    fields: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, exc: BaseException, label: str = "") -> Failure:
+        """The failure of ``exc`` (its message and, for a ``LoopmillError``, fields)."""
+        return cls(label=label, message=str(exc), fields=tuple(getattr(exc, "fields", ())))
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.message}" if self.label else self.message
 
 
 class BadInputError(LoopmillError, ValueError):

@@ -92,8 +92,9 @@ def test_too_long_checked_from_header(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(BadInputError) as exc:
         load(path, max_duration=1.5)
     assert _one_line(exc) == (
-        f"{path}: is 3.0 s long, over the 1.5 s limit; trim it or raise --max-input-duration"
+        f"{path}: is 3.0 s long, over the 1.5 s limit; trim it or raise max_input_duration"
     )
+    assert exc.value.fields == ("max_input_duration",)  # the CLI says --max-input-duration
 
 
 def test_unknown_write_format(tmp_path: Path) -> None:

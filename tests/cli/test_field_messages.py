@@ -120,3 +120,96 @@ def test_inspect_prints_each_files_error_with_flags(tmp_path: Path, track: Path,
     res = runner.invoke(app, ["inspect", str(track)])
     assert res.exit_code == 1
     assert f"error: {track}: over the limit; raise --max-input-duration" in res.output
+
+
+def test_loop_options(tmp_path: Path, track: Path) -> None:
+    from loopmill.pipeline.loop_files import LoopOptions, validate_options
+
+    dest = ["--dest", str(tmp_path / "o")]
+    lib = _library(BadInputError, validate_options, LoopOptions(format="xyz"))
+    assert lib.startswith("unknown format 'xyz'; choose one of")
+    assert _error(["loop", str(track), "--format", "xyz", *dest]).startswith(
+        "unknown --format 'xyz'; choose one of")
+    lib = _library(BadInputError, validate_options, LoopOptions(tag_only=True, target_lufs=-14))
+    assert lib == "target_lufs changes the audio, tag_only keeps it as it is; drop one of them"
+    assert _error(["loop", str(track), "--tag-only", "--loudness", "-14", *dest]) == (
+        "--loudness changes the audio, --tag-only keeps it as it is; drop one of them")
+    assert _library(BadInputError, validate_options, LoopOptions(tag_only=True, bpm=90)) == (
+        "bpm changes the audio, tag_only keeps it as it is; drop one of them")
+    assert _library(BadInputError, validate_options, LoopOptions(beats_per_bar=5)) == (
+        "beats_per_bar 5 must be 3 or 4")
+    assert _error(["loop", str(track), "--beats-per-bar", "5", *dest]) == (
+        "--beats-per-bar 5 must be 3 or 4")
+
+
+def test_sample_values(tmp_path: Path) -> None:
+    from loopmill.pipeline.sample import sample_files
+
+    ckpt = tmp_path / "none.pt"  # the values are refused before the checkpoint is read
+    dest = ["--dest", str(tmp_path / "o")]
+    lib = _library(BadInputError, sample_files, ckpt, format="xyz", dest=tmp_path / "o")
+    assert lib.startswith("unknown format 'xyz'; choose one of")
+    assert _error(["sample", str(ckpt), "--format", "xyz", *dest]).startswith(
+        "unknown --format 'xyz'; choose one of")
+    lib = _library(BadInputError, sample_files, ckpt, seconds=0, dest=tmp_path / "o")
+    assert lib == "seconds 0, count 1 and temperature 1 must all be positive"
+    assert _error(["sample", str(ckpt), "--seconds", "0", *dest]) == (
+        "--seconds 0, --count 1 and --temperature 1 must all be positive")
+    assert not (tmp_path / "o").exists()
+
+
+def test_suite_phases_file(tmp_path: Path) -> None:
+    from loopmill.pipeline.request import GenerateRequest
+    from loopmill.pipeline.suite import make_suite
+
+    missing = tmp_path / "phases.yaml"
+    lib = _library(BadInputError, make_suite, GenerateRequest(dest=tmp_path / "o"),
+                   use_case="x", phases_file=missing)
+    assert lib.startswith(f"cannot read phases_file {missing}: ")
+    assert _error(["suite", "--use-case", "x", "--phases-file", str(missing),
+                   "--dest", str(tmp_path / "o")]).startswith(
+        f"cannot read --phases-file {missing}: ")
+
+
+def test_file_prefix(tmp_path: Path) -> None:
+    from loopmill.storage.claim import check_file_prefix
+
+    assert _library(BadInputError, check_file_prefix, " ") == (
+        "file_prefix ' ' is empty; use a plain name such as 'loop'")
+    assert _library(BadInputError, check_file_prefix, "a/b") == (
+        "file_prefix 'a/b' must be a plain name (no / or \\, no leading dot)")
+    assert _error(["generate", "x", "--file-prefix", "a/b", "--dest", str(tmp_path / "o")]) == (
+        "--file-prefix 'a/b' must be a plain name (no / or \\, no leading dot)")
+
+
+def test_too_long_input(tmp_path: Path, track: Path) -> None:
+    from loopmill.audio import load
+
+    lib = _library(BadInputError, load, track, max_duration=1)
+    assert lib == f"{track}: is 3.0 s long, over the 1 s limit; trim it or raise max_input_duration"
+    res = runner.invoke(app, ["inspect", str(track), "--max-input-duration", "1"])
+    assert f"{track}: is 3.0 s long, over the 1 s limit; trim it or raise --max-input-duration" \
+        in res.output, res.output
+
+
+def test_variation_that_does_not_fit() -> None:
+    from loopmill.engines.base import EngineOutput
+    from loopmill.engines.params import GenerationParams
+    from loopmill.errors import NoLoopFoundError
+    from loopmill.pipeline.generate import generate, make_spec
+    from loopmill.pipeline.variations import _same_length
+
+    loop = generate("calm lofi, 80 BPM", seed=3, max_duration=12)
+    head = np.ascontiguousarray(loop.audio[:, : 5 * loop.sr])  # 5 s: 4 bars of 3 s do not fit
+    short = EngineOutput(audio=head, sr=loop.sr, seamless=False, bpm=loop.bpm, bars=None,
+                         beats_per_bar=loop.beats_per_bar, key=loop.key, seed=4)
+    with pytest.raises(NoLoopFoundError) as err:
+        _same_length(short, loop, spec=make_spec("calm lofi, 80 BPM", seed=3),
+                     params=GenerationParams(), engine="composer")
+    text = str(err.value)
+    assert "--" not in text and text.endswith("; try another seed"), text
+    assert text.startswith("no 4-bar loop at 80 BPM in the continuation (no 8-bar loop fits")
+    assert err.value.fields == ("seed",)  # the cut's own bars are not the request's
+    from loopmill.cli._flags import cli_message
+
+    assert cli_message(err.value) == text.replace("another seed", "another --seed")

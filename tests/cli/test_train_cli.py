@@ -46,6 +46,13 @@ def test_samplernn_train_resume_and_sample(data: Path) -> None:
     files = sorted((data / "out").glob("samplernn_3_*.wav"))
     assert len(files) == 2 and sf.info(files[0]).frames == SR // 2
     assert sf.info(files[0]).samplerate == SR
+    # sample took the engine from the registry's per-process cache: the one generate gets
+    from loopmill.engines.registry import get_engine
+    from loopmill.training.checkpoint import checkpoint_kind
+
+    assert checkpoint_kind(run) == "samplernn"  # a run folder: its best.pt, else last.pt
+    eng = get_engine("samplernn", model=str(run / "last.pt"))
+    assert getattr(eng, "_model", None) is not None  # loaded already, by sample
     res = runner.invoke(app, [*args[:-2], "--frame-sizes", "4 x"])
     assert res.exit_code == 2 and "--frame-sizes" in res.output
 

@@ -50,6 +50,18 @@ def test_engines_follow_the_protocol_and_are_cached() -> None:
     assert registry.get_engine("composer") is not eng
 
 
+def test_options_are_part_of_the_cache_key(tmp_path: Path) -> None:
+    from loopmill.engines.trained import TrainedEngine
+
+    plain = registry.get_engine("lstm", model=str(tmp_path))
+    cpu = registry.get_engine("lstm", model=str(tmp_path), device="cpu")
+    assert isinstance(plain, TrainedEngine) and isinstance(cpu, TrainedEngine)
+    assert (plain.kind, plain.device, cpu.kind, cpu.device) == ("lstm", "auto", "lstm", "cpu")
+    assert cpu is not plain and cpu is registry.get_engine("lstm", model=str(tmp_path),
+                                                           device="cpu")
+    registry.clear_cache("lstm")
+
+
 def test_unknown_engine_names_the_field_and_the_choices() -> None:
     with pytest.raises(BadInputError, match=r"^unknown engine 'nope'; choose one of composer, ")\
             as err:

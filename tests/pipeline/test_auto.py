@@ -75,8 +75,8 @@ def test_a_failing_item_is_reported_and_the_run_goes_on(tmp_path: Path) -> None:
         runs_dir=tmp_path / "runs",
     )
     assert len(report.made) == 2
-    assert len(report.failures) == 1 and "impossible" in report.failures[0]
-    assert "whole number of bars" in report.failures[0]
+    assert len(report.failures) == 1 and "impossible" in str(report.failures[0])
+    assert "whole number of bars" in str(report.failures[0])
     assert not report.ok
     failed = (report.run_dir / "failed.jsonl").read_text().splitlines()
     assert len(failed) == 1
@@ -206,4 +206,5 @@ def test_an_llm_answering_nonsense_is_reported(tmp_path: Path) -> None:
             runs_dir=tmp_path / "runs",
         )
     assert not report.ok and not report.made
-    assert report.provider_error is not None and "not the expected JSON" in report.provider_error
+    assert report.provider_error is not None
+    assert "not the expected JSON" in str(report.provider_error)

@@ -94,7 +94,7 @@ def test_a_provider_error_is_kept_and_the_specs_before_it_still_come() -> None:
     p.start()
     got = _drain(p)
     assert [s["text"] for _, s in got] == ["a", "b", "c"]
-    assert p.error == "no answer within 30 s"
+    assert str(p.error) == "no answer within 30 s"
 
 
 def test_a_provider_that_cannot_start_is_an_error_too() -> None:
@@ -106,7 +106,8 @@ def test_a_provider_that_cannot_start_is_an_error_too() -> None:
                        on_plan=lambda i, s: None, pending=[(0, {"text": "x"})])
     p.start()
     assert _drain(p) == [(0, {"text": "x"})]
-    assert p.error is not None and "needs a prompt_file" in p.error
+    assert p.error is not None and "needs a prompt_file" in p.error.message
+    assert p.error.fields == ("prompt_file",)  # kept for the CLI's --prompt-file
 
 
 def test_a_provider_that_runs_out_ends_without_an_error() -> None:

@@ -64,7 +64,7 @@ def decode(path: Path, *, max_duration: float | None) -> tuple[np.ndarray, int]:
     """
     sr, channels, duration, _ = probe(path)
     if max_duration is not None and duration > max_duration:
-        raise BadInputError(too_long(path, duration, max_duration))
+        raise too_long(path, duration, max_duration)
     exe = _need(path, "ffmpeg")
     cmd = [exe, "-v", "error", "-nostdin", "-i", str(path), "-map", "0:a:0"]
     if max_duration is not None:
@@ -81,13 +81,12 @@ def decode(path: Path, *, max_duration: float | None) -> tuple[np.ndarray, int]:
     frames = interleaved.size // channels
     y = np.ascontiguousarray(interleaved[: frames * channels].reshape(frames, channels).T)
     if max_duration is not None and frames > max_duration * sr:
-        raise BadInputError(too_long(path, frames / sr, max_duration))
+        raise too_long(path, frames / sr, max_duration)
     return y.astype(np.float32, copy=False), sr
 
 
-def too_long(path: Path, duration: float, limit: float) -> str:
-    """The one-line message for a file over ``--max-input-duration``."""
-    return (
+def too_long(path: Path, duration: float, limit: float) -> BadInputError:
+    """The one error for a file over ``max_input_duration`` (the field it declares)."""
+    return BadInputError(
         f"{path}: is {duration:.1f} s long, over the {limit:g} s limit; "
-        "trim it or raise --max-input-duration"
-    )
+        "trim it or raise max_input_duration", field="max_input_duration")

@@ -159,7 +159,7 @@ def load(
                     "without its end page; re-export or re-download it"
                 )
             if max_duration is not None and f.frames / f.samplerate > max_duration:
-                raise BadInputError(_ffmpeg.too_long(path, f.frames / f.samplerate, max_duration))
+                raise _ffmpeg.too_long(path, f.frames / f.samplerate, max_duration)
             resample_mono = mono and sr is not None and f.samplerate != sr
             if _parallel.eligible(f):  # long Ogg/FLAC: decode two halves at once
                 file_sr = f.samplerate
@@ -215,7 +215,7 @@ def _iter_blocks(path: Path, f: sf.SoundFile, max_duration: float | None) -> Ite
         _check_finite(path, block)
         pos += n
         if limit is not None and pos > limit:
-            raise BadInputError(_ffmpeg.too_long(path, pos / file_sr, float(max_duration or 0)))
+            raise _ffmpeg.too_long(path, pos / file_sr, float(max_duration or 0))
         yield block
         if n < _BLOCK:
             break

@@ -8,8 +8,9 @@ into the flags a user typed (``--bpm 500 is out of range; use 24 to 240``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from loopmill.errors import LoopmillError
+from loopmill.errors import Failure, LoopmillError
 
 #: field name → flag. A field missing here keeps its name in messages.
 FIELD_FLAGS: dict[str, str] = {
@@ -64,6 +65,8 @@ FIELD_FLAGS: dict[str, str] = {
     "phases_file": "--phases-file",
     # loop / inspect
     "loudness": "--loudness",
+    "target_lufs": "--loudness",  # LoopOptions.target_lufs
+    "tag_only": "--tag-only",
     "max_input_duration": "--max-input-duration",
     "until": "--until",
     # train / dataset / sample
@@ -112,8 +115,20 @@ def cli_message(exc: LoopmillError) -> str:
     flag, so a message that declares a field uses its word only to name it ("the
     composer engine" is written in a message that does not declare ``engine``).
     """
-    text = str(exc)
-    for name in exc.fields:
+    return with_flags(str(exc), exc.fields)
+
+
+def failure_message(failure: Failure) -> str:
+    """A report's :class:`~loopmill.errors.Failure` as the CLI prints it: its label as
+    it is, its message with its fields written as flags (as :func:`cli_message`)."""
+    text = with_flags(failure.message, failure.fields)
+    return f"{failure.label}: {text}" if failure.label else text
+
+
+def with_flags(message: str, fields: Iterable[str]) -> str:
+    """``message`` with each of ``fields`` written as its flag (see :func:`cli_message`)."""
+    text = message
+    for name in fields:
         flag = FIELD_FLAGS.get(name)
         if flag is None:
             continue

@@ -165,10 +165,12 @@ def auto(
     if report.delivered:
         out_console.print(f"delivered {len(report.delivered)} files from the local spool to "
                           f"{report.dest} (catalog updated)")
-    for msg in report.failures:
-        say("failed", msg)
+    from loopmill.cli._flags import failure_message
+
+    for failure in report.failures:
+        say("failed", failure_message(failure))
     if report.provider_error:
-        say("error", report.provider_error)
+        say("error", failure_message(report.provider_error))
     if report.interrupted:
         err_console.print(f"stopped; continue with: loopmill auto --resume {report.run_dir}")
         raise typer.Exit(130)

@@ -47,7 +47,11 @@ def evolve(
         str | None, typer.Option(help="features (default, offline) or clap:PATH.")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Render processes.")] = None,
-    dest: Annotated[Path | None, opt.dest("Where each generation's best loop goes.")] = None,
+    dest: Annotated[
+        str | None, opt.dest("Where each generation's best loop goes: a folder or fsspec URL "
+                             "(s3://bucket/prefix, ...); the run folder stays local.")
+    ] = None,
+    s3_endpoint_url: opt.S3Endpoint = None,
     runs: Annotated[Path | None, opt.runs_dir("--runs")] = None,
     name: Annotated[
         str | None, typer.Option(help="Run folder name (default evolve-<time>).")

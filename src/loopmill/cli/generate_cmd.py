@@ -110,8 +110,10 @@ def generate(
         )
     for uri in report.spooled:
         say("kept in the local spool (destination down)", uri, style="yellow")
-    for msg in report.failures:
-        say("error", msg)
+    from loopmill.cli._flags import failure_message
+
+    for failure in report.failures:
+        say("error", failure_message(failure))
     if report.failures:
         raise typer.Exit(1)
     if report.spooled:

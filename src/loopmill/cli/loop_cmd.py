@@ -9,7 +9,14 @@ import typer
 
 from loopmill import settings
 from loopmill.cli import _options as opt
-from loopmill.cli._common import guarded, out_console, print_table, progress_bar, say
+from loopmill.cli._common import (
+    guarded,
+    out_console,
+    print_table,
+    progress_bar,
+    say,
+    spooled_exit,
+)
 from loopmill.pipeline.loop_files import (
     BatchReport,
     ItemResult,
@@ -19,7 +26,7 @@ from loopmill.pipeline.loop_files import (
 )
 
 
-def _table(report: BatchReport, dest: Path) -> None:
+def _table(report: BatchReport, dest: str) -> None:
     rows = []
     for it in report.items:
         if it.ok and it.loop is not None:
@@ -33,7 +40,7 @@ def _table(report: BatchReport, dest: Path) -> None:
                 f"{lp['duration']:.2f}",
                 f"{lp['seam_score']:.2f}" if lp["seam_score"] is not None else "-",
                 f"{it.seconds:.2f}",
-                it.output.name if it.output else "-",
+                _name(it.output) if it.output else "-",
             ])
         else:
             # The reason is printed in full, one line per file, under the table.
@@ -48,7 +55,8 @@ def loop(
     inputs: Annotated[
         list[Path], typer.Argument(help="Audio files or folders (searched recursively).")
     ],
-    dest: opt.OutputDir = Path("loops"),
+    dest: opt.Destination = "loops",
+    s3_endpoint_url: opt.S3Endpoint = None,
     bars: Annotated[
         int | None, typer.Option(min=1, help="Exact loop length in bars (default: best fit).")
     ] = None,
@@ -105,12 +113,25 @@ def loop(
         def step(item: ItemResult) -> None:
             progress.update(task, advance=1, description=f"looping {item.source.name}")
 
-        report = guarded(lambda: loop_files(inputs, dest=dest, options=opts, on_item=step))
+        report = guarded(lambda: loop_files(inputs, dest=dest, options=opts, on_item=step,
+                                            s3_endpoint_url=s3_endpoint_url))
     _table(report, dest)
     failed = report.failures
     done = len(report.items) - len(failed)
     out_console.print(f"{done} loop(s) written to {dest}, {len(failed)} failed")
+    for uri in report.spooled:
+        say("kept in the local spool (destination down)", uri, style="yellow")
+    from loopmill.cli._flags import failure_message
+
     for it in failed:
-        say("error", str(it.error))
+        if it.error is not None:
+            say("error", failure_message(it.error))
     if failed:
         raise typer.Exit(1)
+    if report.spooled:
+        spooled_exit()
+
+
+def _name(path: Path | str) -> str:
+    """A file's name: the last part of its path or URI."""
+    return path.name if isinstance(path, Path) else path.rsplit("/", 1)[-1]

@@ -196,7 +196,8 @@ def sample(
     ] = 1,
     temperature: Annotated[float, typer.Option(help="Higher is wilder (> 0).")] = 1.0,
     seed: opt.SeedOrDraw = -1,
-    dest: opt.OutputDir = Path("samples"),
+    dest: opt.Destination = "samples",
+    s3_endpoint_url: opt.S3Endpoint = None,
     fmt: opt.Formats = settings.RAW_FORMAT,
     device: Device = _TRAIN.device,
     log_level: opt.LogLevel = settings.LOG_LEVEL,
@@ -212,7 +213,8 @@ def sample(
 
     rep = guarded(lambda: sample_files(checkpoint, seconds=seconds, count=count,
                                        temperature=temperature, seed=seed, dest=dest,
-                                       format=fmt.lower(), device=device))
+                                       format=fmt.lower(), device=device,
+                                       s3_endpoint_url=s3_endpoint_url))
     made = count * seconds
     out_console.print(f"{len(rep.paths)} {rep.kind} samples ({made:g} s of audio, seed "
                       f"{rep.seed}) in {rep.seconds_taken:.1f} s = "

@@ -76,7 +76,7 @@ class EngineEntry:
 
 
 _REGISTRY: dict[str, EngineEntry] = {}
-_CACHE: dict[tuple[str, str | None], Engine] = {}
+_CACHE: dict[tuple[str, str | None, tuple[tuple[str, Any], ...]], Engine] = {}
 _LOCK = threading.Lock()  # the studio's job threads share the cache
 
 
@@ -171,9 +171,13 @@ def engine_class(name: str) -> Any:
     return _entry(name).cls()
 
 
-def get_engine(name: str, *, model: str | None = None) -> Engine:
+def get_engine(name: str, *, model: str | None = None, **options: Any) -> Engine:
     """The engine ``name`` for ``model`` (a hub id, folder or checkpoint), from the
     per-process cache: made once, then reused by every caller.
+
+    ``options`` (hashable values, e.g. ``device="cpu"`` for a trained checkpoint) go to
+    the engine's ``from_model`` after the entry's own, and are part of the cache key: a
+    call without them gets the engine every other caller gets.
 
     Raises
     ------
@@ -182,11 +186,11 @@ def get_engine(name: str, *, model: str | None = None) -> Engine:
         ``model``).
     """
     entry = _entry(name)
-    key = (name, model or entry.default_model)
+    key = (name, model or entry.default_model, tuple(sorted(options.items())))
     with _LOCK:
         eng = _CACHE.get(key)
         if eng is None:
-            eng = entry.cls().from_model(key[1], **dict(entry.options))
+            eng = entry.cls().from_model(key[1], **{**entry.options, **options})
             _CACHE[key] = eng
     return eng
 

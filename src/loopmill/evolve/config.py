@@ -150,7 +150,8 @@ class Logger(BaseModel):
     model_config = _STRICT
     runs: str | None = None  # default: LOOPMILL_RUNS or the user data folder's runs/
     name: str | None = None  # the run folder's name; default evolve-<date>-<time>
-    dest: str = "loops"  # where each generation's best loop is written
+    dest: str = "loops"  # where each generation's best loop is written: a folder or a URL
+    s3_endpoint_url: str | None = None  # for an s3:// dest (else AWS_ENDPOINT_URL)
     format: str = settings.COMPOSED_FORMAT
     catalog: str | bool | None = None  # a path, None for the default, false for none
     write_best: bool = True

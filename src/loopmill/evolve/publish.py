@@ -1,4 +1,4 @@
-"""Write a generation's best loop through the normal writer: full rate, mastered, loop
+"""Publish a generation's best loop through the one writer: full rate, mastered, loop
 points, a sidecar that makes it again (``generate --controls FILE.json``) and a catalog
 row with its genome, fitness, generation and run."""
 
@@ -35,52 +35,63 @@ def remake_command(design: Design, sidecar: Path, *, seconds: float) -> str | No
 
 
 def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str:
-    """Render ``design`` at the output rate, finish it as ``generate`` does, write it to
-    ``logger.dest`` as ``<run>_g<generation>_best.<format>`` and record it; the path."""
-    from loopmill._atomic import atomic_path, write_json_atomic
+    """Render ``design`` at the output rate, finish it as ``generate`` does, publish it
+    at ``logger.dest`` as ``<run>_g<generation>_best.<format>`` and record it; its path
+    (a local folder) or URI (an fsspec URL such as ``s3://bucket/prefix``).
+
+    The files go through the one writer (:func:`loopmill.storage.writer.publish_loop`):
+    the loop, its sidecar and a MusicGen state (``.conditioning.npy``). A name taken by
+    any of them moves the loop to ``_2``, ``_3``…: nothing is replaced. At a remote
+    destination the sidecar's ``remake`` command names the sidecar by its file name
+    (``generate --controls`` reads a local file: download it first). The run folder
+    (history, checkpoints) stays local.
+    """
+    import io
+
     from loopmill.engines.registry import get_engine
     from loopmill.pipeline.finish import finish
     from loopmill.pipeline.loop_files import loop_tags
     from loopmill.storage.catalog import Catalog, record_from_loop
-    from loopmill.storage.sidecar import ensure_writable_dir, sidecar_path
-    from loopmill.storage.writer import encode_all
+    from loopmill.storage.claim import candidates
+    from loopmill.storage.sink import open_sink
+    from loopmill.storage.writer import publish_loop
 
     cfg = session.config
     lg = cfg.logger
     eng = get_engine(design.engine, model=design.model)
     out = eng.generate(design.spec, design.params, sr=cfg.generator.output_sample_rate)
     loop = finish(out, spec=design.spec, params=design.params, engine=design.engine)
-    dest = ensure_writable_dir(lg.dest)
+    sink = open_sink(lg.dest, s3_endpoint_url=lg.s3_endpoint_url)
+    sink.check()
     run = session.run_dir.name
-    stem = f"{run}_g{cand.generation:04d}_best"
-    path = dest / f"{stem}.{lg.format}"
-    n = 2
-    while path.exists() or sidecar_path(path).exists():  # never replace another file
-        path = dest / f"{stem}_{n}.{lg.format}"
-        n += 1
-    encode_all([path], loop, tags=loop_tags(loop))
     cond = design.params.extra.get("conditioning")
+    own = [f".{lg.format}", ".json", *([".conditioning.npy"] if cond is not None else [])]
+    stem = next(s for s in candidates(f"{run}_g{cand.generation:04d}_best")
+                if not any(sink.exists(f"{s}{x}") for x in own))  # never replace a file
     if cond is not None:  # MusicGen states: beside the loop as .npy, not inside the JSON
         import numpy as np
 
-        npy = path.with_suffix(".conditioning.npy")
-        with atomic_path(npy) as tmp:
-            np.save(tmp, np.asarray(cond, dtype=np.float32))
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(cond, dtype=np.float32))
+        sink.write_bytes(f"{stem}.conditioning.npy", buf.getvalue())
         loop = dataclasses.replace(loop, extra={**loop.extra, "params": {
-            **loop.extra.get("params", {}), "extra": {"conditioning": npy.name}}})
+            **loop.extra.get("params", {}), "extra": {"conditioning": f"{stem}.conditioning.npy"}}})
     controls = design.params.extra.get("controls")
     facts: dict[str, Any] = {"genome": cand.genome, "fitness": cand.fitness,
                              "generation": cand.generation, "evolve_run": run}
-    meta = {"output": str(path), "tool": "loopmill", "prompt": design.spec.text,
-            **loop.to_dict(), **facts}
+    meta: dict[str, Any] = {"tool": "loopmill", "prompt": design.spec.text, **loop.to_dict(),
+                            **facts}
     if isinstance(controls, dict):
         meta["controls"] = controls
-        meta["remake"] = remake_command(design, sidecar_path(path), seconds=loop.duration)
-    write_json_atomic(sidecar_path(path), meta)
+        sidecar = Path(sink.uri(f"{stem}.json")) if not sink.remote else Path(f"{stem}.json")
+        meta["remake"] = remake_command(design, sidecar, seconds=loop.duration)
+    pub = publish_loop(sink, loop, stem=stem, formats=[lg.format], tags=loop_tags(loop),
+                       exclusive=False, sidecar=meta)
+    uri = pub.files[0] if sink.remote else str(Path(pub.files[0]))
     if lg.catalog is not False:
         with Catalog(None if lg.catalog in (None, True) else Path(str(lg.catalog))) as cat:
-            record = record_from_loop(loop, prompt=design.spec.text,
-                                      uris=[str(path.resolve())], run_id=run)
-            cat.add(record | {"name": path.stem, **facts,
+            record = record_from_loop(loop, prompt=design.spec.text, run_id=run,
+                                      uris=[uri if sink.remote else str(Path(uri).resolve())])
+            cat.add(record | {"name": stem, **facts,
                               **({"controls": controls} if controls else {})})
-    return str(path)
+    return uri

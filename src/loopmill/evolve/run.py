@@ -238,6 +238,7 @@ FLAG_FIELDS = {
     "seed": "evolution.seed", "feedback": "user_model.feedback",
     "listener": "user_model.name", "runs": "logger.runs", "name": "logger.name",
     "dest": "logger.dest", "catalog": "logger.catalog", "format": "logger.format",
+    "s3_endpoint_url": "logger.s3_endpoint_url",
 }
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loopmill import settings
-from loopmill.errors import BadInputError, LoopmillError
+from loopmill.errors import BadInputError, Failure, LoopmillError
 from loopmill.pipeline.auto_item import ItemJob
 from loopmill.pipeline.auto_journal import RunJournal
 from loopmill.pipeline.request import GenerateRequest
@@ -146,19 +146,24 @@ class AutoProgress:
 
 @dataclass
 class AutoReport:
-    """What a run made, what failed and why it stopped."""
+    """What a run made, what failed and why it stopped.
+
+    ``failures`` holds each item that failed its last attempt (labelled
+    ``item <index> ('<prompt>')``) and ``provider_error`` why the prompt provider broke
+    down, each with the fields its message names.
+    """
 
     run_id: str
     run_dir: Path
     dest: str = ""
     made: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     spooled: list[str] = field(default_factory=list)
     delivered: list[tuple[str, str]] = field(default_factory=list)
     still_spooled: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     interrupted: bool = False
-    provider_error: str | None = None
+    provider_error: Failure | None = None
     resumed: int = 0
     elapsed: float = 0.0
 
@@ -245,10 +250,10 @@ class _Recorder:
 
     def failed(self, job: ItemJob, attempts: int, exc: BaseException) -> None:
         self.n_failed += 1
-        msg = f"item {job.index} ({job.spec.get('text', '')!r}): {exc}"
-        self.report.failures.append(msg)
-        self.journal.failed(job.index, str(exc), attempts)
-        self._progress(msg)
+        failure = Failure.of(exc, label=f"item {job.index} ({job.spec.get('text', '')!r})")
+        self.report.failures.append(failure)
+        self.journal.failed(job.index, failure, attempts)
+        self._progress(str(failure))
 
     def _progress(self, last: str) -> None:
         if self.on_progress:

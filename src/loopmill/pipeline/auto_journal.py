@@ -7,7 +7,8 @@
 ``done.jsonl``
     every made item's catalog record, written before the catalog row;
 ``failed.jsonl``
-    every item that failed all its attempts, with the last error.
+    every item that failed all its attempts, with the last error and the fields its
+    message names.
 
 Every line of the three JSONL files names its item in an explicit ``"index"`` field,
 and a resumed run reads the indices from there (never from file names). Lines are
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from loopmill.errors import BadInputError
+from loopmill.errors import BadInputError, Failure
 
 __all__ = ["DONE_FILE", "FAILED_FILE", "PLAN_FILE", "RUN_FILE", "CatalogLike", "ResumeState",
            "RunJournal", "append_jsonl", "read_jsonl", "same_dest"]
@@ -214,10 +215,15 @@ class RunJournal:
         rest = {k: v for k, v in record.items() if k != "index"}
         append_jsonl(self.run_dir / DONE_FILE, {"index": index, **rest})
 
-    def failed(self, index: int, error: str, attempts: int) -> None:
-        """Record an item that failed all its attempts."""
-        append_jsonl(self.run_dir / FAILED_FILE,
-                     {"index": index, "error": error, "attempts": attempts})
+    def failed(self, index: int, error: str | Failure, attempts: int) -> None:
+        """Record an item that failed all its attempts: its last error's message and,
+        for a :class:`~loopmill.errors.Failure` that names fields, its ``"fields"``."""
+        line: dict[str, Any] = {"index": index, "error": str(error), "attempts": attempts}
+        if isinstance(error, Failure):
+            line["error"] = error.message  # the label is the line's index
+            if error.fields:
+                line["fields"] = list(error.fields)
+        append_jsonl(self.run_dir / FAILED_FILE, line)
 
     # -- reading -------------------------------------------------------------------
 

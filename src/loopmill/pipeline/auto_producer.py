@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from loopmill.errors import LoopmillError
+from loopmill.errors import Failure, LoopmillError
 
 if TYPE_CHECKING:
     from loopmill.prompts.providers import PromptProvider
@@ -57,9 +57,10 @@ class PromptProducer:
 
     Attributes
     ----------
-    error : str or None
+    error : Failure or None
         Why the provider broke down (a :class:`~loopmill.errors.ProviderError` or
-        another :class:`~loopmill.errors.LoopmillError`), once the producer stopped.
+        another :class:`~loopmill.errors.LoopmillError`, with the fields it names),
+        once the producer stopped.
     """
 
     def __init__(
@@ -80,7 +81,7 @@ class PromptProducer:
         self._queue: queue.Queue[Item] = queue.Queue(maxsize=max(1, queue_size))
         self._finished = threading.Event()
         self._thread = threading.Thread(target=self._run, name="loopmill-prompts", daemon=True)
-        self.error: str | None = None
+        self.error: Failure | None = None
         self.planned = 0
 
     def start(self) -> None:
@@ -120,7 +121,7 @@ class PromptProducer:
                     return
             self._produce(self._make_provider())
         except LoopmillError as exc:  # ProviderError, or a provider that cannot start
-            self.error = str(exc)
+            self.error = Failure.of(exc)
         finally:
             self._finished.set()
 

@@ -11,7 +11,7 @@ from typing import Any
 from loopmill import settings
 from loopmill.engines.params import GenerationParams
 from loopmill.engines.registry import engine_names, get_engine
-from loopmill.errors import LoopmillError
+from loopmill.errors import Failure, LoopmillError
 from loopmill.loops.types import Loop
 from loopmill.pipeline.finish import (
     TEMPO_TOLERANCE,
@@ -152,11 +152,13 @@ class GenerateReport:
 
     ``written`` holds each loop with its first file: a Path in a local folder, the URI
     at a remote destination (``s3://…``; ``spool://…`` while the spool keeps it).
-    ``spooled`` lists the URIs the spool holds files for (the destination was down).
+    ``failures`` holds each loop that failed (labelled ``loop <n>``) with the fields its
+    message names. ``spooled`` lists the URIs the spool holds files for (the
+    destination was down).
     """
 
     written: list[tuple[Path | str, Loop]] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     spooled: list[str] = field(default_factory=list)
 
 
@@ -235,7 +237,7 @@ def generate_files(
             if on_item:
                 on_item(i, path)
         except LoopmillError as exc:
-            report.failures.append(f"loop {i + 1}: {exc}")
+            report.failures.append(Failure.of(exc, label=f"loop {i + 1}"))
             if on_item:
                 on_item(i, None)
     if cat is not None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,11 +16,15 @@ from loopmill import settings
 from loopmill._atomic import atomic_path
 from loopmill.errors import (
     BadInputError,
+    Failure,
     LoopmillError,
     UnsupportedFormatError,
 )
 from loopmill.loops.make import LoopPlan
 from loopmill.loops.types import Loop
+
+if TYPE_CHECKING:
+    from loopmill.storage.sink import Sink
 
 #: Suffixes picked up when a folder is given (files named directly are always tried).
 AUDIO_SUFFIXES = frozenset(
@@ -50,12 +54,14 @@ class LoopOptions:
 
 @dataclass
 class ItemResult:
-    """The outcome for one input file: an output and its loop, or an error."""
+    """The outcome for one input file: an output and its loop, or an error (labelled
+    with the file, and the fields its message names). ``output`` is a Path in a local
+    folder, the URI at a remote destination (``spool://…`` while the spool keeps it)."""
 
     source: Path
-    output: Path | None = None
+    output: Path | str | None = None
     loop: dict[str, Any] | None = None
-    error: str | None = None
+    error: Failure | None = None
     seconds: float = 0.0
 
     @property
@@ -66,9 +72,11 @@ class ItemResult:
 
 @dataclass
 class BatchReport:
-    """All item results of a batch, in input order."""
+    """All item results of a batch, in input order; ``spooled`` lists the URIs the
+    local spool holds files for (a remote destination was down)."""
 
     items: list[ItemResult] = field(default_factory=list)
+    spooled: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[ItemResult]:
@@ -106,15 +114,16 @@ def validate_options(opts: LoopOptions) -> None:
 
     if opts.format not in WRITE_FORMATS:
         raise UnsupportedFormatError(
-            f"unknown --format {opts.format!r}; choose one of {', '.join(WRITE_FORMATS)}"
-        )
+            f"unknown format {opts.format!r}; choose one of {', '.join(WRITE_FORMATS)}",
+            field="format")
     if opts.tag_only and (opts.bpm is not None or opts.target_lufs is not None):
-        flag = "--bpm" if opts.bpm is not None else "--loudness"
+        name = "bpm" if opts.bpm is not None else "target_lufs"
         raise BadInputError(
-            f"{flag} changes the audio, --tag-only keeps it as it is; drop one of them"
-        )
+            f"{name} changes the audio, tag_only keeps it as it is; drop one of them",
+            field=(name, "tag_only"))
     if opts.beats_per_bar is not None and opts.beats_per_bar not in (3, 4):
-        raise BadInputError(f"--beats-per-bar {opts.beats_per_bar} must be 3 or 4")
+        raise BadInputError(f"beats_per_bar {opts.beats_per_bar} must be 3 or 4",
+                            field="beats_per_bar")
     check_options(
         min_duration=opts.min_duration,
         max_duration=opts.max_duration,
@@ -136,19 +145,23 @@ def loop_tags(loop: Loop) -> dict[str, str]:
     return tags
 
 
-def _unique_output(dest: Path, stem: str, fmt: str, taken: set[Path]) -> Path:
+def _unique_name(stem: str, fmt: str, taken: set[str]) -> str:
     """``<stem>_loop.<fmt>``, numbered when two inputs share a stem in one batch."""
-    path = dest / f"{stem}_loop.{fmt}"
+    name = f"{stem}_loop.{fmt}"
     n = 2
-    while path in taken:
-        path = dest / f"{stem}_loop_{n}.{fmt}"
+    while name in taken:
+        name = f"{stem}_loop_{n}.{fmt}"
         n += 1
-    taken.add(path)
-    return path
+    taken.add(name)
+    return name
 
 
-def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop:
+def loop_file(source: str | Path, output: str | Path, opts: LoopOptions, *,
+              output_uri: str | None = None) -> Loop:
     """Read ``source``, cut its best loop and write it to ``output`` with loop points.
+
+    ``output_uri`` is where the file will be, for its sidecar, when ``output`` is a
+    local copy on its way to a remote destination (default: ``output``).
 
     Returns
     -------
@@ -190,7 +203,8 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
         del y
         y, sr = load_region(source, start=offset, stop=plan.end + margin)
     if opts.tag_only:
-        return _tag_copy(source, output, y=y, sr=sr, plan=plan, offset=offset, opts=opts)
+        return _tag_copy(source, output, y=y, sr=sr, plan=plan, offset=offset, opts=opts,
+                         uri=output_uri)
     cut = cut_planned(
         y, sr=sr, plan=plan, offset=offset, bpm=opts.bpm, target_lufs=opts.target_lufs
     )
@@ -211,18 +225,20 @@ def loop_file(source: str | Path, output: str | Path, opts: LoopOptions) -> Loop
             loop = measure_loop(cut, sr=sr, plan=plan)
             encoding.result()
         write_tags(hidden, loop_tags(loop))
-    _write_sidecar(source, output, loop, opts)
+    _write_sidecar(source, output, loop, opts, uri=output_uri)
     return loop
 
 
-def _write_sidecar(source: Path, output: Path, loop: Loop, opts: LoopOptions) -> None:
-    """The JSON sidecar next to ``output`` when ``--keep-metadata`` asked for it."""
+def _write_sidecar(source: Path, output: Path, loop: Loop, opts: LoopOptions, *,
+                   uri: str | None) -> None:
+    """The JSON sidecar next to ``output`` when ``keep_metadata`` asked for it."""
     from loopmill.storage.sidecar import sidecar_path, write_json_atomic
 
     if opts.keep_metadata:
         write_json_atomic(
             sidecar_path(output),
-            {"source": str(source), "output": str(output), "tool": "loopmill", **loop.to_dict()},
+            {"source": str(source), "output": uri or str(output), "tool": "loopmill",
+             **loop.to_dict()},
         )
 
 
@@ -235,6 +251,7 @@ def _tag_copy(
     plan: LoopPlan,
     offset: int,
     opts: LoopOptions,
+    uri: str | None = None,
 ) -> Loop:
     """Write the planned loop points into a byte copy of ``source`` (no re-encoding).
 
@@ -273,7 +290,7 @@ def _tag_copy(
         shutil.copyfile(source, hidden)
         write_loop_points(hidden, LoopPoints(start=loop.start, length=end - start), sr=sr)
         write_tags(hidden, loop_tags(loop))
-    _write_sidecar(source, output, loop, opts)
+    _write_sidecar(source, output, loop, opts, uri=uri)
     return loop
 
 
@@ -283,6 +300,7 @@ def loop_files(
     dest: str | Path,
     options: LoopOptions | None = None,
     on_item: Callable[[ItemResult], None] | None = None,
+    s3_endpoint_url: str | None = None,
 ) -> BatchReport:
     """Cut a loop from every input; a failing file is reported, the others go on.
 
@@ -291,18 +309,23 @@ def loop_files(
     inputs : sequence of str or Path
         Files and folders (searched recursively).
     dest : str or Path
-        Output folder, created when missing.
+        Output folder, created when missing (each file is written once, atomically, in
+        place), or an fsspec URL (``s3://bucket/prefix``): each item is made in a local
+        scratch folder and uploaded when it is done
+        (:func:`loopmill.storage.writer.write_folder`).
     options : LoopOptions, optional
         What to make; defaults to :class:`LoopOptions`'s defaults.
     on_item : callable, optional
         Called with each :class:`ItemResult` as soon as it is done (progress bars).
+    s3_endpoint_url : str, optional
+        The S3-compatible endpoint for an ``s3://`` dest (else ``AWS_ENDPOINT_URL``).
 
     Returns
     -------
     BatchReport
         One result per input file.
     """
-    from loopmill.storage.sidecar import ensure_writable_dir
+    from loopmill.storage.sink import open_sink
 
     opts = options or LoopOptions()
     validate_options(opts)
@@ -312,12 +335,12 @@ def loop_files(
             "no audio files found in the inputs; pass files or folders holding "
             f"{', '.join(sorted(AUDIO_SUFFIXES))}"
         )
-    made_dirs = _missing_dirs(Path(dest))
-    dest_dir = ensure_writable_dir(dest)
+    sink = open_sink(dest, s3_endpoint_url=s3_endpoint_url)
+    made_dirs = [] if sink.remote else _missing_dirs(Path(sink.dest))
+    sink.check()
     report = BatchReport()
-    taken: set[Path] = set()
     try:
-        _loop_all(files, dest_dir, opts, report, taken, on_item)
+        _loop_all(files, sink, opts, report, on_item)
     finally:
         if not any(item.output for item in report.items):
             for d in made_dirs:  # every input failed: leave no empty folder behind
@@ -338,20 +361,30 @@ def _missing_dirs(dest: Path) -> list[Path]:
     return out
 
 
-def _loop_all(files: list[Path], dest_dir: Path, opts: LoopOptions, report: BatchReport,
-              taken: set[Path], on_item: Callable[[ItemResult], None] | None) -> None:
+def _loop_all(files: list[Path], sink: Sink, opts: LoopOptions, report: BatchReport,
+              on_item: Callable[[ItemResult], None] | None) -> None:
+    from loopmill.storage.writer import write_folder
+
+    taken: set[str] = set()
     for src in files:
         t0 = time.perf_counter()
         item = ItemResult(source=src)
         try:
             fmt = src.suffix.lower().lstrip(".") if opts.tag_only else opts.format
-            out = _unique_output(dest_dir, src.stem, fmt, taken)
-            loop = loop_file(src, out, opts)
-            item.output, item.loop = out, loop.to_dict()
-        except LoopmillError as exc:
-            item.error = str(exc) if str(exc).startswith(str(src)) else f"{src}: {exc}"
+            name = _unique_name(src.stem, fmt, taken)
+            before = len(sink.spooled)
+            # one item at a time: a remote item is uploaded as soon as it is made
+            with write_folder(sink) as folder:
+                loop = loop_file(src, folder.path / name, opts,
+                                 output_uri=sink.uri(name) if sink.remote else None)
+            item.output = folder.sent[name] if folder.remote else folder.path / name
+            item.loop = loop.to_dict()
+            report.spooled.extend(uri for _, uri in sink.spooled[before:])
+        except LoopmillError as exc:  # a message that starts with the file needs no label
+            item.error = Failure.of(exc, label="" if str(exc).startswith(str(src)) else str(src))
         except MemoryError:
-            item.error = f"{src}: out of memory; trim the file or lower --max-input-duration"
+            item.error = Failure(str(src), "out of memory; trim the file or lower "
+                                 "max_input_duration", ("max_input_duration",))
         item.seconds = time.perf_counter() - t0
         report.items.append(item)
         if on_item is not None:

@@ -81,7 +81,7 @@ class SuiteResult:
 def _read_phases_file(path: Path) -> _SuiteFile:
     from loopmill._yaml import read_yaml
 
-    return read_yaml(path, _SuiteFile, flag="--phases-file")
+    return read_yaml(path, _SuiteFile, field="phases_file")
 
 
 def _slug(text: str) -> str:

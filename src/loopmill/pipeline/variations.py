@@ -73,7 +73,9 @@ def _same_length(raw: EngineOutput, loop: Loop, *, spec: MusicSpec,
             continue
         if var.length == loop.length:
             return var
+    # Only the seed is the caller's to change: the last cut's own fields (its bars and
+    # min_duration) are the variation's, not the request's, so they stay words.
+    cause = f" ({last})" if last else ""
     raise NoLoopFoundError(
-        f"no {loop.bars}-bar loop at {loop.bpm:g} BPM in the continuation"
-        + (f" ({last})" if last else "") + "; try another --seed"
-    )
+        f"no {loop.bars}-bar loop at {loop.bpm:g} BPM in the continuation{cause}; "
+        "try another seed", field="seed")

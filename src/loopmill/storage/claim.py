@@ -26,8 +26,10 @@ _MAX_TRIES = 10_000
 MAX_PREFIX_BYTES = 150
 
 
-def check_file_prefix(prefix: str, *, field: str = "--file-prefix") -> str:
+def check_file_prefix(prefix: str, *, field: str = "file_prefix") -> str:
     """Refuse a prefix that cannot start a file name everywhere, before any work.
+
+    ``field`` is the request field the prefix came from (declared on the error).
 
     Raises
     ------
@@ -39,16 +41,17 @@ def check_file_prefix(prefix: str, *, field: str = "--file-prefix") -> str:
 
     shown = repr(prefix if len(prefix) <= 40 else prefix[:37] + "...")
     if not prefix.strip():
-        raise BadInputError(f"{field} {shown} is empty; use a plain name such as 'loop'")
+        raise BadInputError(f"{field} {shown} is empty; use a plain name such as 'loop'",
+                            field=field)
     if len(prefix.encode("utf-8")) > MAX_PREFIX_BYTES:
         raise BadInputError(f"{field} {shown} is {len(prefix.encode('utf-8'))} bytes long; "
-                            f"keep it to {MAX_PREFIX_BYTES} (file names hold 255)")
+                            f"keep it to {MAX_PREFIX_BYTES} (file names hold 255)", field=field)
     if any(ord(c) < 32 or ord(c) == 127 for c in prefix):
         raise BadInputError(f"{field} {shown} holds a control character (a newline or tab); "
-                            "use a plain name")
+                            "use a plain name", field=field)
     if "/" in prefix or "\\" in prefix or prefix.startswith("."):
         raise BadInputError(f"{field} {shown} must be a plain name (no / or \\, no leading "
-                            "dot)")
+                            "dot)", field=field)
     return prefix
 
 

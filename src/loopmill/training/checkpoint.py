@@ -15,8 +15,8 @@ from typing import Any
 from loopmill._extras import require
 from loopmill.errors import BadInputError, MissingModelError
 
-__all__ = ["KINDS", "build_model", "checkpoint_path", "load_checkpoint", "load_model",
-           "save_checkpoint"]
+__all__ = ["KINDS", "build_model", "checkpoint_kind", "checkpoint_path", "load_checkpoint",
+           "load_model", "save_checkpoint"]
 
 KINDS = ("samplernn", "lstm")
 
@@ -74,6 +74,18 @@ def checkpoint_path(path: str | Path) -> Path:
     return path
 
 
+def checkpoint_kind(path: str | Path) -> str:
+    """The kind of model a checkpoint holds (``samplernn`` or ``lstm``), read without
+    loading its weights (they are memory-mapped, not read).
+
+    Raises
+    ------
+    MissingModelError, MissingDependencyError
+        As :func:`load_checkpoint`.
+    """
+    return str(_read(path, mmap=True)["kind"])
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint written by loopmill.
 
@@ -84,11 +96,15 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     MissingDependencyError
         torch is not installed.
     """
+    return _read(path, mmap=False)
+
+
+def _read(path: str | Path, *, mmap: bool) -> dict[str, Any]:
     torch = require("torch", what="reading a checkpoint", extra="train")
 
     path = checkpoint_path(path)
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        data = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # truncated, corrupt, or not a torch file
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise MissingModelError(f"cannot read checkpoint {path}: {first}") from None
