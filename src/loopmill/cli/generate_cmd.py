@@ -62,7 +62,9 @@ def generate(
     ] = False,
     soundfont: Annotated[
         Path | None,
-        typer.Option(help="Render through FluidSynth with this General MIDI .sf2/.sf3."),
+        typer.Option(help="Render every part through FluidSynth with this General MIDI "
+                     ".sf2/.sf3; none: synthesise every part (by default brass and lead "
+                     "guitar use a system SoundFont when one is installed)."),
     ] = None,
     controls: Annotated[
         Path | None,
