@@ -58,8 +58,10 @@ def alternate(repeat: int, make: Callable[[str, int], list[str]],
         for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t = time.perf_counter()
-            subprocess.run(make(side, r), env=envs[side], check=True, capture_output=True)
+            proc = subprocess.run(make(side, r), env=envs[side], capture_output=True, text=True)
             times[side].append(time.perf_counter() - t)
+            if proc.returncode:
+                raise SystemExit(f"{side} failed ({proc.returncode}): {proc.stderr[-2000:]}")
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if cpu is not None:
                 cpu.setdefault(side, []).append(after.ru_utime - before.ru_utime
