@@ -17,9 +17,12 @@ oscillators lack:
   mean absolute cents (stiff strings stretch them; oscillators are exact).
 
 A part *wins* for the SoundFont when the SoundFont scores higher on at least three of
-the four. The table also gives each side's CPU seconds for the phrase, the SoundFont
-stem's level relative to the patch's (the gain the composer applies), and, with
-``--png DIR``, a spectrogram pair per part (matplotlib, optional).
+the four; the last column says whether the composer uses the SoundFont for it by
+default (``loopmill.engines.composer.sfparts.SOUNDFONT_PARTS``: the winners, less the
+saw ``bass``, whose GM program is a synthesizer too). The table also gives each side's
+CPU seconds for the phrase, the SoundFont stem's level relative to the patch's (the
+gain the composer applies) and, with ``--png DIR``, a spectrogram pair per part
+(matplotlib, optional).
 
 Usage: ``python benchmarks/soundfont_parts.py [--soundfont PATH] [--png DIR]``
 """
@@ -35,6 +38,7 @@ import numpy as np
 
 from loopmill.engines.composer.engine import _GM_PROGRAM
 from loopmill.engines.composer.midi import MidiNote, Part
+from loopmill.engines.composer.sfparts import SOUNDFONT_PARTS
 from loopmill.engines.composer.soundfont import default_soundfont, render_soundfont_stems
 from loopmill.engines.composer.synth import NoteEvent, render_notes
 from loopmill.engines.composer.theory import midi_to_hz
@@ -185,8 +189,8 @@ def main() -> None:
     print(f"# Built-in synthesis vs {sf.name}, {time.strftime('%Y-%m-%d')}\n")
     print("| family | patch (GM) | fluct dB syn / SF | centroid cv syn / SF | "
           "attack dB syn / SF | inharm c syn / SF | SF higher on | winner | "
-          "SF level dB | CPU s syn / SF |")
-    print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|")
+          "SF level dB | CPU s syn / SF | SoundFont by default |")
+    print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|")
     for family, (patches, midis) in FAMILIES.items():
         for patch in patches:
             syn, sfy, t_syn, t_sf = render_both(patch, midis, sf)
@@ -197,7 +201,7 @@ def main() -> None:
                   f"{b['fluct']:.2f} | {a['cv']:.3f} / {b['cv']:.3f} | {a['attack']:+.1f} / "
                   f"{b['attack']:+.1f} | {a['inharm']:.1f} / {b['inharm']:.1f} | {wins}/4 | "
                   f"{'SoundFont' if wins >= 3 else 'built-in'} | {level:+.1f} | "
-                  f"{t_syn:.2f} / {t_sf:.2f} |")
+                  f"{t_syn:.2f} / {t_sf:.2f} | {'yes' if patch in SOUNDFONT_PARTS else 'no'} |")
             if args.png:
                 args.png.mkdir(parents=True, exist_ok=True)
                 _png(args.png / f"{family}-{patch}.png", syn, sfy,
