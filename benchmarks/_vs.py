@@ -42,15 +42,28 @@ def sides(rev: str, tmp: Path) -> dict[str, dict[str, str]]:
 
 
 def alternate(repeat: int, make: Callable[[str, int], list[str]],
-              envs: dict[str, dict[str, str]]) -> dict[str, list[float]]:
+              envs: dict[str, dict[str, str]],
+              cpu: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
     """Wall seconds of ``make(side, r)``'s command, ``repeat`` times per side, the two
-    sides alternating (old first, then new first) so that load hits both alike."""
+    sides alternating (old first, then new first) so that load hits both alike.
+
+    Given ``cpu`` (a dict), its ``old`` and ``new`` lists get each run's CPU seconds
+    (user + system of the child): on a machine loaded by others the CPU time varies
+    far less than the wall time, so its ratio is the steadier one."""
+    import resource
     import time
 
     times: dict[str, list[float]] = {"old": [], "new": []}
     for r in range(repeat):
         for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t = time.perf_counter()
-            subprocess.run(make(side, r), env=envs[side], check=True, capture_output=True)
+            proc = subprocess.run(make(side, r), env=envs[side], capture_output=True, text=True)
             times[side].append(time.perf_counter() - t)
+            if proc.returncode:
+                raise SystemExit(f"{side} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if cpu is not None:
+                cpu.setdefault(side, []).append(after.ru_utime - before.ru_utime
+                                                + after.ru_stime - before.ru_stime)
     return times

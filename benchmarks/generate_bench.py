@@ -74,33 +74,42 @@ def timed(cmd: list[str]) -> tuple[float, str]:
     return time.perf_counter() - t, out
 
 
-def compare(rev: str, repeat: int) -> None:
+def compare(rev: str, repeat: int, *, count: bool = True) -> None:
     """This tree against ``rev``: the same fresh-process commands, alternating."""
     sys.path.insert(0, str(Path(__file__).parent))
     from _vs import alternate, loopmill, sides
 
     print(f"# generate: {rev} vs this tree, {time.strftime('%Y-%m-%d')}, "
           f"{os.cpu_count()} cores, median of {repeat}\n")
-    print(f"| command | {rev} s | this tree s | ratio (this / {rev}) |")
-    print("|---|---:|---:|---:|")
+    print(f"| command | {rev} s | this tree s | ratio (this / {rev}) | CPU s {rev} / this "
+          "| CPU ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         envs = sides(rev, Path(tmp))
         cases = [(f"60 s loop, ogg+mp3: {p}", ["generate", p, "--seed", str(i),
                   "--min-duration", "60", "--max-duration", "64", "--format", "ogg,mp3"])
                  for i, p in enumerate(PROMPTS)]
-        cases.append(("--count 20, 28.8 s loops", ["generate", "synthwave, 100 BPM", "--count",
-                      "20", "--min-duration", "28", "--max-duration", "30", "--seed", "1"]))
-        totals = {"old": 0.0, "new": 0.0}
+        if count:
+            cases.append(("--count 20, 28.8 s loops", ["generate", "synthwave, 100 BPM",
+                          "--count", "20", "--min-duration", "28", "--max-duration", "30",
+                          "--seed", "1"]))
+        totals = {"old": 0.0, "new": 0.0, "cpu_old": 0.0, "cpu_new": 0.0}
         for name, args in cases:
+            cpu: dict[str, list[float]] = {}
             times = alternate(repeat, lambda side, _, args=args: loopmill(
                 *args, "--dest", str(Path(tmp) / side), "--catalog",
-                str(Path(tmp) / f"{side}.db")), envs)
+                str(Path(tmp) / f"{side}.db")), envs, cpu)
             old, new = (statistics.median(times[k]) for k in ("old", "new"))
+            c_old, c_new = (statistics.median(cpu[k]) for k in ("old", "new"))
             totals["old"] += old
             totals["new"] += new
-            print(f"| {name} | {old:.2f} | {new:.2f} | {new / old:.2f} |")
+            totals["cpu_old"] += c_old
+            totals["cpu_new"] += c_new
+            print(f"| {name} | {old:.2f} | {new:.2f} | {new / old:.2f} | {c_old:.2f} / "
+                  f"{c_new:.2f} | {c_new / c_old:.2f} |")
         print(f"| **all** | {totals['old']:.2f} | {totals['new']:.2f} | "
-              f"**{totals['new'] / totals['old']:.2f}** |")
+              f"**{totals['new'] / totals['old']:.2f}** | {totals['cpu_old']:.2f} / "
+              f"{totals['cpu_new']:.2f} | **{totals['cpu_new'] / totals['cpu_old']:.2f}** |")
 
 
 def main() -> None:
@@ -108,9 +117,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--vs", metavar="REV", help="compare with this commit, side by side")
+    ap.add_argument("--no-count", action="store_true",
+                    help="with --vs: skip the --count 20 row (the 60 s loops only)")
     args = ap.parse_args()
     if args.vs:
-        compare(args.vs, args.repeat)
+        compare(args.vs, args.repeat, count=not args.no_count)
         return
     exe = Path(sys.executable)
     print(f"# Composer speed, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores\n")

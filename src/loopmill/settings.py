@@ -135,6 +135,9 @@ ENVIRONMENT: Final[dict[str, str]] = {
     "AWS_ENDPOINT_URL": "the same, when AWS_ENDPOINT_URL_S3 is not set",
     "WANDB_API_KEY": "evolve's wandb logger: the key (never in the run file)",
     "WANDB_MODE": "evolve's wandb logger: e.g. offline, instead of a key",
+    "LOOPMILL_SOUNDFONT": "the General MIDI SoundFont the composer renders its brass and "
+                          "lead guitar with (default: a system one, e.g. FluidR3_GM); "
+                          "none: synthesise every part",
 }
 
 _TRUE = ("1", "true", "yes", "on")
@@ -192,6 +195,11 @@ def threads() -> int | None:
     if value < 1:
         raise BadInputError(f"LOOPMILL_THREADS={env!r} must be at least 1")
     return value
+
+
+def soundfont() -> str | None:
+    """``LOOPMILL_SOUNDFONT``: the composer's default SoundFont (a path, or ``none``)."""
+    return _env("LOOPMILL_SOUNDFONT")
 
 
 def llm_base_url() -> str | None:

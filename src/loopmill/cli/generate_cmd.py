@@ -21,8 +21,10 @@ Engine = Annotated[str, typer.Option(
 Model = Annotated[str | None, typer.Option(
     help=f"musicgen: a hub id ({settings.MUSICGEN_MODEL}) or a folder; samplernn/lstm: a "
     "checkpoint from `loopmill train`.")]
-Soundfont = Annotated[
-    Path | None, typer.Option(help="Render through FluidSynth with this General MIDI .sf2/.sf3.")]
+Soundfont = Annotated[Path | None, typer.Option(
+    help="Render every part through FluidSynth with this General MIDI .sf2/.sf3; none: "
+    "synthesise every part (by default brass and lead guitar use a system SoundFont when one "
+    "is installed).")]
 Controls = Annotated[Path | None, typer.Option(
     help="Composer controls: a JSON file (energy, density, brightness, ..., form) or a loop's "
     "sidecar to make that loop again.")]

@@ -88,7 +88,9 @@ class GenerateRequest:
     continue_from, melody : str or None
         An audio file to continue (model engines) / a tune to follow (melody models).
     soundfont : str or None
-        A General MIDI SoundFont the composer renders through.
+        A General MIDI SoundFont the composer renders every part through; ``"none"``:
+        synthesise every part (by default the composer renders its brass and lead
+        guitar with a system SoundFont when there is one).
     controls : Mapping or None
         Composer controls (validated, explicit values only).
     catalog : str, bool or None
@@ -176,7 +178,12 @@ class GenerateRequest:
             raise BadInputError(f"melody works with engine musicgen and model "
                                 f"facebook/musicgen-melody (one that follows a tune), "
                                 f"not {self.engine!r}", field=("melody", "engine", "model"))
-        if self.soundfont is not None:
+        if self.soundfont is not None and str(self.soundfont).strip().lower() == "none":
+            if not caps.soundfont:
+                raise BadInputError(f"soundfont works with the composer engine, not "
+                                    f"{self.engine!r}", field="soundfont")
+            put(self, "soundfont", "none")  # synthesise every part, SoundFont or not
+        elif self.soundfont is not None:
             if not caps.soundfont:
                 raise BadInputError(f"soundfont works with the composer engine, not "
                                     f"{self.engine!r}", field="soundfont")

@@ -18,6 +18,7 @@ from loopmill.engines.composer.effects import bus_reverb, chain_for, process_loo
 from loopmill.engines.composer.midi import MidiNote, Part
 from loopmill.engines.composer.mixer import render_stem
 from loopmill.engines.composer.resolve import controls_from_extra, resolve_controls
+from loopmill.engines.composer.sfparts import NONE, auto_soundfont, render_parts, soundfont_roles
 from loopmill.engines.composer.synth import PATCHES
 from loopmill.engines.composer.tone import tilt, tune_board
 from loopmill.engines.params import GenerationParams
@@ -158,7 +159,8 @@ class ComposerEngine(EngineBase):
             arr.parts["texture"], arr.patches["texture"] = [], kind
         return arr
 
-    def render(self, arr: Arrangement, *, sr: int, seed: int) -> np.ndarray:
+    def render(self, arr: Arrangement, *, sr: int, seed: int,
+               soundfont: Path | None = None) -> np.ndarray:
         """Render an arrangement to a seamless stereo loop ``[2, T]``.
 
         Two phases on two threads (the synthesis and pedalboard's effects release the
@@ -167,6 +169,9 @@ class ComposerEngine(EngineBase):
         all groups become sends to one shared reverb bus. Each part draws from its own
         generator seeded from ``seed`` and its name, and stems are summed in a fixed
         order, so the result does not depend on the threads' order.
+        With ``soundfont``, the parts :func:`~.sfparts.soundfont_roles` names are
+        rendered by it (one FluidSynth run on a thread of its own, started first), the
+        rest synthesised; each is placed and processed alike.
         """
         beat = 60.0 / arr.bpm
         n = round(arr.beats * beat * sr)
@@ -174,7 +179,15 @@ class ComposerEngine(EngineBase):
         bright = 0.5 if ctl.brightness is None else ctl.brightness
         space = 0.5 if ctl.space is None else ctl.space
 
+        sf_roles = soundfont_roles(arr) if soundfont is not None else []
+        sf_pool = ThreadPoolExecutor(max_workers=1) if sf_roles else None
+        sf_stems = (sf_pool.submit(render_parts, arr, sf_roles, soundfont=soundfont, sr=sr)
+                    if sf_pool is not None and soundfont is not None else None)
+
         def synth(role: str) -> np.ndarray:
+            if sf_stems is not None and role in sf_roles:
+                return render_stem(arr, role, n=n, sr=sr, seed=seed,
+                                   mono=sf_stems.result()[role][:n])
             return render_stem(arr, role, n=n, sr=sr, seed=seed)
 
         roles = sorted(arr.parts) + (["drums"] if arr.drums else [])
@@ -200,14 +213,19 @@ class ComposerEngine(EngineBase):
 
         mix = np.zeros((2, n), dtype=np.float32)
         bus = np.zeros((2, n), dtype=np.float32)
-        with ThreadPoolExecutor(max_workers=max_threads()) as pool:
-            # Longest first keeps both threads busy to the end.
-            order = sorted(roles, key=lambda r: -_cost(arr, r))
-            stems = dict(zip(order, pool.map(synth, order), strict=True))
-            for dry, wet in pool.map(effects, sorted(groups)):
-                mix += dry
-                if wet is not None:
-                    bus += wet
+        try:
+            with ThreadPoolExecutor(max_workers=max_threads()) as pool:
+                # Longest first keeps both threads busy to the end; the SoundFont's parts
+                # last, so that FluidSynth has had the most time.
+                order = sorted(roles, key=lambda r: (r in sf_roles, -_cost(arr, r)))
+                stems = dict(zip(order, pool.map(synth, order), strict=True))
+                for dry, wet in pool.map(effects, sorted(groups)):
+                    mix += dry
+                    if wet is not None:
+                        bus += wet
+        finally:
+            if sf_pool is not None:
+                sf_pool.shutdown()
         used = [send for _, send in boards.values() if send is not None and send.wet > 0]
         if used:
             mix += process_loop(bus, sr=sr, board=bus_reverb(used), channels=2,
@@ -244,6 +262,11 @@ class ComposerEngine(EngineBase):
         arr = self.plan(spec, seed=seed, controls=controls_from_extra(params.extra))
         parts = tuple(midi_parts(arr))
         soundfont = params.extra.get("soundfont")
+        if soundfont is not None and str(soundfont).strip().lower() == NONE:
+            soundfont, auto = None, None
+        else:
+            auto = None if soundfont else auto_soundfont()
+        sf_roles = soundfont_roles(arr) if auto is not None else []
         if soundfont:
             from loopmill.engines.composer.soundfont import render_soundfont
 
@@ -252,13 +275,14 @@ class ComposerEngine(EngineBase):
             )
             audio = self._effects(audio, arr, role="master", sr=sr)
         else:
-            audio = self.render(arr, sr=sr, seed=seed)
+            audio = self.render(arr, sr=sr, seed=seed, soundfont=auto if sf_roles else None)
         info: dict[str, Any] = {
             "genre": arr.genre,
             "progression": arr.progression,
             "parts": sorted(arr.parts) + (["drums"] if arr.drums else []),
             "form": arr.form,
-            "renderer": "soundfont" if soundfont else "synth",
+            "renderer": "soundfont" if soundfont else "synth+soundfont" if sf_roles else "synth",
+            "soundfont_parts": sf_roles,
             "controls": arr.controls.to_dict(),
         }
         return EngineOutput(

@@ -130,8 +130,13 @@ def _sweep(arr: Arrangement, mono: np.ndarray, *, sr: int, amount: float) -> np.
     return (dark + (mono - dark) * g).astype(np.float32)
 
 
-def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> np.ndarray:
-    """One part of ``arr`` synthesised and placed: ``[2, n]`` float32."""
+def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int,
+                mono: np.ndarray | None = None) -> np.ndarray:
+    """One part of ``arr`` synthesised and placed: ``[2, n]`` float32.
+
+    ``mono`` ``[n]``: the part already rendered (by a SoundFont); it is placed, swept
+    and pumped like a synthesised one (a double-tracked second take is it, late).
+    """
     rng = np.random.default_rng([seed, *role.encode()])
     ctl = arr.controls
     width = 0.5 if ctl.stereo_width is None else float(ctl.stereo_width)
@@ -148,7 +153,8 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> n
         patch = tune_patch(PATCHES[arr.patches[role]], brightness=bright)
         events = [NoteEvent(midi=m, start=s * beat, duration=d * beat, velocity=v)
                   for m, s, d, v in arr.parts[role]]
-        mono = render_notes(events, n=n, sr=sr, patch=patch, rng=rng)
+        given = mono is not None
+        mono = render_notes(events, n=n, sr=sr, patch=patch, rng=rng) if mono is None else mono
         variation = 0.7 if ctl.variation is None else float(ctl.variation)
         if role in _SWEPT:
             mono = _sweep(arr, mono, sr=sr, amount=variation)
@@ -158,7 +164,8 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> n
             take2 = [dataclasses.replace(e, start=e.start + late, midi=e.midi + 0.08,
                                          velocity=e.velocity * float(0.9 + 0.2 * rng.random()))
                      for e in events]
-            right = render_notes(take2, n=n, sr=sr, patch=patch, rng=rng)
+            right = (np.roll(mono, round(late * sr)) if given
+                     else render_notes(take2, n=n, sr=sr, patch=patch, rng=rng))
             right = _sweep(arr, right, sr=sr, amount=variation)
             c = np.float32(gain * 0.5 * max(0.0, 1.0 - 2.0 * width))  # width 0.5: hard L/R
             s = np.float32(gain) - c

@@ -160,7 +160,8 @@ def _from_phase(kind: str, p: np.ndarray, dt: np.ndarray | float, sr: int) -> np
         half = t + np.float32(0.5)
         half -= (half >= 1.0).astype(np.float32)
     if kind == "saw":
-        out = 2.0 * t - np.float32(1.0)
+        out = t * np.float32(2.0)
+        out -= np.float32(1.0)
         _add_residual(out, t, dt, -1.0, ramp=False)
     elif kind == "square":
         out = np.where(t < 0.5, np.float32(1.0), np.float32(-1.0))
@@ -170,7 +171,7 @@ def _from_phase(kind: str, p: np.ndarray, dt: np.ndarray | float, sr: int) -> np
         out = np.float32(1.0) - np.float32(4.0) * np.abs(t - np.float32(0.5))
         _add_residual(out, t, dt, 8.0, ramp=True)
         _add_residual(out, half, dt, -8.0, ramp=True)
-    return out.astype(np.float32)
+    return out.astype(np.float32, copy=False)
 
 
 def supersaw(
@@ -199,11 +200,16 @@ def supersaw(
     # One cumulative phase for all voices: a detuned voice's phase is the centre's
     # (unwrapped) times its frequency ratio, so no voice needs its own cumsum.
     base, inc = phase_cycles(freq, n, sr, 0.0, wrap=False)
+    p = np.empty(n)  # one phase buffer and one floor buffer, reused by every voice
+    whole = np.empty(n)
     for c, ph, w in zip(cents, phases, weights, strict=True):
         ratio = 2.0 ** (c / 1200.0)
-        p = base * ratio
+        np.multiply(base, ratio, out=p)
         p += ph
-        p -= np.floor(p)
-        out += np.float32(w) * _from_phase("saw", p, inc * ratio, sr)
+        np.floor(p, out=whole)
+        p -= whole
+        voice = _from_phase("saw", p, inc * ratio, sr)
+        voice *= np.float32(w)
+        out += voice
     out /= np.float32(weights.sum())
     return np.clip(out, -1.0, 1.0, out=out)

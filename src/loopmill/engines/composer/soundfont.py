@@ -17,6 +17,7 @@ is small next to the rest of the pipeline.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import tempfile
@@ -39,6 +40,7 @@ __all__ = [
     "find_fluidsynth",
     "loop_samples",
     "render_soundfont",
+    "render_soundfont_stems",
 ]
 
 FLUIDSYNTH_HINT = (
@@ -164,6 +166,21 @@ def render_soundfont(
     LoopmillError
         FluidSynth failed while rendering.
     """
+    _check_render_args(bpm=bpm, bars=bars, beats_per_bar=beats_per_bar, sr=sr, gain=gain)
+    sf = check_soundfont(soundfont)
+    n = loop_samples(bpm=bpm, bars=bars, beats_per_bar=beats_per_bar, sr=sr)
+    loop_beats = bars * beats_per_bar
+    last_beat = max(
+        [loop_beats, *(note.start + note.duration for part in parts for note in part.notes)]
+    )
+    length_beats = last_beat + TAIL_SECONDS * bpm / 60.0
+    y = _fluidsynth(parts, sf=sf, bpm=bpm, beats_per_bar=beats_per_bar,
+                    length_beats=length_beats, sr=sr, gain=gain, effects=True)
+    return np.ascontiguousarray(wrap_tail(y, n), dtype=np.float32)
+
+
+def _check_render_args(*, bpm: float, bars: int, beats_per_bar: int, sr: int, gain: float
+                       ) -> None:
     if not bpm > 0 or bpm == float("inf"):
         raise BadInputError(f"tempo {bpm} BPM must be a positive number")
     if bars < 1 or beats_per_bar < 1:
@@ -172,16 +189,17 @@ def render_soundfont(
         raise BadInputError(f"sample rate {sr} must be within 8000..192000 for FluidSynth")
     if not 0 < gain <= 10:
         raise BadInputError(f"FluidSynth gain {gain} must be within (0, 10]")
-    sf = check_soundfont(soundfont)
+
+
+def _fluidsynth(
+    parts: Sequence[Part], *, sf: Path, bpm: float, beats_per_bar: int, length_beats: float,
+    sr: int, gain: float, effects: bool,
+) -> np.ndarray:
+    """``parts`` rendered by the fluidsynth program: float32 ``[2, T]`` (T as rendered).
+
+    ``effects=False`` turns FluidSynth's own reverb and chorus off (``-R 0 -C 0``).
+    """
     exe = find_fluidsynth()
-    n = loop_samples(bpm=bpm, bars=bars, beats_per_bar=beats_per_bar, sr=sr)
-
-    loop_beats = bars * beats_per_bar
-    last_beat = max(
-        [loop_beats, *(note.start + note.duration for part in parts for note in part.notes)]
-    )
-    length_beats = last_beat + TAIL_SECONDS * bpm / 60.0
-
     from loopmill.audio import load
 
     with tempfile.TemporaryDirectory(prefix="loopmill-sf-") as tmp:
@@ -192,6 +210,10 @@ def render_soundfont(
         wav = Path(tmp) / "render.wav"
         cmd = [
             exe, "-n", "-i", "-q", "-g", f"{gain:g}", "-r", str(sr),
+            # Load only the samples the song's presets use: FluidR3_GM's 141 MB took
+            # 0.23 CPU s to load whole, 0.08 s this way; the audio is bit-identical.
+            "-o", "synth.dynamic-sample-loading=1",
+            *([] if effects else ["-R", "0", "-C", "0"]),
             "-O", "float", "-T", "wav", "-F", str(wav), str(sf), str(mid),
         ]
         timeout = 120.0 + 4.0 * length_beats * 60.0 / bpm
@@ -219,4 +241,73 @@ def render_soundfont(
         y = np.repeat(y, 2, axis=0)
     elif y.shape[0] > 2:
         y = y[:2]
-    return np.ascontiguousarray(wrap_tail(y, n), dtype=np.float32)
+    return y
+
+
+def render_soundfont_stems(
+    parts: Sequence[Part],
+    *,
+    soundfont: str | Path,
+    bpm: float,
+    bars: int,
+    beats_per_bar: int = 4,
+    sr: int = 44100,
+    gain: float = 1.0,
+) -> dict[str, np.ndarray]:
+    """Render each part separately, dry, with one FluidSynth run: one seamless stem each.
+
+    The parts are laid out one after another in one MIDI file (each in its own slot
+    of the loop's length plus :data:`TAIL_SECONDS`, on its own channel), rendered
+    once with FluidSynth's reverb and chorus off (the composer's own effects follow),
+    and cut apart again; each slot's tail is folded onto its start. One run loads the
+    SoundFont once: FluidR3_GM (141 MB) takes most of a FluidSynth start.
+
+    Parameters
+    ----------
+    parts : sequence of Part
+        Pitched parts (``is_drums`` False) with distinct names, notes in beats from
+        the loop start.
+    soundfont, bpm, bars, beats_per_bar, sr, gain
+        As for :func:`render_soundfont`.
+
+    Returns
+    -------
+    dict
+        Part name -> float32 ``[2, T]``, ``T`` the loop length in samples.
+
+    Raises
+    ------
+    MissingDependencyError, BadInputError, LoopmillError
+        As for :func:`render_soundfont`.
+    """
+    _check_render_args(bpm=bpm, bars=bars, beats_per_bar=beats_per_bar, sr=sr, gain=gain)
+    sf = check_soundfont(soundfont)
+    if not parts:
+        return {}
+    if len({p.name for p in parts}) != len(parts):
+        raise BadInputError("parts rendered as stems need distinct names")
+    if len(parts) > 15:
+        raise BadInputError(f"{len(parts)} parts rendered as stems; at most 15 fit the "
+                            "MIDI channels (10 is the drums')")
+    n = loop_samples(bpm=bpm, bars=bars, beats_per_bar=beats_per_bar, sr=sr)
+    loop_beats = bars * beats_per_bar
+    last_beat = max(
+        [loop_beats, *(note.start + note.duration for part in parts for note in part.notes)]
+    )
+    # Whole bars per slot, so every slot starts on the same tick grid as the loop.
+    slot = beats_per_bar * -(-(last_beat + TAIL_SECONDS * bpm / 60.0) // beats_per_bar)
+    laid = [
+        dataclasses.replace(
+            part, channel=i if i < 9 else i + 1, is_drums=False,
+            notes=[dataclasses.replace(note, start=note.start + i * slot) for note in part.notes],
+        )
+        for i, part in enumerate(parts)
+    ]
+    y = _fluidsynth(laid, sf=sf, bpm=bpm, beats_per_bar=beats_per_bar,
+                    length_beats=slot * len(parts), sr=sr, gain=gain, effects=False)
+    spb = 60.0 / bpm * sr
+    stems = {}
+    for i, part in enumerate(parts):
+        a, b = round(i * slot * spb), round((i + 1) * slot * spb)
+        stems[part.name] = np.ascontiguousarray(wrap_tail(y[:, a:b], n), dtype=np.float32)
+    return stems
