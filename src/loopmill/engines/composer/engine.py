@@ -283,6 +283,8 @@ class ComposerEngine(EngineBase):
             "form": arr.form,
             "renderer": "soundfont" if soundfont else "synth+soundfont" if sf_roles else "synth",
             "soundfont_parts": sf_roles,
+            # which bank made them: the same seed remakes the loop only with the same file
+            "soundfont": str(soundfont or (auto if sf_roles else "")) or None,
             "controls": arr.controls.to_dict(),
         }
         return EngineOutput(
