@@ -21,6 +21,7 @@ import numpy as np
 from loopmill.engines.composer import theory
 from loopmill.engines.composer.controls import ComposerControls
 from loopmill.engines.composer.develop import counter_line, develop_melody
+from loopmill.engines.composer.episodes import EPISODES
 from loopmill.engines.composer.form import Section, plan_form
 from loopmill.engines.composer.genres import STYLES, Style
 from loopmill.engines.composer.groove import drum_part
@@ -165,7 +166,8 @@ def arrange(
     # Independent streams: a control that changes how many draws one decision makes
     # must not reshuffle the others.
     streams = {name: np.random.default_rng(rng.integers(2**31))
-               for name in ("harmony", "melody", "counter", "drums", "parts", "human")}
+               for name in ("harmony", "melody", "counter", "drums", "parts", "human",
+                            "episodes")}
     per_section = max(1, sections[0].bars // style.bars_per_chord)
     progs = _section_progressions(table_genre, moods, mode, sections, per_section,
                                   streams["harmony"])
@@ -300,6 +302,9 @@ def arrange(
         style, sections=sections, bpm=bpm, energy=energy, density=density,
         variation=variation, humanize=_ctl(controls, "humanize", 0.5), rng=streams["drums"],
     )
+    episode = EPISODES.get(genre)
+    if episode is not None:
+        episode(arr, chord_at, streams["episodes"], variation)
     _humanize(arr, amount=_ctl(controls, "humanize", 0.5), rng=streams["human"])
     return arr
 

@@ -25,7 +25,8 @@ from loopmill.errors import BadInputError
 from loopmill.loops.length import choose_bars
 from loopmill.prompts.spec import MusicSpec
 
-_EFFECT_ROLE = {"chords": "pad", "drone": "pad", "counter": "arp", "texture": "pad"}
+_EFFECT_ROLE = {"chords": "pad", "drone": "pad", "counter": "arp", "texture": "pad",
+                "ostinato": "pad"}
 _TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _TEXTURE_WORDS = {"vinyl": "vinyl", "crackle": "vinyl", "tape": "tape", "wind": "wind"}
 
@@ -35,7 +36,7 @@ _GM_PROGRAM = {
     "ep": 4, "strings": 48, "drone": 89, "cello": 42, "pizz": 45, "brass": 61, "horn": 60,
     "upright": 32, "vibes": 11, "lute": 24, "harp": 46, "flute": 73, "recorder": 74,
     "bell": 14, "choir": 52, "reese": 38, "sub": 38, "guitar": 30, "lead_guitar": 29,
-    "marimba": 12, "kalimba": 108, "pluck_bass": 33,
+    "marimba": 12, "kalimba": 108, "pluck_bass": 33, "spiccato": 48, "music_box": 10,
 }
 #: drum piece -> General MIDI percussion note.
 _GM_DRUM = {

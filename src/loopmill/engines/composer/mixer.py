@@ -25,7 +25,7 @@ __all__ = ["DRUM_GROUPS", "GAINS", "render_stem", "section_curve", "texture"]
 
 #: role -> gain at level 1
 GAINS = {"drums": 0.9, "bass": 0.8, "chords": 0.55, "drone": 0.3, "arp": 0.38, "lead": 0.5,
-         "counter": 0.36, "texture": 0.5}
+         "counter": 0.36, "texture": 0.5, "ostinato": 0.42}
 #: drum piece -> its group's placement (see stereo.PLACEMENT)
 DRUM_GROUPS = {
     "kick": "kick", "timpani": "kick", "timpani5": "kick", "taiko": "kick",
@@ -37,8 +37,8 @@ DRUM_GROUPS = {
     "crash": "cymbals", "swell": "cymbals",
 }
 _DOUBLED = frozenset({"rock", "metal"})
-_SWEPT = ("chords", "drone", "counter", "bass")  # their filters open with the form
-_PUMPED = ("chords", "drone", "bass", "arp", "counter", "texture")
+_SWEPT = ("chords", "drone", "counter", "bass", "ostinato")  # their filters open with the form
+_PUMPED = ("chords", "drone", "bass", "arp", "counter", "texture", "ostinato")
 
 
 def _placed(y: np.ndarray, *, where: str, sr: int, width: float, gain: float,

@@ -33,6 +33,7 @@ PLACEMENT: dict[str, tuple[float, float, float, float]] = {
     "arp": (0.4, 0.9, 11.0, 150.0),
     "lead": (-0.12, 0.55, 19.0, 200.0),
     "counter": (0.35, 0.8, 14.0, 150.0),
+    "ostinato": (-0.3, 0.8, 12.0, 150.0),  # second violins' side, against the counter
     "texture": (0.0, 1.0, 29.0, 150.0),
 }
 
