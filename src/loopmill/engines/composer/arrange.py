@@ -51,6 +51,7 @@ class Arrangement:
     patches: dict[str, str] = field(default_factory=dict)  # role -> patch name
     drums: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     sections: list[Section] = field(default_factory=list)
+    wobble: float = 0.0  # cents of tape wow and flutter on the mix (0: none)
 
     @property
     def beats(self) -> int:

@@ -19,6 +19,7 @@ from loopmill.engines.composer.midi import MidiNote, Part
 from loopmill.engines.composer.mixer import render_stem
 from loopmill.engines.composer.resolve import controls_from_extra, resolve_controls
 from loopmill.engines.composer.synth import PATCHES
+from loopmill.engines.composer.tape import wow_flutter
 from loopmill.engines.composer.tone import tilt, tune_board
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError
@@ -29,6 +30,9 @@ _EFFECT_ROLE = {"chords": "pad", "drone": "pad", "counter": "arp", "texture": "p
                 "ostinato": "pad"}
 _TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _TEXTURE_WORDS = {"vinyl": "vinyl", "crackle": "vinyl", "tape": "tape", "wind": "wind"}
+#: words that ask for a worn, wobbling texture (the style's tape wow and flutter)
+_WOBBLE_WORDS = frozenset({"tape", "cassette", "vinyl", "crackle", "lofi", "lo-fi", "wobble",
+                           "wow", "flutter", "warped"})
 
 #: patch -> General MIDI program, for --midi and --soundfont.
 _GM_PROGRAM = {
@@ -90,7 +94,7 @@ def _cost(arr: Arrangement, role: str) -> float:
     if patch is None:
         return 1.0
     voices = patch.voices if patch is not None else 1
-    doubled = 2 if role == "chords" and arr.genre in ("rock", "metal") else 1
+    doubled = 2 if role in arr.style.spread else 1
     return sum(d for _, _, d, _ in arr.parts[role]) * max(voices, 1) * doubled
 
 
@@ -157,6 +161,8 @@ class ComposerEngine(EngineBase):
                     style.texture)
         if kind is not None and resolved.levels.get("texture", 1.0) > 0:
             arr.parts["texture"], arr.patches["texture"] = [], kind
+        if words & _WOBBLE_WORDS:
+            arr.wobble = style.wobble
         return arr
 
     def render(self, arr: Arrangement, *, sr: int, seed: int) -> np.ndarray:
@@ -213,6 +219,8 @@ class ComposerEngine(EngineBase):
         if used:
             mix += process_loop(bus, sr=sr, board=bus_reverb(used), channels=2,
                                 make=lambda: bus_reverb(used))
+        if arr.wobble > 0:  # the mix played off a worn tape (periodic: still seamless)
+            mix = wow_flutter(y=mix, sr=sr, depth=arr.wobble, seed=seed)
         return self._effects(mix, arr, role="master", sr=sr)
 
     @staticmethod

@@ -16,7 +16,7 @@ import pedalboard
 
 from loopmill.engines.composer.arrange import Arrangement
 from loopmill.engines.composer.drums import make_kit, render_pattern
-from loopmill.engines.composer.stereo import PLACEMENT, place, pump_envelope
+from loopmill.engines.composer.stereo import PLACEMENT, ping_pong, place, pump_envelope
 from loopmill.engines.composer.synth import PATCHES, NoteEvent, noise, render_notes
 from loopmill.engines.composer.theory import midi_to_hz
 from loopmill.engines.composer.tone import tune_patch
@@ -36,7 +36,7 @@ DRUM_GROUPS = {
     "frame": "perc",
     "crash": "cymbals", "swell": "cymbals",
 }
-_DOUBLED = frozenset({"rock", "metal"})
+_ECHOED = ("lead", "arp")  # a style's ping-pong echo is on these
 _SWEPT = ("chords", "drone", "counter", "bass", "ostinato")  # their filters open with the form
 _PUMPED = ("chords", "drone", "bass", "arp", "counter", "texture", "ostinato")
 
@@ -63,6 +63,16 @@ def _drums(arr: Arrangement, *, n: int, sr: int, rng: np.random.Generator, width
     for piece, hits in arr.drums.items():
         groups.setdefault(DRUM_GROUPS.get(piece, "drums"), {})[piece] = hits
     for group in sorted(groups):
+        if group in arr.style.spread:
+            # every other hit of the group to the other side: a hat that walks L/R
+            halves = [{p: h[k::2] for p, h in groups[group].items()} for k in (0, 1)]
+            for side, half in zip((-1.0, 1.0), halves, strict=True):
+                mono = render_pattern(half, bpm=arr.bpm, bars=arr.bars, sr=sr, kit=kit,
+                                      rng=rng, swing=float(arr.controls.swing or 0.0))[:n]
+                out += place(mono, sr=sr, pan=float(np.clip(side * 1.2 * width, -1, 1)),
+                             width=float(np.clip(width, 0, 1)), delay_ms=7.0, highpass_hz=0.0,
+                             gain=gain)
+            continue
         mono = render_pattern(groups[group], bpm=arr.bpm, bars=arr.bars, sr=sr, kit=kit,
                               rng=rng, swing=float(arr.controls.swing or 0.0))[:n]
         out += _placed(mono, where=group, sr=sr, width=width, gain=gain)
@@ -136,7 +146,7 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> n
     ctl = arr.controls
     width = 0.5 if ctl.stereo_width is None else float(ctl.stereo_width)
     bright = 0.5 if ctl.brightness is None else float(ctl.brightness)
-    gain = GAINS.get(role, 0.5) * ctl.levels.get(role, 1.0)
+    gain = GAINS.get(role, 0.5) * dict(arr.style.mix).get(role, 1.0) * ctl.levels.get(role, 1.0)
     energy = float(ctl.energy or 0.0)
     if role == "drums":
         return _drums(arr, n=n, sr=sr, rng=rng, width=width, gain=gain)
@@ -152,8 +162,8 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> n
         variation = 0.7 if ctl.variation is None else float(ctl.variation)
         if role in _SWEPT:
             mono = _sweep(arr, mono, sr=sr, amount=variation)
-        if role == "chords" and arr.genre in _DOUBLED:
-            # double-tracked guitars: a second take, a little late and detuned, hard right
+        if role in arr.style.spread:
+            # double-tracked: a second take, a little late and detuned, hard right
             late = 0.015 + 0.008 * rng.random()
             take2 = [dataclasses.replace(e, start=e.start + late, midi=e.midi + 0.08,
                                          velocity=e.velocity * float(0.9 + 0.2 * rng.random()))
@@ -166,6 +176,9 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int) -> n
         else:
             out = _placed(mono, where=role if role in PLACEMENT else "chords", sr=sr,
                           width=width, gain=gain, own_highpass=patch.highpass)
+        if role in _ECHOED and arr.style.echo > 0:
+            out += ping_pong(out, sr=sr, delay_s=0.75 * 60.0 / arr.bpm, feedback=0.55,
+                             mix=arr.style.echo * 2 * width)
     if role in _PUMPED and arr.style.pump > 0:
         kicks = [b for b, _ in arr.drums.get("kick", [])]
         out *= pump_envelope(kicks, n=n, sr=sr, bpm=arr.bpm,
