@@ -56,11 +56,11 @@ def wow_flutter(
     """
     x = np.asarray(y, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] < 2:
-        raise BadInputError(f"y must be [channels, samples], got shape {x.shape}", field="y")
+        raise BadInputError(f"y must be [channels, samples], got shape {x.shape}")
     if depth < 0 or not math.isfinite(depth):
-        raise BadInputError(f"depth={depth} cents must be 0 or more", field="depth")
+        raise BadInputError(f"depth={depth} cents must be 0 or more")
     if rate <= 0 or not math.isfinite(rate):
-        raise BadInputError(f"rate={rate} Hz must be more than 0", field="rate")
+        raise BadInputError(f"rate={rate} Hz must be more than 0")
     if depth == 0:
         return x.copy()
     n = x.shape[1]
