@@ -82,7 +82,7 @@ def test_orchestral_and_horror_develop_phrase_by_phrase(genre: str, bpm: float,
 
 
 def test_dnb_is_wide_and_still_mono_compatible() -> None:
-    y, arr = _loop("dnb", bars=8, bpm=172, seed=2)
+    y, _ = _loop("dnb", bars=8, bpm=172, seed=2)
     assert channel_correlation(y) <= 0.6  # was 0.67: a mono sub and centred parts
     assert np.sqrt(np.mean(y.mean(axis=0) ** 2)) > 0.7 * np.sqrt(np.mean(y**2))
 

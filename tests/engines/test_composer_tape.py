@@ -63,7 +63,7 @@ def test_seeded_and_zero_depth_is_identity() -> None:
 
 
 def test_bad_input_is_refused_by_name() -> None:
-    with pytest.raises(BadInputError, match="depth=-1.0 cents"):
+    with pytest.raises(BadInputError, match=r"depth=-1\.0 cents"):
         wow_flutter(y=_sine(1.0), sr=SR, depth=-1.0)
     with pytest.raises(BadInputError, match="rate=0"):
         wow_flutter(y=_sine(1.0), sr=SR, depth=5.0, rate=0.0)

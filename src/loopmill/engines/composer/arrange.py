@@ -26,10 +26,39 @@ from loopmill.engines.composer.form import Section, plan_form
 from loopmill.engines.composer.genres import STYLES, Style
 from loopmill.engines.composer.groove import drum_part
 
-__all__ = ["STYLES", "Arrangement", "Notes", "Style", "arrange"]
+__all__ = ["STYLES", "Arrangement", "Brief", "Notes", "Style", "arrange"]
 
 #: One instrument's notes: (midi, start beat, length in beats, velocity 0..1).
 Notes = list[tuple[int, float, float, float]]
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What to write: the genre, tempo, length, key and energy chosen for a spec.
+
+    Attributes
+    ----------
+    genre : str
+        One of :data:`STYLES` (others fall back to synthwave's arrangement).
+    bpm : float
+        Tempo.
+    bars : int
+        Loop length in bars (4/4).
+    tonic, mode : str
+        Key, e.g. ``"D"``, ``"minor"``.
+    moods : tuple of str
+        Mood words; they bias the progressions.
+    energy : float
+        0..1: drum density and velocities, whether arpeggio and lead play.
+    """
+
+    genre: str
+    bpm: float
+    bars: int
+    tonic: str
+    mode: str
+    moods: tuple[str, ...] = ()
+    energy: float = 0.0
 
 
 @dataclass
@@ -113,33 +142,14 @@ def _section_progressions(
 
 
 def arrange(
-    *,
-    genre: str,
-    moods: tuple[str, ...],
-    bpm: float,
-    bars: int,
-    tonic: str,
-    mode: str,
-    energy: float,
-    rng: np.random.Generator,
-    controls: ComposerControls | None = None,
+    brief: Brief, *, rng: np.random.Generator, controls: ComposerControls | None = None
 ) -> Arrangement:
     """Write the parts of a loop.
 
     Parameters
     ----------
-    genre : str
-        One of :data:`STYLES` (others fall back to synthwave's arrangement).
-    moods : tuple of str
-        Mood words; they bias the progressions.
-    bpm : float
-        Tempo.
-    bars : int
-        Loop length in bars (4/4).
-    tonic, mode : str
-        Key, e.g. ``"D"``, ``"minor"``.
-    energy : float
-        0..1: drum density and velocities, whether arpeggio and lead play.
+    brief : Brief
+        Genre, tempo, length, key, moods and energy.
     rng : numpy.random.Generator
         All random choices come from here (same seed, same loop).
     controls : ComposerControls, optional
@@ -149,6 +159,8 @@ def arrange(
     -------
     Arrangement
     """
+    genre, moods, bpm, bars = brief.genre, brief.moods, brief.bpm, brief.bars
+    tonic, mode, energy = brief.tonic, brief.mode, brief.energy
     controls = controls or ComposerControls()
     style = STYLES.get(genre, STYLES["synthwave"])
     table_genre = genre if genre in theory.GENRES else "synthwave"

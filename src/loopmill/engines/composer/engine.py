@@ -12,7 +12,7 @@ from pedalboard import Pedalboard
 from loopmill._threads import max_threads
 from loopmill.engines.base import Capabilities, EngineBase, EngineOutput
 from loopmill.engines.composer import theory
-from loopmill.engines.composer.arrange import STYLES, Arrangement, arrange
+from loopmill.engines.composer.arrange import STYLES, Arrangement, Brief, arrange
 from loopmill.engines.composer.controls import ComposerControls
 from loopmill.engines.composer.effects import bus_reverb, chain_for, process_loop, split_send
 from loopmill.engines.composer.midi import MidiNote, Part
@@ -145,17 +145,9 @@ class ComposerEngine(EngineBase):
                 raise BadInputError(f"control instruments.{role}: unknown instrument {patch!r}; "
                                     f"use one of {', '.join(sorted(PATCHES))}")
         bars = choose_bars(bpm=bpm, min_duration=spec.min_duration, max_duration=spec.max_duration)
-        arr = arrange(
-            genre=genre,
-            moods=spec.moods,
-            bpm=bpm,
-            bars=bars,
-            tonic=tonic,
-            mode=mode,
-            energy=energy,
-            rng=rng,
-            controls=resolved,
-        )
+        brief = Brief(genre=genre, bpm=bpm, bars=bars, tonic=tonic, mode=mode,
+                      moods=spec.moods, energy=energy)
+        arr = arrange(brief, rng=rng, controls=resolved)
         words = {w.strip(".,;:!").lower() for w in spec.text.split()}
         kind = next((_TEXTURE_WORDS[w] for w in sorted(words) if w in _TEXTURE_WORDS),
                     style.texture)
