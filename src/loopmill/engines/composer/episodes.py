@@ -54,8 +54,7 @@ def _tones(chord: Sequence[int], *, low: int, high: int) -> list[int]:
     """The chord's tones moved into ``[low, high]``: root, third, fifth, octave."""
     root = low + (min(chord) - low) % 12
     pcs = sorted({(c - min(chord)) % 12 for c in chord})
-    out = [root + p for p in pcs if root + p <= high]
-    return [*out, root + 12] if root + 12 <= high + 12 else out
+    return [*(root + p for p in pcs if root + p <= high), root + 12]
 
 
 def _ostinato(figure: str, *, sec: Section, chord_at: ChordAt, vel: float) -> Notes:
@@ -73,7 +72,7 @@ def orchestral(arr: Arrangement, chord_at: ChordAt, rng: np.random.Generator,
                variation: float) -> None:
     """A string ostinato that changes its figure with the form (none in A, rocking
     eighths in A', off-beats in B, a gallop in the climax), percussion that joins
-    phrase by phrase (snare march in A', taiko and cymbals in the climax), a timpani
+    phrase by phrase (snare march in A', taiko and a cymbal swell in the climax), a timpani
     pick-up that moves from bar to bar, and the counter-melody entering in A'."""
     secs = arr.sections
     if len(secs) < 2 or variation <= 0:
@@ -95,8 +94,6 @@ def orchestral(arr: Arrangement, chord_at: ChordAt, rng: np.random.Generator,
                     _hit(arr, "snare", base + k + 0.5, 0.22 + 0.05 * (k % 2))
             if sec.letter == "A" and sec.variant >= 2:
                 _hit(arr, "taiko", base + (0.0 if i % 2 == 0 else 2.0), 0.75)
-                if i == 0:
-                    _hit(arr, "crash", base, 0.5)
                 if i == 2:
                     _hit(arr, "swell", base + 4.0 - 1.5 * arr.bpm / 60.0, 0.4)
     if ost:
@@ -152,7 +149,8 @@ def horror(arr: Arrangement, chord_at: ChordAt, rng: np.random.Generator,
            variation: float) -> None:
     """Sparse events, a different one every bar: a music-box figure (falling, rising,
     up an octave), low hits (taiko and timpani), a reversed-cymbal swell, a rising
-    string cluster; phrase by phrase more of them and higher (see ``_HORROR_PLAN``)."""
+    string cluster (a second string section, the ``ostinato`` part); phrase by phrase
+    more of them and higher (see ``_HORROR_PLAN``)."""
     secs = arr.sections
     if len(secs) < 2 or variation <= 0:
         return

@@ -2,9 +2,11 @@
 
 Each part is synthesised mono and placed (:func:`~loopmill.engines.composer.stereo.place`);
 drums are rendered in groups (kick, snare, hats, hand percussion, cymbals) so each
-group sits in its own place; rock and metal guitars are double-tracked (two takes,
-hard left and right); genres with a sidechain pump duck the sustained parts on every
-kick; a noise texture (vinyl, wind) is its own part.
+group sits in its own place; a style's ``spread`` parts are played wide (rock and
+metal guitars, dnb and trap leads double-tracked: two takes, hard left and right;
+hats walking left and right), its ``echo`` is a ping-pong return on lead and arpeggio;
+genres with a sidechain pump duck the sustained parts on every kick; a noise texture
+(vinyl, wind) is its own part.
 """
 
 from __future__ import annotations
