@@ -58,13 +58,17 @@ def _tones(chord: Sequence[int], *, low: int, high: int) -> list[int]:
 
 
 def _ostinato(figure: str, *, sec: Section, chord_at: ChordAt, vel: float) -> Notes:
+    """The figure under every bar of ``sec``: the answering bars turn its tones over,
+    the third bar climbs an octave (a phrase of four bars, not one bar four times)."""
     notes: Notes = []
-    for bar in range(sec.start_bar, sec.start_bar + sec.bars):
+    for i, bar in enumerate(range(sec.start_bar, sec.start_bar + sec.bars)):
         base = bar * 4.0
+        lift = 12 if i % 4 == 2 else 0
         for s, d, k in _FIGURES[figure]:
-            tones = _tones(chord_at(base + s), low=55, high=67)
+            tones = _tones(chord_at(base + s), low=55 + lift, high=67 + lift)
             accent = 0.12 if s % 1.0 == 0.0 else 0.0
-            notes.append((tones[k % len(tones)], base + s, d, vel + accent))
+            j = k if i % 2 == 0 else len(tones) - 1 - k
+            notes.append((tones[j % len(tones)], base + s, d, vel + accent))
     return notes
 
 
@@ -89,11 +93,25 @@ def orchestral(arr: Arrangement, chord_at: ChordAt, rng: np.random.Generator,
             # the timpani's pick-up wanders: each bar of a phrase answers differently
             pick = ((3.0, 0.55), (1.5, 0.5), (2.5, 0.6), (3.5, 0.7))[(i + int(u[0] * 4)) % 4]
             _hit(arr, "timpani5", base + pick[0], pick[1] * (0.7 + 0.3 * sec.intensity))
-            if sec.letter == "A" and sec.variant == 1 and i % 2 == 1:
-                for k in range(4):  # A': a snare march on the answering bars
-                    _hit(arr, "snare", base + k + 0.5, 0.22 + 0.05 * (k % 2))
+            if sec.letter == "A" and sec.variant == 0 and i == 2:
+                for k in range(8):  # A: a timpani roll swelling into the answer
+                    _hit(arr, "timpani", base + 2.0 + 0.25 * k, 0.2 + 0.05 * k)
+            if sec.letter == "A" and sec.variant == 1:
+                if i % 2 == 1:
+                    for k in range(4):  # A': a snare march on the answering bars ...
+                        _hit(arr, "snare", base + k + 0.5, 0.22 + 0.05 * (k % 2))
+                else:  # ... a tambourine on the calling ones, then a cymbal swell
+                    for k in (1.0, 3.0, 3.5) if i == 0 else (1.0, 3.0):
+                        _hit(arr, "tambourine", base + k, 0.3)
+                    if i == 2:
+                        _hit(arr, "swell", base + 4.0 - 1.5 * arr.bpm / 60.0, 0.35)
+            if sec.letter == "B" and i == 2:
+                for k, pos in enumerate((1.5, 2.0, 2.5, 3.0, 3.5)):  # B: toms walk down
+                    _hit(arr, ("tom_hi", "tom", "tom", "tom_lo", "tom_lo")[k], base + pos, 0.55)
             if sec.letter == "A" and sec.variant >= 2:
                 _hit(arr, "taiko", base + (0.0 if i % 2 == 0 else 2.0), 0.75)
+                for k in range(16):  # the battle snare: sixteenths, accents on the beat
+                    _hit(arr, "snare", base + 0.25 * k, 0.4 if k % 4 == 0 else 0.18)
                 if i == 2:
                     _hit(arr, "swell", base + 4.0 - 1.5 * arr.bpm / 60.0, 0.4)
     if ost:

@@ -126,6 +126,7 @@ STYLES: dict[str, Style] = {
         drums_b={"timpani": ((0, 1.0), (1, 0.7), (2, 0.9), (3, 0.7)),
                  "taiko": ((0, 1.0), (1.5, 0.7), (2.5, 0.8)), "snare": _every(0.5, 0.35)},
         perc={"tom": ((1.5, 0.5), (3.5, 0.45))}, fill="roll", drone=True,
+        mix=(("drums", 0.6),),  # timpani under the strings, not over them
         control_defaults=(("space", 0.6), ("brightness", 0.35)),
     ),
     "house": Style(
