@@ -101,8 +101,8 @@ def orchestral(arr: Arrangement, chord_at: ChordAt, rng: np.random.Generator,
                     for k in range(4):  # A': a snare march on the answering bars ...
                         _hit(arr, "snare", base + k + 0.5, 0.22 + 0.05 * (k % 2))
                 else:  # ... a tambourine on the calling ones, then a cymbal swell
-                    for k in (1.0, 3.0, 3.5) if i == 0 else (1.0, 3.0):
-                        _hit(arr, "tambourine", base + k, 0.3)
+                    for beat in (1.0, 3.0, 3.5) if i == 0 else (1.0, 3.0):
+                        _hit(arr, "tambourine", base + beat, 0.3)
                     if i == 2:
                         _hit(arr, "swell", base + 4.0 - 1.5 * arr.bpm / 60.0, 0.35)
             if sec.letter == "B" and i == 2:
