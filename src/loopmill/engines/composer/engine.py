@@ -27,7 +27,7 @@ from loopmill.loops.length import choose_bars
 from loopmill.prompts.spec import MusicSpec
 
 _EFFECT_ROLE = {"chords": "pad", "drone": "pad", "counter": "arp", "texture": "pad",
-                "ostinato": "pad"}
+                "ostinato": "pad", "musicbox": "lead"}
 _TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _TEXTURE_WORDS = {"vinyl": "vinyl", "crackle": "vinyl", "tape": "tape", "wind": "wind"}
 #: words that ask for a worn, wobbling texture (the style's tape wow and flutter)

@@ -167,7 +167,7 @@ def horror(arr: Arrangement, chord_at: ChordAt, rng: np.random.Generator,
            variation: float) -> None:
     """Sparse events, a different one every bar: a music-box figure (falling, rising,
     up an octave), low hits (taiko and timpani), a reversed-cymbal swell, a rising
-    string cluster (a second string section, the ``ostinato`` part); phrase by phrase
+    cluster (voices, the ``ostinato`` part); the figures are the ``musicbox`` part; phrase by phrase
     more of them and higher (see ``_HORROR_PLAN``)."""
     secs = arr.sections
     if len(secs) < 2 or variation <= 0:
@@ -200,9 +200,10 @@ def horror(arr: Arrangement, chord_at: ChordAt, rng: np.random.Generator,
             if "swell" in event:
                 _hit(arr, "swell", base + 4.0 - 1.5 * arr.bpm / 60.0, 0.3 + 0.3 * vel)
     if box:
-        arr.parts["arp"], arr.patches["arp"] = sorted(box, key=lambda n: n[1]), "music_box"
-    if strings:
-        arr.parts["ostinato"], arr.patches["ostinato"] = strings, "strings"
+        arr.parts["musicbox"] = sorted(box, key=lambda n: n[1])
+        arr.patches["musicbox"] = "music_box"
+    if strings:  # a choir-like swell: each step of the cluster blooms in
+        arr.parts["ostinato"], arr.patches["ostinato"] = strings, "choir"
 
 
 #: genre -> its episodes

@@ -27,7 +27,8 @@ __all__ = ["DRUM_GROUPS", "GAINS", "render_stem", "section_curve", "texture"]
 
 #: role -> gain at level 1
 GAINS = {"drums": 0.9, "bass": 0.8, "chords": 0.55, "drone": 0.3, "arp": 0.38, "lead": 0.5,
-         "counter": 0.36, "texture": 0.5, "ostinato": 0.6}
+         "counter": 0.36, "texture": 0.5, "ostinato": 0.6,
+         "musicbox": 0.38}
 #: drum piece -> its group's placement (see stereo.PLACEMENT)
 DRUM_GROUPS = {
     "kick": "kick", "timpani": "kick", "timpani5": "kick", "taiko": "kick",

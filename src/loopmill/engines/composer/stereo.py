@@ -34,6 +34,7 @@ PLACEMENT: dict[str, tuple[float, float, float, float]] = {
     "lead": (-0.12, 0.55, 19.0, 200.0),
     "counter": (0.35, 0.8, 14.0, 150.0),
     "ostinato": (-0.3, 0.8, 12.0, 150.0),  # second violins' side, against the counter
+    "musicbox": (0.45, 0.9, 11.0, 150.0),
     "texture": (0.0, 1.0, 29.0, 150.0),
 }
 
