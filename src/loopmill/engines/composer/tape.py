@@ -19,6 +19,7 @@ __all__ = ["FLUTTER_SHARE", "wow_flutter"]
 #: share of the depth that is flutter (the rest is wow)
 FLUTTER_SHARE = 0.25
 _FLUTTER_HZ = (6.0, 10.0)
+_STEP = 32  # samples between computed delay values
 
 
 def _cycles(rate: float, seconds: float) -> int:
@@ -68,17 +69,21 @@ def wow_flutter(
     rng = np.random.default_rng(seed)
     f_flutter = float(rng.uniform(*_FLUTTER_HZ))
     phases = rng.uniform(0.0, 2 * math.pi, 2)
-    t = np.arange(n, dtype=np.float64) / sr
-    delay = np.zeros(n, dtype=np.float64)  # seconds
+    # the delay is smooth (under 11 Hz): computed every _STEP samples, interpolated
+    t = np.arange(0, n + _STEP, _STEP, dtype=np.float64) / sr
+    coarse = np.zeros(t.size, dtype=np.float64)  # seconds
     for share, f, phi in ((1.0 - FLUTTER_SHARE, rate, phases[0]),
                           (FLUTTER_SHARE, f_flutter, phases[1])):
         k = _cycles(f, seconds)
         w = 2 * math.pi * k / seconds
         peak = 2.0 ** (share * depth / 1200.0) - 1.0  # the pitch ratio's peak deviation
-        delay += peak / w * np.sin(w * t + phi)
-    pos = np.arange(n, dtype=np.float64) - delay * sr
+        coarse += peak / w * np.sin(w * t + phi)
+    idx = np.arange(n, dtype=np.float64)
+    pos = idx - np.interp(idx, t * sr, coarse) * sr
     i0 = np.floor(pos).astype(np.int64)
     frac = (pos - i0).astype(np.float32)
     i0 %= n
-    i1 = (i0 + 1) % n
-    return (x[:, i0] * (1.0 - frac) + x[:, i1] * frac).astype(np.float32)
+    i1 = i0 + 1
+    i1[i1 == n] = 0
+    a = x[:, i0]
+    return (a + (x[:, i1] - a) * frac).astype(np.float32, copy=False)
