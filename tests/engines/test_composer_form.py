@@ -69,6 +69,38 @@ def test_sixteen_bars_are_mostly_distinct_and_wide(genre: str, bpm: float) -> No
     assert np.sqrt(np.mean(y.mean(axis=0) ** 2)) > 0.6 * np.sqrt(np.mean(y**2))
 
 
+@pytest.mark.parametrize(("genre", "bpm", "seed"), [("orchestral", 100, 1), ("horror", 70, 1),
+                                                    ("horror", 70, 4)])
+def test_orchestral_and_horror_develop_phrase_by_phrase(genre: str, bpm: float,
+                                                        seed: int) -> None:
+    # seeds where A' and B' used to repeat A and B (8 and 7 distinct bars of 16)
+    y, arr = _loop(genre, bars=16, bpm=bpm, seed=seed)
+    assert distinct_bars(y, sr=SR, bars=16) >= 10
+    assert "ostinato" in arr.parts  # type: ignore[attr-defined]
+    again, _ = _loop(genre, bars=16, bpm=bpm, seed=seed)
+    np.testing.assert_array_equal(again, y)
+
+
+def test_dnb_is_wide_and_still_mono_compatible() -> None:
+    y, _ = _loop("dnb", bars=8, bpm=172, seed=2)
+    assert channel_correlation(y) <= 0.6  # was 0.67: a mono sub and centred parts
+    assert np.sqrt(np.mean(y.mean(axis=0) ** 2)) > 0.7 * np.sqrt(np.mean(y**2))
+
+
+def test_ping_pong_alternates_right_and_left_and_wraps() -> None:
+    from loopmill.engines.composer.stereo import ping_pong
+
+    y = np.zeros((2, 1000), dtype=np.float32)
+    y[:, 900] = 1.0
+    out = ping_pong(y, sr=1000, delay_s=0.05, feedback=0.5, mix=0.4, taps=3)
+    assert out[1, 950] == pytest.approx(0.4) and out[0, 950] == 0.0  # right first
+    assert out[0, 0] == pytest.approx(0.2) and out[1, 0] == 0.0  # then left, wrapped
+    assert out[1, 50] == pytest.approx(0.1)
+    assert np.count_nonzero(out) == 3
+    with pytest.raises(BadInputError, match="stereo audio"):
+        ping_pong(y[0], sr=1000, delay_s=0.05, feedback=0.5, mix=0.4)
+
+
 def test_every_genre_develops_over_eight_bars() -> None:
     for genre in STYLES:
         hi = STYLES[genre].bpm_range[1]

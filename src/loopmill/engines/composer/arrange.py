@@ -21,14 +21,44 @@ import numpy as np
 from loopmill.engines.composer import theory
 from loopmill.engines.composer.controls import ComposerControls
 from loopmill.engines.composer.develop import counter_line, develop_melody
+from loopmill.engines.composer.episodes import EPISODES
 from loopmill.engines.composer.form import Section, plan_form
 from loopmill.engines.composer.genres import STYLES, Style
 from loopmill.engines.composer.groove import drum_part
 
-__all__ = ["STYLES", "Arrangement", "Notes", "Style", "arrange"]
+__all__ = ["STYLES", "Arrangement", "Brief", "Notes", "Style", "arrange"]
 
 #: One instrument's notes: (midi, start beat, length in beats, velocity 0..1).
 Notes = list[tuple[int, float, float, float]]
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What to write: the genre, tempo, length, key and energy chosen for a spec.
+
+    Attributes
+    ----------
+    genre : str
+        One of :data:`STYLES` (others fall back to synthwave's arrangement).
+    bpm : float
+        Tempo.
+    bars : int
+        Loop length in bars (4/4).
+    tonic, mode : str
+        Key, e.g. ``"D"``, ``"minor"``.
+    moods : tuple of str
+        Mood words; they bias the progressions.
+    energy : float
+        0..1: drum density and velocities, whether arpeggio and lead play.
+    """
+
+    genre: str
+    bpm: float
+    bars: int
+    tonic: str
+    mode: str
+    moods: tuple[str, ...] = ()
+    energy: float = 0.0
 
 
 @dataclass
@@ -50,6 +80,7 @@ class Arrangement:
     patches: dict[str, str] = field(default_factory=dict)  # role -> patch name
     drums: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     sections: list[Section] = field(default_factory=list)
+    wobble: float = 0.0  # cents of tape wow and flutter on the mix (0: none)
 
     @property
     def beats(self) -> int:
@@ -111,33 +142,14 @@ def _section_progressions(
 
 
 def arrange(
-    *,
-    genre: str,
-    moods: tuple[str, ...],
-    bpm: float,
-    bars: int,
-    tonic: str,
-    mode: str,
-    energy: float,
-    rng: np.random.Generator,
-    controls: ComposerControls | None = None,
+    brief: Brief, *, rng: np.random.Generator, controls: ComposerControls | None = None
 ) -> Arrangement:
     """Write the parts of a loop.
 
     Parameters
     ----------
-    genre : str
-        One of :data:`STYLES` (others fall back to synthwave's arrangement).
-    moods : tuple of str
-        Mood words; they bias the progressions.
-    bpm : float
-        Tempo.
-    bars : int
-        Loop length in bars (4/4).
-    tonic, mode : str
-        Key, e.g. ``"D"``, ``"minor"``.
-    energy : float
-        0..1: drum density and velocities, whether arpeggio and lead play.
+    brief : Brief
+        Genre, tempo, length, key, moods and energy.
     rng : numpy.random.Generator
         All random choices come from here (same seed, same loop).
     controls : ComposerControls, optional
@@ -147,6 +159,8 @@ def arrange(
     -------
     Arrangement
     """
+    genre, moods, bpm, bars = brief.genre, brief.moods, brief.bpm, brief.bars
+    tonic, mode, energy = brief.tonic, brief.mode, brief.energy
     controls = controls or ComposerControls()
     style = STYLES.get(genre, STYLES["synthwave"])
     table_genre = genre if genre in theory.GENRES else "synthwave"
@@ -165,7 +179,8 @@ def arrange(
     # Independent streams: a control that changes how many draws one decision makes
     # must not reshuffle the others.
     streams = {name: np.random.default_rng(rng.integers(2**31))
-               for name in ("harmony", "melody", "counter", "drums", "parts", "human")}
+               for name in ("harmony", "melody", "counter", "drums", "parts", "human",
+                            "episodes")}
     per_section = max(1, sections[0].bars // style.bars_per_chord)
     progs = _section_progressions(table_genre, moods, mode, sections, per_section,
                                   streams["harmony"])
@@ -300,6 +315,9 @@ def arrange(
         style, sections=sections, bpm=bpm, energy=energy, density=density,
         variation=variation, humanize=_ctl(controls, "humanize", 0.5), rng=streams["drums"],
     )
+    episode = EPISODES.get(genre)
+    if episode is not None:
+        episode(arr, chord_at, streams["episodes"], variation)
     _humanize(arr, amount=_ctl(controls, "humanize", 0.5), rng=streams["human"])
     return arr
 

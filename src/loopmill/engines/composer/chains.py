@@ -97,17 +97,25 @@ def _chiptune(role: str) -> _Chain:
     return table[role]
 
 
+def _acoustic(
+    role: str, *, damping: float, rooms: dict[str, tuple[float, float, float]],
+    lowpass: dict[str, float], master: pedalboard.Compressor,
+) -> _Chain:
+    """An acoustic ensemble in one room: per role an optional low-pass, then the room
+    (``rooms[role]``: size, wet, dry; one ``damping`` for all); the master compresses."""
+    chain: _Chain = []
+    if role in lowpass:
+        chain.append(pedalboard.LowpassFilter(lowpass[role]))
+    if role in rooms:
+        chain.append(_reverb(*rooms[role], damping=damping))
+    return [*chain, master] if role == "master" else chain
+
+
 def _orchestral(role: str) -> _Chain:
-    hall = _reverb(0.85, 0.3, 0.75, 0.6)
-    table: dict[str, _Chain] = {
-        "drums": [_reverb(0.85, 0.25, 0.8, 0.6)],
-        "bass": [pedalboard.LowpassFilter(3000.0), _reverb(0.8, 0.15, 0.9, 0.6)],
-        "pad": [hall],
-        "arp": [_reverb(0.82, 0.25, 0.8, 0.6)],
-        "lead": [_reverb(0.83, 0.28, 0.8, 0.6)],
-        "master": [_comp(-20.0, 1.5, 50.0, 400.0)],
-    }
-    return table[role]
+    return _acoustic(role, damping=0.6, lowpass={"bass": 3000.0}, rooms={
+        "drums": (0.85, 0.25, 0.8), "bass": (0.8, 0.15, 0.9), "pad": (0.85, 0.3, 0.75),
+        "arp": (0.82, 0.25, 0.8), "lead": (0.83, 0.28, 0.8)},
+        master=_comp(-20.0, 1.5, 50.0, 400.0))
 
 
 def _house(role: str) -> _Chain:
@@ -216,17 +224,11 @@ def _world(role: str) -> _Chain:
 
 
 def _jazz(role: str) -> _Chain:
-    room = _reverb(0.35, 0.18, 0.85, 0.7)
-    table: dict[str, _Chain] = {
-        # Soft, dark kit (brushes and a warm ride, not a rock hi-hat)
-        "drums": [pedalboard.LowpassFilter(4000.0), _reverb(0.3, 0.15, 0.9, 0.7)],
-        "bass": [pedalboard.LowpassFilter(2500.0)],
-        "pad": [room],
-        "arp": [_reverb(0.35, 0.18, 0.85, 0.7)],
-        "lead": [_reverb(0.38, 0.2, 0.85, 0.7)],
-        "master": [_comp(-20.0, 1.5, 30.0, 250.0)],
-    }
-    return table[role]
+    # a soft, dark kit (brushes and a warm ride, not a rock hi-hat) in a small room
+    return _acoustic(role, damping=0.7, lowpass={"drums": 4000.0, "bass": 2500.0}, rooms={
+        "drums": (0.3, 0.15, 0.9), "pad": (0.35, 0.18, 0.85), "arp": (0.35, 0.18, 0.85),
+        "lead": (0.38, 0.2, 0.85)},
+        master=_comp(-20.0, 1.5, 30.0, 250.0))
 
 
 def _neutral(role: str) -> _Chain:

@@ -33,7 +33,8 @@ __all__ = [
 ]
 
 #: The parts the composer mixes; ``levels`` and ``instruments`` are keyed by these.
-ROLES = ("drums", "bass", "chords", "drone", "arp", "lead", "counter", "perc", "texture")
+ROLES = ("drums", "bass", "chords", "drone", "arp", "lead", "counter", "perc", "texture",
+         "ostinato", "musicbox")
 
 #: Form names: ``auto`` lets the genre choose; the others fix the section plan.
 FORMS = ("auto", "AABA", "ABAB", "ABAC", "AAB", "build", "through")

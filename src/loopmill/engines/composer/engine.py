@@ -12,7 +12,7 @@ from pedalboard import Pedalboard
 from loopmill._threads import max_threads
 from loopmill.engines.base import Capabilities, EngineBase, EngineOutput
 from loopmill.engines.composer import theory
-from loopmill.engines.composer.arrange import STYLES, Arrangement, arrange
+from loopmill.engines.composer.arrange import STYLES, Arrangement, Brief, arrange
 from loopmill.engines.composer.controls import ComposerControls
 from loopmill.engines.composer.effects import bus_reverb, chain_for, process_loop, split_send
 from loopmill.engines.composer.midi import MidiNote, Part
@@ -20,15 +20,20 @@ from loopmill.engines.composer.mixer import render_stem
 from loopmill.engines.composer.resolve import controls_from_extra, resolve_controls
 from loopmill.engines.composer.sfparts import NONE, auto_soundfont, render_parts, soundfont_roles
 from loopmill.engines.composer.synth import PATCHES
+from loopmill.engines.composer.tape import wow_flutter
 from loopmill.engines.composer.tone import tilt, tune_board
 from loopmill.engines.params import GenerationParams
 from loopmill.errors import BadInputError
 from loopmill.loops.length import choose_bars
 from loopmill.prompts.spec import MusicSpec
 
-_EFFECT_ROLE = {"chords": "pad", "drone": "pad", "counter": "arp", "texture": "pad"}
+_EFFECT_ROLE = {"chords": "pad", "drone": "pad", "counter": "arp", "texture": "pad",
+                "ostinato": "pad", "musicbox": "lead"}
 _TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _TEXTURE_WORDS = {"vinyl": "vinyl", "crackle": "vinyl", "tape": "tape", "wind": "wind"}
+#: words that ask for a worn, wobbling texture (the style's tape wow and flutter)
+_WOBBLE_WORDS = frozenset({"tape", "cassette", "vinyl", "crackle", "lofi", "lo-fi", "wobble",
+                           "wow", "flutter", "warped"})
 
 #: patch -> General MIDI program, for --midi and --soundfont.
 _GM_PROGRAM = {
@@ -36,7 +41,7 @@ _GM_PROGRAM = {
     "ep": 4, "strings": 48, "drone": 89, "cello": 42, "pizz": 45, "brass": 61, "horn": 60,
     "upright": 32, "vibes": 11, "lute": 24, "harp": 46, "flute": 73, "recorder": 74,
     "bell": 14, "choir": 52, "reese": 38, "sub": 38, "guitar": 30, "lead_guitar": 29,
-    "marimba": 12, "kalimba": 108, "pluck_bass": 33,
+    "marimba": 12, "kalimba": 108, "pluck_bass": 33, "spiccato": 48, "music_box": 10,
 }
 #: drum piece -> General MIDI percussion note.
 _GM_DRUM = {
@@ -90,7 +95,7 @@ def _cost(arr: Arrangement, role: str) -> float:
     if patch is None:
         return 1.0
     voices = patch.voices if patch is not None else 1
-    doubled = 2 if role == "chords" and arr.genre in ("rock", "metal") else 1
+    doubled = 2 if role in arr.style.spread else 1
     return sum(d for _, _, d, _ in arr.parts[role]) * max(voices, 1) * doubled
 
 
@@ -141,22 +146,16 @@ class ComposerEngine(EngineBase):
                 raise BadInputError(f"control instruments.{role}: unknown instrument {patch!r}; "
                                     f"use one of {', '.join(sorted(PATCHES))}")
         bars = choose_bars(bpm=bpm, min_duration=spec.min_duration, max_duration=spec.max_duration)
-        arr = arrange(
-            genre=genre,
-            moods=spec.moods,
-            bpm=bpm,
-            bars=bars,
-            tonic=tonic,
-            mode=mode,
-            energy=energy,
-            rng=rng,
-            controls=resolved,
-        )
+        brief = Brief(genre=genre, bpm=bpm, bars=bars, tonic=tonic, mode=mode,
+                      moods=spec.moods, energy=energy)
+        arr = arrange(brief, rng=rng, controls=resolved)
         words = {w.strip(".,;:!").lower() for w in spec.text.split()}
         kind = next((_TEXTURE_WORDS[w] for w in sorted(words) if w in _TEXTURE_WORDS),
                     style.texture)
         if kind is not None and resolved.levels.get("texture", 1.0) > 0:
             arr.parts["texture"], arr.patches["texture"] = [], kind
+        if words & _WOBBLE_WORDS:
+            arr.wobble = style.wobble
         return arr
 
     def render(self, arr: Arrangement, *, sr: int, seed: int,
@@ -230,6 +229,8 @@ class ComposerEngine(EngineBase):
         if used:
             mix += process_loop(bus, sr=sr, board=bus_reverb(used), channels=2,
                                 make=lambda: bus_reverb(used))
+        if arr.wobble > 0:  # the mix played off a worn tape (periodic: still seamless)
+            mix = wow_flutter(y=mix, sr=sr, depth=arr.wobble, seed=seed)
         return self._effects(mix, arr, role="master", sr=sr)
 
     @staticmethod

@@ -25,6 +25,13 @@ class Style:
     ``taiko``, ``roll``, ``hat``, ``none``), ``crash`` the cymbal on phrase starts,
     ``pump`` the depth of the sidechain duck on every kick, ``texture`` a noise bed
     (``vinyl``, ``wind``, ``tape``) and ``perc`` extra percussion placed left/right.
+    ``spread`` names the parts played wide: a pitched role is double-tracked (a second
+    take, late and detuned, hard left and right), the drum group ``hats`` alternates
+    its hits left and right. ``echo`` is the level of a ping-pong echo (dotted eighths,
+    left and right) on the lead and arpeggio: a stereo delay return. ``mix`` scales
+    roles' levels (the genre's balance: trap's melody is not buried under its 808).
+    ``wobble`` is the depth in cents of the tape wow and flutter on the mix when the
+    prompt asks for a worn texture (tape, vinyl, lofi ...).
     """
 
     bpm_range: tuple[int, int]
@@ -53,6 +60,10 @@ class Style:
     drone: bool = False
     lead_octave: int = 5
     form: str = "AABA"
+    spread: tuple[str, ...] = ()
+    echo: float = 0.0
+    mix: tuple[tuple[str, float], ...] = ()
+    wobble: float = 0.0
     control_defaults: tuple[tuple[str, float], ...] = ()
 
     @property
@@ -88,7 +99,7 @@ STYLES: dict[str, Style] = {
         kit="808", swing=0.55, counter_patch="ep", chord_rhythm_b=((0.0, 3.5),),
         drums_b={"kick": ((0, 0.9), (2.5, 0.8), (2.75, 0.5)), "snare": ((1, 0.7), (3, 0.7)),
                  "rim": ((2.5, 0.3),), "closed_hat": _every(0.5, 0.28)},
-        fill="hat", crash=None, texture="vinyl", drone=True,
+        fill="hat", crash=None, texture="vinyl", drone=True, wobble=14.0,
         control_defaults=(("chord_colour", 0.8), ("brightness", 0.4)),
     ),
     "ambient": Style(
@@ -115,6 +126,7 @@ STYLES: dict[str, Style] = {
         drums_b={"timpani": ((0, 1.0), (1, 0.7), (2, 0.9), (3, 0.7)),
                  "taiko": ((0, 1.0), (1.5, 0.7), (2.5, 0.8)), "snare": _every(0.5, 0.35)},
         perc={"tom": ((1.5, 0.5), (3.5, 0.45))}, fill="roll", drone=True,
+        mix=(("drums", 0.6),),  # timpani under the strings, not over them
         control_defaults=(("space", 0.6), ("brightness", 0.35)),
     ),
     "house": Style(
@@ -135,7 +147,7 @@ STYLES: dict[str, Style] = {
         chord_octave=3, counter_patch="guitar", chord_rhythm_b=_HALVES,
         drums_b={"kick": ((0, 1.0), (1.5, 0.8), (2, 0.9)), "snare": ((1, 1.0), (3, 1.0)),
                  "ride": _every(0.5, 0.4)},
-        fill="tom", form="ABAB",
+        fill="tom", form="ABAB", spread=("chords",),
     ),
     "jazz": Style(
         (80, 125), "ep", "upright", None, "ep", ((0.0, 1.0), (1.5, 0.5), (2.5, 1.0)),
@@ -173,7 +185,7 @@ STYLES: dict[str, Style] = {
         kit="808", counter_patch="strings",
         drums_b={"kick": ((0, 1.0), (1.75, 0.7), (2.5, 0.9)), "snare": ((1, 0.9), (3, 0.9),
                  (3.75, 0.4)), "ride": _every(0.5, 0.3), "closed_hat": _every(0.25, 0.18)},
-        fill="snare", pump=0.3, form="ABAB",
+        fill="snare", pump=0.3, form="ABAB", spread=("lead", "hats"), echo=0.35,
     ),
     "trap": Style(
         (130, 150), "pad", "sub", None, "bell", _WHOLE, ((0.0, 1.5), (1.75, 0.75), (3.0, 1.0)),
@@ -183,7 +195,8 @@ STYLES: dict[str, Style] = {
         kit="808", counter_patch="choir",
         drums_b={"kick": ((0, 1.0), (0.75, 0.7), (2.5, 0.8)), "clap": ((2, 1.0),),
                  "closed_hat": _every(0.25, 0.3), "open_hat": ((3.5, 0.35),)},
-        fill="hat", crash=None, pump=0.2, form="ABAB",
+        fill="hat", crash=None, pump=0.2, form="ABAB", spread=("lead", "hats"),
+        echo=0.45, mix=(("bass", 0.8), ("lead", 1.4), ("chords", 1.3)),
         control_defaults=(("brightness", 0.45),),
     ),
     "metal": Style(
@@ -192,7 +205,7 @@ STYLES: dict[str, Style] = {
         chord_octave=3, counter_patch="guitar",
         chord_rhythm_b=tuple((i * 0.25, 0.25) for i in range(16)),
         drums_b={"kick": _every(0.25, 0.85), "snare": _BACKBEAT, "crash": ((0, 0.5), (2, 0.4))},
-        fill="tom", form="ABAB",
+        fill="tom", form="ABAB", spread=("chords",),
         control_defaults=(("energy", 0.9), ("brightness", 0.55)),
     ),
     "world": Style(

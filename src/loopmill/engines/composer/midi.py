@@ -13,6 +13,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from loopmill._atomic import write_bytes_atomic
 from loopmill.errors import BadInputError
@@ -37,6 +38,7 @@ __all__ = [
     "SYNTH_BASS",
     "SYNTH_STRINGS",
     "MidiFile",
+    "MidiLayout",
     "MidiNote",
     "Part",
     "midi_bytes",
@@ -205,14 +207,16 @@ def _part_events(part: Part, ppq: int) -> tuple[list[tuple[int, int, bytes]], in
     return events, last
 
 
+class MidiLayout(TypedDict, total=False):
+    """How a MIDI file lays its parts out, besides the tempo (see :func:`midi_bytes`)."""
+
+    beats_per_bar: int
+    ppq: int
+    length_beats: float | None
+
+
 def write_midi(
-    path: str | Path,
-    parts: Sequence[Part],
-    *,
-    bpm: float,
-    beats_per_bar: int = 4,
-    ppq: int = 480,
-    length_beats: float | None = None,
+    path: str | Path, parts: Sequence[Part], *, bpm: float, **layout: Unpack[MidiLayout]
 ) -> Path:
     """Write ``parts`` as a Standard MIDI File, type 1, atomically.
 
@@ -224,14 +228,9 @@ def write_midi(
     parts : sequence of Part
         One track each, in order. Drum parts play on channel 10.
     bpm : float
-        Tempo in quarter notes per minute; stored as ``round(60e6 / bpm)`` µs a beat.
-    beats_per_bar : int
-        Numerator of the time signature (the denominator is 4).
-    ppq : int
-        Ticks per quarter note (the header's division).
-    length_beats : float, optional
-        Place every end-of-track at least this far (e.g. the loop length), so players and
-        DAWs keep the silence after the last note.
+        Tempo in quarter notes per minute.
+    **layout
+        ``beats_per_bar``, ``ppq``, ``length_beats``: as :func:`midi_bytes`.
 
     Returns
     -------
@@ -246,8 +245,7 @@ def write_midi(
         The file cannot be written; nothing is left behind.
     """
     path = Path(path)
-    data = midi_bytes(parts, bpm=bpm, beats_per_bar=beats_per_bar, ppq=ppq,
-                      length_beats=length_beats)
+    data = midi_bytes(parts, bpm=bpm, **layout)
     write_bytes_atomic(path, data, what="MIDI file ",
                        fix="check that its folder is writable")
     return path
@@ -263,6 +261,20 @@ def midi_bytes(
 ) -> bytes:
     """The bytes of the Standard MIDI File :func:`write_midi` writes (for a destination
     that is not a local path).
+
+    Parameters
+    ----------
+    parts : sequence of Part
+        One track each, in order. Drum parts play on channel 10.
+    bpm : float
+        Tempo in quarter notes per minute; stored as ``round(60e6 / bpm)`` µs a beat.
+    beats_per_bar : int
+        Numerator of the time signature (the denominator is 4).
+    ppq : int
+        Ticks per quarter note (the header's division).
+    length_beats : float, optional
+        Place every end-of-track at least this far (e.g. the loop length), so players and
+        DAWs keep the silence after the last note.
 
     Raises
     ------

@@ -2,9 +2,11 @@
 
 Each part is synthesised mono and placed (:func:`~loopmill.engines.composer.stereo.place`);
 drums are rendered in groups (kick, snare, hats, hand percussion, cymbals) so each
-group sits in its own place; rock and metal guitars are double-tracked (two takes,
-hard left and right); genres with a sidechain pump duck the sustained parts on every
-kick; a noise texture (vinyl, wind) is its own part.
+group sits in its own place; a style's ``spread`` parts are played wide (rock and
+metal guitars, dnb and trap leads double-tracked: two takes, hard left and right;
+hats walking left and right), its ``echo`` is a ping-pong return on lead and arpeggio;
+genres with a sidechain pump duck the sustained parts on every kick; a noise texture
+(vinyl, wind) is its own part.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pedalboard
 
 from loopmill.engines.composer.arrange import Arrangement
 from loopmill.engines.composer.drums import make_kit, render_pattern
-from loopmill.engines.composer.stereo import PLACEMENT, place, pump_envelope
+from loopmill.engines.composer.stereo import PLACEMENT, ping_pong, place, pump_envelope
 from loopmill.engines.composer.synth import PATCHES, NoteEvent, noise, render_notes
 from loopmill.engines.composer.theory import midi_to_hz
 from loopmill.engines.composer.tone import tune_patch
@@ -25,7 +27,8 @@ __all__ = ["DRUM_GROUPS", "GAINS", "render_stem", "section_curve", "texture"]
 
 #: role -> gain at level 1
 GAINS = {"drums": 0.9, "bass": 0.8, "chords": 0.55, "drone": 0.3, "arp": 0.38, "lead": 0.5,
-         "counter": 0.36, "texture": 0.5}
+         "counter": 0.36, "texture": 0.5, "ostinato": 0.6,
+         "musicbox": 0.38}
 #: drum piece -> its group's placement (see stereo.PLACEMENT)
 DRUM_GROUPS = {
     "kick": "kick", "timpani": "kick", "timpani5": "kick", "taiko": "kick",
@@ -36,9 +39,9 @@ DRUM_GROUPS = {
     "frame": "perc",
     "crash": "cymbals", "swell": "cymbals",
 }
-_DOUBLED = frozenset({"rock", "metal"})
-_SWEPT = ("chords", "drone", "counter", "bass")  # their filters open with the form
-_PUMPED = ("chords", "drone", "bass", "arp", "counter", "texture")
+_ECHOED = ("lead", "arp")  # a style's ping-pong echo is on these
+_SWEPT = ("chords", "drone", "counter", "bass", "ostinato")  # their filters open with the form
+_PUMPED = ("chords", "drone", "bass", "arp", "counter", "texture", "ostinato")
 
 
 def _placed(y: np.ndarray, *, where: str, sr: int, width: float, gain: float,
@@ -63,6 +66,16 @@ def _drums(arr: Arrangement, *, n: int, sr: int, rng: np.random.Generator, width
     for piece, hits in arr.drums.items():
         groups.setdefault(DRUM_GROUPS.get(piece, "drums"), {})[piece] = hits
     for group in sorted(groups):
+        if group in arr.style.spread:
+            # every other hit of the group to the other side: a hat that walks L/R
+            halves = [{p: h[k::2] for p, h in groups[group].items()} for k in (0, 1)]
+            for side, half in zip((-1.0, 1.0), halves, strict=True):
+                mono = render_pattern(half, bpm=arr.bpm, bars=arr.bars, sr=sr, kit=kit,
+                                      rng=rng, swing=float(arr.controls.swing or 0.0))[:n]
+                out += place(mono, sr=sr, pan=float(np.clip(side * 1.2 * width, -1, 1)),
+                             width=float(np.clip(width, 0, 1)), delay_ms=7.0, highpass_hz=0.0,
+                             gain=gain)
+            continue
         mono = render_pattern(groups[group], bpm=arr.bpm, bars=arr.bars, sr=sr, kit=kit,
                               rng=rng, swing=float(arr.controls.swing or 0.0))[:n]
         out += _placed(mono, where=group, sr=sr, width=width, gain=gain)
@@ -141,7 +154,7 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int,
     ctl = arr.controls
     width = 0.5 if ctl.stereo_width is None else float(ctl.stereo_width)
     bright = 0.5 if ctl.brightness is None else float(ctl.brightness)
-    gain = GAINS.get(role, 0.5) * ctl.levels.get(role, 1.0)
+    gain = GAINS.get(role, 0.5) * dict(arr.style.mix).get(role, 1.0) * ctl.levels.get(role, 1.0)
     energy = float(ctl.energy or 0.0)
     if role == "drums":
         return _drums(arr, n=n, sr=sr, rng=rng, width=width, gain=gain)
@@ -158,8 +171,8 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int,
         variation = 0.7 if ctl.variation is None else float(ctl.variation)
         if role in _SWEPT:
             mono = _sweep(arr, mono, sr=sr, amount=variation)
-        if role == "chords" and arr.genre in _DOUBLED:
-            # double-tracked guitars: a second take, a little late and detuned, hard right
+        if role in arr.style.spread:
+            # double-tracked: a second take, a little late and detuned, hard right
             late = 0.015 + 0.008 * rng.random()
             take2 = [dataclasses.replace(e, start=e.start + late, midi=e.midi + 0.08,
                                          velocity=e.velocity * float(0.9 + 0.2 * rng.random()))
@@ -173,6 +186,9 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int,
         else:
             out = _placed(mono, where=role if role in PLACEMENT else "chords", sr=sr,
                           width=width, gain=gain, own_highpass=patch.highpass)
+        if role in _ECHOED and arr.style.echo > 0:
+            out += ping_pong(out, sr=sr, delay_s=0.75 * 60.0 / arr.bpm, feedback=0.55,
+                             mix=arr.style.echo * 2 * width)
     if role in _PUMPED and arr.style.pump > 0:
         kicks = [b for b, _ in arr.drums.get("kick", [])]
         out *= pump_envelope(kicks, n=n, sr=sr, bpm=arr.bpm,

@@ -108,6 +108,11 @@ PATCHES: dict[str, Patch] = {
     "pluck_bass": Patch("pluck_str", Envelope(0.003, 0.5, 0.4, 0.1, "exp"), gain=0.6,
                         filter_cutoff=1100.0),
     "chip_pulse": Patch("square", Envelope(0.001, 0.1, 0.5, 0.03), gain=0.16),
+    # short bowed strings for ostinati: a fast attack, a short bloom, no sustain
+    "spiccato": Patch("supersaw", Envelope(0.008, 0.16, 0.25, 0.1, "exp"), gain=0.6, voices=3,
+                      detune_cents=8.0, filter_cutoff=3200.0, highpass=140.0),
+    # a music box: a bright fm tine that dies within a second
+    "music_box": Patch("fm", Envelope(0.001, 0.8, 0.0, 0.5, "exp"), gain=0.45),
 }
 
 

@@ -18,7 +18,7 @@ import pedalboard
 
 from loopmill.errors import BadInputError
 
-__all__ = ["PLACEMENT", "place", "pump_envelope"]
+__all__ = ["PLACEMENT", "ping_pong", "place", "pump_envelope"]
 
 #: role -> (pan -1..1, width 0..1, side delay ms, side high-pass Hz)
 PLACEMENT: dict[str, tuple[float, float, float, float]] = {
@@ -33,6 +33,8 @@ PLACEMENT: dict[str, tuple[float, float, float, float]] = {
     "arp": (0.4, 0.9, 11.0, 150.0),
     "lead": (-0.12, 0.55, 19.0, 200.0),
     "counter": (0.35, 0.8, 14.0, 150.0),
+    "ostinato": (-0.3, 0.8, 12.0, 150.0),  # second violins' side, against the counter
+    "musicbox": (0.45, 0.9, 11.0, 150.0),
     "texture": (0.0, 1.0, 29.0, 150.0),
 }
 
@@ -110,3 +112,42 @@ def pump_envelope(
         if end > n:
             gain[: end - n] = np.maximum(gain[: end - n], duck[n - off:])
     return env - gain
+
+
+def ping_pong(
+    y: np.ndarray, *, sr: int, delay_s: float, feedback: float, mix: float, taps: int = 4
+) -> np.ndarray:
+    """A ping-pong echo return of a stereo loop ``y`` ``[2, T]``: ``[2, T]`` float32.
+
+    The mono sum is repeated every ``delay_s`` seconds, each repeat ``feedback`` times
+    the last, alternately right and left (the first repeat right). The delay is
+    circular, so a repeat past the loop's end sounds at its start: the return loops
+    seamlessly with its source. Add it to the dry part.
+
+    Parameters
+    ----------
+    y : np.ndarray ``[2, T]``
+        One loop period.
+    sr : int
+        Sample rate.
+    delay_s : float
+        Time between repeats, seconds (> 0).
+    feedback : float
+        0..1, the level of each repeat relative to the one before.
+    mix : float
+        Level of the first repeat.
+    taps : int
+        How many repeats.
+    """
+    if y.ndim != 2 or y.shape[0] != 2:
+        raise BadInputError(f"ping_pong takes stereo audio [2, T], got shape {y.shape}")
+    if delay_s <= 0 or not 0.0 <= feedback <= 1.0:
+        raise BadInputError(f"delay_s {delay_s} must be > 0 and feedback {feedback} in 0..1")
+    n = y.shape[1]
+    mono = (y[0] + y[1]) * np.float32(0.5)
+    out = np.zeros_like(y, dtype=np.float32)
+    d = round(delay_s * sr)
+    for k in range(1, taps + 1):
+        out[k % 2] += np.roll(mono, (k * d) % n) * np.float32(
+            mix * feedback ** (k - 1))
+    return out
