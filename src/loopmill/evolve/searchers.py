@@ -271,6 +271,12 @@ def _evotorch(name: str) -> Callable[..., Searcher]:
     return lambda genome, **kw: EvotorchSearcher(name, genome, **kw)
 
 
+def _surrogate(genome: Any, **kw: Any) -> Searcher:
+    from loopmill.evolve.surrogate import SurrogateSearcher
+
+    return SurrogateSearcher(genome, **kw)
+
+
 def _prompt(name: str) -> Callable[..., Searcher]:
     def make(genome: Any, **kw: Any) -> Searcher:
         from loopmill.evolve.operators import PROMPT_SEARCHERS
@@ -286,6 +292,7 @@ SEARCHERS: dict[str, Callable[..., Searcher]] = {
     "ga": _evotorch("ga"),
     "cmaes": _evotorch("cmaes"),
     "snes": _evotorch("snes"),
+    "surrogate": _surrogate,
     "grammar": _prompt("grammar"),
     "llm-evolve": _prompt("llm-evolve"),
     "full-llm": _prompt("full-llm"),
