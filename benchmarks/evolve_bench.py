@@ -3,17 +3,23 @@
 1. **Search efficiency** — synthetic listeners, each with a hidden taste (the features
    embedding of a hidden composer loop) and noisy whole-star ratings, over the composer
    genome with a budget of rendered loops each. Every searcher gets ``dynamic`` fitness
-   (the listener model learned from the ratings so far), as in an interactive run:
+   (the listener model learned from the ratings so far, remembering every rating of the
+   run; no noise penalty: the synthetic listener does not hear hiss), as in an
+   interactive run; none sees the hidden taste or the true scores:
 
    * ``random``, ``ga``, ``cmaes``, ``snes``: every rendered loop is rated;
-   * ``surrogate``: CMA-ES with a population four times the rating batch; the listener
-     model screens each population and only the most promising quarter is rated.
+   * ``surrogate``: the ``surrogate`` searcher — a Gaussian-process model of genome ->
+     fitness screens thousands of proposals per generation and only the ``--batch``
+     most promising are rendered; the listener model then picks the ``--rate-top`` of
+     those that are rated (the same renders, fewer ratings).
 
    Normalised regret of a listener: ``(1 - best) / (1 - typical)``, where ``best`` is the
    best true score (cosine to the hidden taste) among the loops rendered and ``typical``
-   the median true score of random loops (0: the taste itself was found; 1: no better
-   than a typical random loop). "Ratings to 90 %": ratings given until a *rated* loop
-   reaches normalised score 0.9 (``1 - regret >= 0.9``).
+   the median true score of the loops random search rendered for that listener (0: the
+   taste itself was found; 1: no better than a typical random loop). "Ratings to 90 %":
+   ratings given until a *rated* loop reaches normalised score 0.9 (``1 - regret >= 0.9``).
+   Each finished (searcher, listener) job is appended to ``--out`` (JSON lines) at once;
+   a run given the same file skips the jobs already there, so a long run can go on later.
 2. **Listener model** — 10 rounds of 8 ratings of random composer loops, then the
    cosine between the learned and the hidden taste and the Spearman correlation of
    predicted vs true scores on 200 unseen loops; next to the untrained rating-weighted
@@ -24,7 +30,8 @@
 Usage::
 
     python benchmarks/evolve_bench.py                       # the issue's full sizes
-    python benchmarks/evolve_bench.py --listeners 6 --seconds 4 --sr 16000   # ~10 min
+    python benchmarks/evolve_bench.py --only search --listeners 8 --seconds 2 --sr 8000 \\
+        --workers 3 --out search.jsonl     # one-bar 8 kHz scoring renders, resumable
 """
 
 from __future__ import annotations
@@ -66,6 +73,8 @@ def _config(method: str, *, listener: int, budget: int, batch: int, rate_top: in
         # the model keeps every rating of the run (the default 64 forgets the early,
         # worse loops once a search converges, and every rating left is 4-5 stars)
         "user_model.memory_length": budget,
+        # the synthetic listener hears only its taste, not hiss: no noise prior either
+        "fitness.noise_weight": 0.0,
         "evolution.population": batch, "evolution.generations": max(1, budget // batch),
         "evolution.seed": listener, "logger.write_best": False, "logger.tensorboard": False,
         "logger.catalog": False, "logger.runs": str(tmp), "logger.name": f"{method}-{listener}",
@@ -102,7 +111,7 @@ def search_job(args: tuple[str, int, int, int, int, float, int, str]) -> dict[st
         s.step()
     s.close()
     return {"method": method, "listener": listener, "rendered": rendered, "rated": rated,
-            "seconds": round(time.perf_counter() - t0, 1)}
+            "seconds": round(time.perf_counter() - t0, 1), "settings": list(args[2:7])}
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -120,7 +129,12 @@ def _run_jobs(jobs: list[tuple[Any, ...]], *, workers: int, out: Path) -> None:
     import json
     from concurrent.futures import as_completed
 
-    done = {(r["method"], r["listener"]) for r in _read(out)}
+    old = _read(out)
+    other = [r for r in old if r.get("settings") != list(jobs[0][2:7])] if jobs else []
+    if other:
+        raise SystemExit(f"{out} holds results of other settings ({other[0].get('settings')}: "
+                         "budget, batch, rate-top, seconds, sr); use another --out")
+    done = {(r["method"], r["listener"]) for r in old}
     todo = [j for j in jobs if (j[0], j[1]) not in done]
     print(f"{len(jobs) - len(todo)} of {len(jobs)} jobs already in {out}", flush=True)
     with _pool(workers) as pool:

@@ -23,8 +23,8 @@ def evolve(
     ] = None,
     search: Annotated[
         str | None,
-        typer.Option(help="cmaes (default for vectors), ga, snes, random; grammar (default for "
-                     "prompts), llm-evolve, full-llm."),
+        typer.Option(help="cmaes (default for vectors), ga, snes, surrogate, random; grammar "
+                     "(default for prompts), llm-evolve, full-llm."),
     ] = None,
     fitness: Annotated[
         str | None, typer.Option(help="music (toward --target), user (a saved listener) or "

@@ -13,6 +13,9 @@ A searcher is driven by ``ask()`` (the individuals it needs scored now) and
   is known. The same seed gives the same populations, and a pickled searcher is its
   seed plus that cache, replayed on load. Ray is never started (no actors).
 
+``surrogate`` (:mod:`loopmill.evolve.surrogate`) screens a large pool of proposals
+with a Gaussian-process model of genome -> fitness and asks only for the most promising.
+
 Prompt searchers (``grammar``, ``llm-evolve``, ``full-llm``) live in
 :mod:`loopmill.evolve.operators` and register here.
 """
