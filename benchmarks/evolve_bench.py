@@ -75,7 +75,9 @@ def _config(method: str, *, listener: int, budget: int, batch: int, rate_top: in
         "user_model.memory_length": budget,
         # the synthetic listener hears only its taste, not hiss: no noise prior either
         "fitness.noise_weight": 0.0,
-        "evolution.population": batch, "evolution.generations": max(1, budget // batch),
+        # generations: an upper bound; a job stops at ``budget`` rendered loops (an
+        # evotorch GA step can ask for fewer than ``batch`` new loops: parents are cached)
+        "evolution.population": batch, "evolution.generations": budget,
         "evolution.seed": listener, "logger.write_best": False, "logger.tensorboard": False,
         "logger.catalog": False, "logger.runs": str(tmp), "logger.name": f"{method}-{listener}",
         **_overrides(method, batch=batch, rate_top=rate_top)})
@@ -98,12 +100,12 @@ def search_job(args: tuple[str, int, int, int, int, float, int, str]) -> dict[st
     synth = _Synthetic(s)
     rendered: list[float] = []
     rated: list[float] = []  # the true score of each rated loop, in the order asked
-    while s.generation < cfg.evolution.generations:
+    while s.state.evaluations < budget:  # every searcher renders the same number of loops
         cands = s.propose()
         asked = {c.id for c in to_rate(s, cands)}
         synth.rate(s, cands)
         for c in cands:
-            if c.error is None:
+            if c.error is None and len(rendered) < budget:  # the budget's last loops only
                 true = float(synth.listener.true_score(s.embedding(c.id)[None])[0])
                 rendered.append(true)
                 if c.id in asked:
