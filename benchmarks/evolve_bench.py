@@ -59,6 +59,8 @@ def _overrides(method: str, *, batch: int, rate_top: int) -> dict[str, Any]:
         "snes": {"search.searcher": "snes"},
         # the genome-space model screens a pool; the listener model picks who is rated
         "surrogate": {"search.searcher": "surrogate", "user_model.rate_top": rate_top},
+        # the same searcher with every rendered loop rated: what fewer ratings cost
+        "surrogate-all": {"search.searcher": "surrogate"},
     }
     return table[method]
 
