@@ -11,7 +11,8 @@
    * ``surrogate``: the ``surrogate`` searcher — a Gaussian-process model of genome ->
      fitness screens thousands of proposals per generation and only the ``--batch``
      most promising are rendered; the listener model then picks the ``--rate-top`` of
-     those that are rated (the same renders, fewer ratings).
+     those that are rated (the same renders, fewer ratings); ``surrogate-all`` (not run
+     unless named in ``--methods``) rates every one of them.
 
    Normalised regret of a listener: ``(1 - best) / (1 - typical)``, where ``best`` is the
    best true score (cosine to the hidden taste) among the loops rendered and ``typical``
@@ -30,8 +31,8 @@
 Usage::
 
     python benchmarks/evolve_bench.py                       # the issue's full sizes
-    python benchmarks/evolve_bench.py --only search --listeners 8 --seconds 2 --sr 8000 \\
-        --workers 3 --out search.jsonl     # one-bar 8 kHz scoring renders, resumable
+    python benchmarks/evolve_bench.py --only search --listeners 20 --seconds 2 --sr 8000 \\
+        --workers 3 --out search.jsonl     # one-bar 8 kHz renders, resumable; ~46 min loaded
 """
 
 from __future__ import annotations
