@@ -3,17 +3,24 @@
 1. **Search efficiency** — synthetic listeners, each with a hidden taste (the features
    embedding of a hidden composer loop) and noisy whole-star ratings, over the composer
    genome with a budget of rendered loops each. Every searcher gets ``dynamic`` fitness
-   (the listener model learned from the ratings so far), as in an interactive run:
+   (the listener model learned from the ratings so far, remembering every rating of the
+   run; no noise penalty: the synthetic listener does not hear hiss), as in an
+   interactive run; none sees the hidden taste or the true scores:
 
    * ``random``, ``ga``, ``cmaes``, ``snes``: every rendered loop is rated;
-   * ``surrogate``: CMA-ES with a population four times the rating batch; the listener
-     model screens each population and only the most promising quarter is rated.
+   * ``surrogate``: the ``surrogate`` searcher — a Gaussian-process model of genome ->
+     fitness screens thousands of proposals per generation and only the ``--batch``
+     most promising are rendered; the listener model then picks the ``--rate-top`` of
+     those that are rated (the same renders, fewer ratings); ``surrogate-all`` (not run
+     unless named in ``--methods``) rates every one of them.
 
    Normalised regret of a listener: ``(1 - best) / (1 - typical)``, where ``best`` is the
    best true score (cosine to the hidden taste) among the loops rendered and ``typical``
-   the median true score of random loops (0: the taste itself was found; 1: no better
-   than a typical random loop). "Ratings to 90 %": ratings given until a *rated* loop
-   reaches normalised score 0.9 (``1 - regret >= 0.9``).
+   the median true score of the loops random search rendered for that listener (0: the
+   taste itself was found; 1: no better than a typical random loop). "Ratings to 90 %":
+   ratings given until a *rated* loop reaches normalised score 0.9 (``1 - regret >= 0.9``).
+   Each finished (searcher, listener) job is appended to ``--out`` (JSON lines) at once;
+   a run given the same file skips the jobs already there, so a long run can go on later.
 2. **Listener model** — 10 rounds of 8 ratings of random composer loops, then the
    cosine between the learned and the hidden taste and the Spearman correlation of
    predicted vs true scores on 200 unseen loops; next to the untrained rating-weighted
@@ -24,7 +31,8 @@
 Usage::
 
     python benchmarks/evolve_bench.py                       # the issue's full sizes
-    python benchmarks/evolve_bench.py --listeners 6 --seconds 4 --sr 16000   # ~10 min
+    python benchmarks/evolve_bench.py --only search --listeners 20 --seconds 2 --sr 8000 \\
+        --workers 3 --out search.jsonl     # one-bar 8 kHz renders, resumable; ~46 min loaded
 """
 
 from __future__ import annotations
@@ -43,39 +51,64 @@ import numpy as np
 SEARCHES = ("random", "ga", "cmaes", "snes", "surrogate")
 
 
-def _config(method: str, *, listener: int, budget: int, batch: int, seconds: float, sr: int,
-            tmp: Path) -> Any:
+def _overrides(method: str, *, batch: int, rate_top: int) -> dict[str, Any]:
+    """What each method changes of the shared settings (a table, not an if-chain)."""
+    table: dict[str, dict[str, Any]] = {
+        "random": {"search.searcher": "random"},
+        "ga": {"search.searcher": "ga"},
+        "cmaes": {"search.searcher": "cmaes"},
+        "snes": {"search.searcher": "snes"},
+        # the genome-space model screens a pool; the listener model picks who is rated
+        "surrogate": {"search.searcher": "surrogate", "user_model.rate_top": rate_top},
+        # the same searcher with every rendered loop rated: what fewer ratings cost
+        "surrogate-all": {"search.searcher": "surrogate"},
+    }
+    return table[method]
+
+
+def _config(method: str, *, listener: int, budget: int, batch: int, rate_top: int,
+            seconds: float, sr: int, tmp: Path) -> Any:
     from loopmill.evolve.config import resolve_config
 
-    pop = batch * 4 if method == "surrogate" else batch
     return resolve_config(overrides={
         "generator.seconds": seconds, "generator.sample_rate": sr,
-        "search.searcher": "cmaes" if method == "surrogate" else method,
         "user_model.feedback": "synthetic", "user_model.save": False,
-        "user_model.rate_top": batch if method == "surrogate" else 0,
-        "evolution.population": pop, "evolution.generations": max(1, budget // pop),
+        # the model keeps every rating of the run (the default 64 forgets the early,
+        # worse loops once a search converges, and every rating left is 4-5 stars)
+        "user_model.memory_length": budget,
+        # the synthetic listener hears only its taste, not hiss: no noise prior either
+        "fitness.noise_weight": 0.0,
+        # generations: an upper bound; a job stops at ``budget`` rendered loops (an
+        # evotorch GA step can ask for fewer than ``batch`` new loops: parents are cached)
+        "evolution.population": batch, "evolution.generations": budget,
         "evolution.seed": listener, "logger.write_best": False, "logger.tensorboard": False,
-        "logger.catalog": False, "logger.runs": str(tmp), "logger.name": f"{method}-{listener}"})
+        "logger.catalog": False, "logger.runs": str(tmp), "logger.name": f"{method}-{listener}",
+        **_overrides(method, batch=batch, rate_top=rate_top)})
 
 
-def search_job(args: tuple[str, int, int, int, float, int, str]) -> dict[str, Any]:
-    """One searcher for one listener (runs in a worker): its true scores, in order."""
+def search_job(args: tuple[str, int, int, int, int, float, int, str]) -> dict[str, Any]:
+    """One searcher for one listener (runs in a worker): its true scores, in order.
+
+    Every method sees the same synthetic listener (its taste, calibration and noise
+    follow from the listener number alone) and renders the same number of loops.
+    """
     from loopmill.evolve.run import _Synthetic, to_rate
     from loopmill.evolve.session import EvolveSession
 
-    method, listener, budget, batch, seconds, sr, tmp = args
-    cfg = _config(method, listener=listener, budget=budget, batch=batch, seconds=seconds, sr=sr,
-                  tmp=Path(tmp))
+    method, listener, budget, batch, rate_top, seconds, sr, tmp = args
+    t0 = time.perf_counter()
+    cfg = _config(method, listener=listener, budget=budget, batch=batch, rate_top=rate_top,
+                  seconds=seconds, sr=sr, tmp=Path(tmp))
     s = EvolveSession.create(cfg, Path(tmp) / f"{method}-{listener}")
     synth = _Synthetic(s)
     rendered: list[float] = []
     rated: list[float] = []  # the true score of each rated loop, in the order asked
-    while s.generation < cfg.evolution.generations:
+    while s.state.evaluations < budget:  # every searcher renders the same number of loops
         cands = s.propose()
         asked = {c.id for c in to_rate(s, cands)}
         synth.rate(s, cands)
         for c in cands:
-            if c.error is None:
+            if c.error is None and len(rendered) < budget:  # the budget's last loops only
                 true = float(synth.listener.true_score(s.embedding(c.id)[None])[0])
                 rendered.append(true)
                 if c.id in asked:
@@ -83,28 +116,7 @@ def search_job(args: tuple[str, int, int, int, float, int, str]) -> dict[str, An
         s.step()
     s.close()
     return {"method": method, "listener": listener, "rendered": rendered, "rated": rated,
-            "typical": float(synth.meta["center"])}
-
-
-def _typical(listener: int, *, seconds: float, sr: int, n: int = 48) -> float:
-    """The median true score of ``n`` random loops for this listener."""
-    from loopmill.evolve.config import resolve_config
-    from loopmill.evolve.run import _Synthetic
-    from loopmill.evolve.session import EvolveSession
-
-    tmp = Path(tempfile.mkdtemp(prefix="evolve-bench-"))
-    cfg = resolve_config(overrides={
-        "generator.seconds": seconds, "generator.sample_rate": sr, "search.searcher": "random",
-        "user_model.feedback": "synthetic", "user_model.save": False,
-        "evolution.population": n, "evolution.seed": listener, "logger.write_best": False,
-        "logger.tensorboard": False, "logger.catalog": False, "logger.runs": str(tmp)})
-    s = EvolveSession.create(cfg, tmp / "typical")
-    synth = _Synthetic(s)
-    rng = np.random.default_rng([listener, 99])
-    designs = [s.genome.decode(x) for x in rng.uniform(size=(n, s.genome.dim))]
-    embs = np.stack([r.measures.embedding for r in s.evaluator(designs)
-                     if not isinstance(r, Exception)])
-    return float(np.median(synth.listener.true_score(embs)))
+            "seconds": round(time.perf_counter() - t0, 1), "settings": list(args[2:7])}
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -116,43 +128,90 @@ def _pool(workers: int) -> ProcessPoolExecutor:
                                initializer=worker_setup)
 
 
-def bench_search(*, listeners: int, budget: int, batch: int, seconds: float, sr: int,
-                 workers: int) -> None:
-    tmp = tempfile.mkdtemp(prefix="evolve-bench-")
-    jobs = [(m, i, budget, batch, seconds, sr, tmp) for i in range(listeners) for m in SEARCHES]
-    t0 = time.perf_counter()
+def _run_jobs(jobs: list[tuple[Any, ...]], *, workers: int, out: Path) -> None:
+    """Run the jobs not yet in ``out`` (JSON lines, one per finished job, appended as each
+    ends: a long run can stop and go on)."""
+    import json
+    from concurrent.futures import as_completed
+
+    old = _read(out)
+    other = [r for r in old if r.get("settings") != list(jobs[0][2:7])] if jobs else []
+    if other:
+        raise SystemExit(f"{out} holds results of other settings ({other[0].get('settings')}: "
+                         "budget, batch, rate-top, seconds, sr); use another --out")
+    done = {(r["method"], r["listener"]) for r in old}
+    todo = [j for j in jobs if (j[0], j[1]) not in done]
+    print(f"{len(jobs) - len(todo)} of {len(jobs)} jobs already in {out}", flush=True)
     with _pool(workers) as pool:
-        typical = dict(zip(range(listeners), pool.map(
-            _typical_job, [(i, seconds, sr) for i in range(listeners)]), strict=True))
-        results = list(pool.map(search_job, jobs))
+        futs = [pool.submit(search_job, j) for j in todo]
+        for f in as_completed(futs):
+            r = f.result()
+            with out.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(r) + "\n")
+            print(f"  {r['method']:<10} listener {r['listener']:>2}: best "
+                  f"{max(r['rendered']):.3f} ({r['seconds']:.0f} s)", flush=True)
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    import json
+
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _to_90(norm: list[float]) -> float:
+    """Ratings until a rated loop reaches normalised score 0.9 (inf: never)."""
+    hit = next((k + 1 for k, v in enumerate(np.maximum.accumulate(norm)) if v >= 0.9), None)
+    return float(hit) if hit else float("inf")
+
+
+def summarise(results: list[dict[str, Any]], *, methods: tuple[str, ...]) -> dict[str, Any]:
+    """Median regret (and vs random) and ratings to 90 % of every method, over the
+    listeners every method finished. ``typical`` of a listener is the median true score
+    of the loops random search rendered for it (160 uniform genomes)."""
+    by = {(r["method"], r["listener"]): r for r in results}
+    listeners = sorted({r["listener"] for r in results
+                        if all((m, r["listener"]) in by for m in methods)})
+    regret: dict[str, list[float]] = {m: [] for m in methods}
+    asked: dict[str, list[float]] = {m: [] for m in methods}
+    for i in listeners:
+        typ = float(np.median(by[("random", i)]["rendered"]))
+        for m in methods:
+            r = by[(m, i)]
+            regret[m].append((1 - max(r["rendered"])) / max(1 - typ, 1e-9))
+            asked[m].append(_to_90([(v - typ) / max(1 - typ, 1e-9) for v in r["rated"]]))
+    return {"listeners": listeners, "regret": regret, "asked": asked}
+
+
+def bench_search(*, listeners: int, budget: int, batch: int, rate_top: int, seconds: float,
+                 sr: int, workers: int, methods: tuple[str, ...], out: Path | None) -> None:
+    if "random" not in methods:
+        raise SystemExit("the search benchmark needs random (the baseline)")
+    tmp = tempfile.mkdtemp(prefix="evolve-bench-")
+    out = out or Path(tmp) / "search.jsonl"
+    jobs = [(m, i, budget, batch, rate_top, seconds, sr, tmp)
+            for i in range(listeners) for m in methods]
+    t0 = time.perf_counter()
+    _run_jobs(jobs, workers=workers, out=out)
     wall = time.perf_counter() - t0
-    regret: dict[str, list[float]] = {m: [] for m in SEARCHES}
-    asked: dict[str, list[float]] = {m: [] for m in SEARCHES}
-    for r in results:
-        typ = typical[r["listener"]]
-        regret[r["method"]].append((1 - max(r["rendered"])) / max(1 - typ, 1e-9))
-        norm = [(v - typ) / max(1 - typ, 1e-9) for v in r["rated"]]
-        hit = next((k + 1 for k, v in enumerate(np.maximum.accumulate(norm)) if v >= 0.9),
-                   None)
-        asked[r["method"]].append(float(hit) if hit else float("inf"))
+    res = summarise([r for r in _read(out) if r["listener"] < listeners], methods=methods)
+    n = len(res["listeners"])
+    regret, asked = res["regret"], res["asked"]
     base = statistics.median(regret["random"])
-    ga_asks = statistics.median(asked["ga"])
-    print(f"\nSearch efficiency: {listeners} listeners, {budget} rendered loops each, "
-          f"{seconds:g} s loops at {sr} Hz ({wall:.0f} s)")
+    ga_asks = statistics.median(asked["ga"]) if "ga" in asked else float("nan")
+    print(f"\nSearch efficiency: {n} listeners, {budget} rendered loops each, "
+          f"{seconds:g} s loops at {sr} Hz, surrogate rates {rate_top} of {batch} "
+          f"({wall:.0f} s this call; results in {out})")
     print(f"{'searcher':<10} {'median regret':>14} {'vs random':>10} {'ratings to 90%':>15} "
           f"{'vs ga':>7} {'reached':>8}")
-    for m in SEARCHES:
+    for m in methods:
         med = statistics.median(regret[m])
         a = statistics.median(asked[m])
-        reached = sum(np.isfinite(asked[m]))
-        print(f"{m:<10} {med:>14.3f} {med / base:>10.2f} {a:>15.0f} "
-              f"{a / ga_asks if np.isfinite(ga_asks) else float('nan'):>7.2f} "
-              f"{reached:>4}/{listeners}")
-
-
-def _typical_job(args: tuple[int, float, int]) -> float:
-    listener, seconds, sr = args
-    return _typical(listener, seconds=seconds, sr=sr)
+        reached = int(sum(np.isfinite(asked[m])))
+        ratio = a / ga_asks if np.isfinite(ga_asks) else float("nan")
+        print(f"{m:<10} {med:>14.3f} {med / base:>10.2f} {a:>15.0f} {ratio:>7.2f} "
+              f"{reached:>4}/{n}")
 
 
 def bench_listener(*, tastes: int, seconds: float, sr: int, workers: int) -> None:
@@ -233,7 +292,13 @@ def main() -> None:
     ap.add_argument("--only", choices=("search", "listener", "throughput"), default=None)
     ap.add_argument("--listeners", type=int, default=20)
     ap.add_argument("--budget", type=int, default=160)
-    ap.add_argument("--batch", type=int, default=8, help="ratings per generation")
+    ap.add_argument("--batch", type=int, default=8, help="loops rendered per generation")
+    ap.add_argument("--rate-top", type=int, default=4,
+                    help="surrogate: loops of each generation that are rated")
+    ap.add_argument("--methods", default=",".join(SEARCHES),
+                    help="comma-separated searchers (random is always needed)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="search results as JSON lines; jobs already there are skipped")
     ap.add_argument("--seconds", type=float, default=8.0, help="scoring loop length")
     ap.add_argument("--sr", type=int, default=22050, help="scoring render rate")
     ap.add_argument("--tastes", type=int, default=10)
@@ -245,8 +310,9 @@ def main() -> None:
     if a.only in (None, "listener"):
         bench_listener(tastes=a.tastes, seconds=a.seconds, sr=a.sr, workers=a.workers)
     if a.only in (None, "search"):
-        bench_search(listeners=a.listeners, budget=a.budget, batch=a.batch, seconds=a.seconds,
-                     sr=a.sr, workers=a.workers)
+        bench_search(listeners=a.listeners, budget=a.budget, batch=a.batch,
+                     rate_top=a.rate_top, seconds=a.seconds, sr=a.sr, workers=a.workers,
+                     methods=tuple(a.methods.split(",")), out=a.out)
 
 
 if __name__ == "__main__":

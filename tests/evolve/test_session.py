@@ -15,7 +15,7 @@ from loopmill.evolve.run import RunStopped, run_evolution
 from loopmill.evolve.session import EvolveSession
 from tests.evolve.conftest import fast
 
-SEARCHERS = ("random", "ga", "cmaes", "snes")
+SEARCHERS = ("random", "ga", "cmaes", "snes", "surrogate")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def runs(hidden_target: tuple[Path, np.ndarray],
     return out
 
 
-@pytest.mark.parametrize("name", ["ga", "cmaes", "snes"])
+@pytest.mark.parametrize("name", ["ga", "cmaes", "snes", "surrogate"])
 def test_evolutionary_searchers_improve_over_the_generations(
         runs: dict[str, list[dict[str, Any]]], name: str) -> None:
     h = runs[name]
@@ -57,6 +57,24 @@ def test_music_fitness_gets_closer_to_the_target_than_random_search(
     budget = runs["random"][-1]["evaluations"]
     best = {n: max(r["best"] for r in h if r["evaluations"] <= budget) for n, h in runs.items()}
     assert max(best[n] for n in ("ga", "cmaes", "snes")) > best["random"]
+
+
+def test_surrogate_rates_only_the_most_promising_with_dynamic_fitness(tmp_path: Path) -> None:
+    """The genome-space model proposes, the listener model picks who is rated; the
+    remembered fitness follows the retrained listener model (rescore)."""
+    cfg = resolve_config(overrides=fast(tmp_path, **{
+        "search.searcher": "surrogate", "user_model.feedback": "synthetic",
+        "user_model.save": False, "user_model.rate_top": 2, "evolution.population": 4,
+        "evolution.generations": 3, "logger.name": "surrogate"}))
+    h = run_evolution(cfg).history
+    assert [r["ratings"] for r in h] == [2, 4, 6]  # 2 of the 4 rendered each generation
+    assert [r["evaluations"] for r in h] == [4, 8, 12]
+    s = EvolveSession.open(tmp_path / "runs" / "surrogate")
+    seen = s.state.searcher.cache  # type: ignore[attr-defined]
+    assert len(seen) == 12
+    archive = s.state.archive
+    now = {k: float(s.fitness([archive[k]])[0]) for k in seen}  # the last model's scores
+    assert max(abs(seen[k] - now[k]) for k in seen) < 1e-9
 
 
 def test_the_session_survives_a_restart(tmp_path: Path,

@@ -17,8 +17,8 @@ Config = Annotated[Path | None, opt.config(
 Genome = Annotated[str | None, typer.Option(
     help="composer (default), prompt or embedding (MusicGen).")]
 Search = Annotated[str | None, typer.Option(
-    help="cmaes (default for vectors), ga, snes, random; grammar (default for prompts), "
-    "llm-evolve, full-llm.")]
+    help="cmaes (default for vectors), ga, snes, surrogate, random; grammar (default for "
+    "prompts), llm-evolve, full-llm.")]
 Fitness = Annotated[str | None, typer.Option(
     help="music (toward --target), user (a saved listener) or dynamic (learned from ratings).")]
 Prompt = Annotated[str | None, typer.Option(

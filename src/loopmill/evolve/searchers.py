@@ -13,6 +13,9 @@ A searcher is driven by ``ask()`` (the individuals it needs scored now) and
   is known. The same seed gives the same populations, and a pickled searcher is its
   seed plus that cache, replayed on load. Ray is never started (no actors).
 
+``surrogate`` (:mod:`loopmill.evolve.surrogate`) screens a large pool of proposals
+with a Gaussian-process model of genome -> fitness and asks only for the most promising.
+
 Prompt searchers (``grammar``, ``llm-evolve``, ``full-llm``) live in
 :mod:`loopmill.evolve.operators` and register here.
 """
@@ -271,6 +274,12 @@ def _evotorch(name: str) -> Callable[..., Searcher]:
     return lambda genome, **kw: EvotorchSearcher(name, genome, **kw)
 
 
+def _surrogate(genome: Any, **kw: Any) -> Searcher:
+    from loopmill.evolve.surrogate import SurrogateSearcher
+
+    return SurrogateSearcher(genome, **kw)
+
+
 def _prompt(name: str) -> Callable[..., Searcher]:
     def make(genome: Any, **kw: Any) -> Searcher:
         from loopmill.evolve.operators import PROMPT_SEARCHERS
@@ -286,6 +295,7 @@ SEARCHERS: dict[str, Callable[..., Searcher]] = {
     "ga": _evotorch("ga"),
     "cmaes": _evotorch("cmaes"),
     "snes": _evotorch("snes"),
+    "surrogate": _surrogate,
     "grammar": _prompt("grammar"),
     "llm-evolve": _prompt("llm-evolve"),
     "full-llm": _prompt("full-llm"),
