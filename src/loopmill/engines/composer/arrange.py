@@ -105,6 +105,11 @@ def _section_progressions(
             # Minor leads home by its (harmonic) dominant, major by the subdominant: a
             # major loop leaning on V would be heard, and detected, in the key of V.
             home = 5 if theory.mode_quality(mode) == "minor" else 4
+            if per_section >= 3 and 1 not in rot[:-1]:
+                # The B phrase touches the tonic before its turnaround (vi-IV-I-IV,
+                # VI-VII-i-V): a B that never sounds the tonic, after an A that sounds
+                # it once, is heard (and detected) in the relative key or in V.
+                rot[-2] = 1
             rot[-1] = home if rot[-2] != home else (4 if home == 5 else 2)
         out[letter] = rot
     return out
