@@ -71,11 +71,17 @@ def _chord(degree: int, *, key_pc: int, mode: str, octave: int, colour: float,
            u: float) -> list[int]:
     # In minor, the dominant takes the raised leading tone (harmonic minor): it is what
     # tells a minor key from its relative major, for listeners and key finders alike.
+    # A minor tonic takes its colour as an added ninth, not the seventh: i7 is the
+    # relative major's 6 chord (Dm7 = F6 over D), so a loop of m7 chords floats to
+    # the relative major; m(add9) stays minor (as in much minor-key jazz and lofi).
+    minor_tonic = degree == 1 and theory.mode_quality(mode) == "minor"
     notes = theory.chord(
-        degree, key_pc=key_pc, mode=mode, octave=octave, sevenths=u < colour,
+        degree, key_pc=key_pc, mode=mode, octave=octave, sevenths=u < colour and not minor_tonic,
         harmonic_dominant=mode == "minor" and degree == 5,
     )
-    if colour > 0.6 and u < (colour - 0.6) * 1.5:  # a (diatonic) ninth on top
+    if minor_tonic and u < colour:
+        notes.append(notes[0] + 14)
+    elif colour > 0.6 and u < (colour - 0.6) * 1.5:  # a (diatonic) ninth on top
         scale = theory.Scale(key_pc, mode)
         notes.append(next(notes[0] + k for k in (14, 13, 15) if scale.contains(notes[0] + k)))
     return notes
