@@ -2,8 +2,9 @@
 
 Everything is computed once per track by :func:`compute_features`: mono mixdown,
 resampling to the analysis rate, a magnitude STFT and from it a log-mel spectrogram,
-a tuning-corrected chroma, the frame RMS and a spectral-flux onset envelope.  A finer
-energy-flux envelope (hop of a few milliseconds) is kept for sub-frame beat placement.
+a tuning-corrected chroma (and a bass-register one from a finer STFT of the decimated
+signal), the frame RMS and a spectral-flux onset envelope.  A finer energy-flux
+envelope (hop of a few milliseconds) is kept for sub-frame beat placement.
 
 Frames follow librosa's ``center=True`` convention: frame ``f`` is centred on analysis
 sample ``f * hop_length`` (the signal is zero-padded by ``n_fft // 2`` on both sides),
@@ -29,6 +30,12 @@ TOP_DB = 80.0
 FINE_HOP = 128  # samples at the analysis rate (5.8 ms at 22.05 kHz)
 CHROMA_FMIN = 55.0
 CHROMA_FMAX = 5000.0
+BASS_FMIN = 60.0  # above the fundamental of most kick drums (40-55 Hz)
+BASS_FMAX = 250.0
+BASS_DECIMATE = 8  # the bass STFT runs at analysis_sr / 8 (2.76 kHz): 2.7 Hz bins
+BASS_N_FFT = 1024  # 0.37 s at 2.76 kHz: resolves semitones down to 60 Hz
+BASS_MEDIAN_S = 0.35  # median over time: keeps sustained bass notes, drops drum hits
+BASS_STRIDE = 4  # bass frames on every 4th main frame (93 ms at 22.05 kHz), then held
 _CHUNK = 1024  # frames per rfft batch: keeps the working set in cache
 
 
@@ -53,6 +60,10 @@ class Features:
         Pitch-class energy (index 0 = C), each frame scaled so its maximum is 1
         (quiet frames are scaled by a global floor instead, so they stay near 0).
         Built from STFT magnitudes between 55 Hz and 5 kHz, corrected for ``tuning``.
+    bass_chroma : np.ndarray, shape (12, F), float32
+        Pitch-class energy of the bass register (60-250 Hz) from a fine STFT of the
+        signal decimated 8x, median-filtered over 0.35 s (a harmonic/percussive split:
+        sustained bass notes stay, drum hits go); scaled so its maximum is 1.
     rms : np.ndarray, shape (F,), float32
         Root mean square of the mono analysis signal over each ``n_fft`` window.
     onset_env : np.ndarray, shape (F,), float32
@@ -76,6 +87,7 @@ class Features:
     duration: float
     mel_db: np.ndarray
     chroma: np.ndarray
+    bass_chroma: np.ndarray
     rms: np.ndarray
     onset_env: np.ndarray
     onset_fine: np.ndarray
@@ -251,6 +263,55 @@ def _chroma_filterbank(*, sr: int, n_fft: int, tuning: float) -> np.ndarray:
     return out
 
 
+def _bass_chroma(
+    x: np.ndarray, *, sr: int, hop_length: int, n_frames: int, tuning: float
+) -> np.ndarray:
+    """Bass-register chroma (12, ``n_frames``) on the frame grid of the main STFT.
+
+    The mono signal is decimated by :data:`BASS_DECIMATE` so a short FFT has the
+    resolution a bass line needs (a semitone at 60 Hz is 3.6 Hz); frame ``f`` is centred
+    on analysis sample ``f * hop_length`` like the main frames.  Each bin between
+    :data:`BASS_FMIN` and :data:`BASS_FMAX` goes to its pitch class (Gaussian in
+    semitones, as in :func:`_chroma_filterbank`, without the octave weighting); the
+    result is median-filtered over :data:`BASS_MEDIAN_S` seconds.  Bass notes are
+    long and the window is 0.37 s, so only every :data:`BASS_STRIDE`-th frame is
+    computed and held over the frames between (a quarter of the FFTs).
+    """
+    lo_sr = sr / BASS_DECIMATE
+    xl = np.asarray(soxr.resample(x, sr, lo_sr, quality="MQ"), dtype=np.float32)
+    n_fft = BASS_N_FFT
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / lo_sr)
+    n_bins = int(np.searchsorted(freqs, BASS_FMAX, side="right"))
+    f = freqs[:n_bins]
+    sel = f >= BASS_FMIN
+    semis = 12.0 * np.log2(np.where(sel, f, BASS_FMIN) / 440.0) + 69.0 - tuning
+    df = lo_sr / n_fft
+    width = 12.0 * np.log2((f[sel] + df / 2) / (f[sel] - df / 2))
+    diff = (semis[None, sel] - np.arange(12)[:, None] + 6.0) % 12.0 - 6.0
+    w = np.exp(-0.5 * (diff / np.maximum(0.5, 0.5 * width)[None, :]) ** 2)
+    w /= w.sum(axis=0, keepdims=True)
+    fb = np.zeros((12, n_bins), dtype=np.float32)
+    fb[:, sel] = w / np.maximum(1.0, width)[None, :]
+    xp = np.pad(xl, (n_fft // 2, n_fft // 2))
+    step = hop_length * BASS_STRIDE
+    n_coarse = -(-n_frames // BASS_STRIDE)
+    centres = np.rint(np.arange(n_coarse) * (step / BASS_DECIMATE)).astype(np.int64)
+    centres = np.minimum(centres, xl.shape[0])
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+    coarse = np.empty((n_coarse, 12), dtype=np.float32)
+    offsets = np.arange(n_fft)
+    for a in range(0, n_coarse, _CHUNK):
+        frames = xp[centres[a : a + _CHUNK, None] + offsets[None, :]]
+        mag = np.abs(np.fft.rfft(frames * window, axis=1)[:, :n_bins]).astype(np.float32)
+        coarse[a : a + _CHUNK] = mag @ fb.T
+    width_f = max(1, round(BASS_MEDIAN_S * sr / step)) | 1  # odd
+    padded = np.pad(coarse, ((width_f // 2, width_f // 2), (0, 0)), mode="edge")
+    coarse = np.median(sliding_window_view(padded, width_f, axis=0), axis=-1)
+    out = np.repeat(coarse, BASS_STRIDE, axis=0)[:n_frames]
+    peak = float(out.max())
+    return np.ascontiguousarray((out / peak if peak > 1e-12 else out).T, dtype=np.float32)
+
+
 def _estimate_tuning(mag: np.ndarray, *, sr: int, n_fft: int) -> float:
     """Tuning offset (semitones) from the fractional pitch of spectral peaks.
 
@@ -373,6 +434,8 @@ def compute_features(
         n_fft=n_fft,
     )
     chroma_fb_t = _chroma_filterbank(sr=analysis_sr, n_fft=n_fft, tuning=tuning).T
+    bass_chroma = _bass_chroma(xp[pad : xp.shape[0] - pad], sr=analysis_sr,
+                               hop_length=hop_length, n_frames=n_frames, tuning=tuning)
 
     # Reduce each chunk of the STFT to mel, chroma and RMS at once, so the full
     # spectrogram (~40 MB for 4 minutes) is never held: peak memory matters here.
@@ -413,6 +476,7 @@ def compute_features(
         duration=float(duration),
         mel_db=np.ascontiguousarray(mel_db.T),
         chroma=np.ascontiguousarray(chroma.T),
+        bass_chroma=bass_chroma,
         rms=rms,
         onset_env=onset_env,
         onset_fine=onset_fine,

@@ -102,11 +102,18 @@ def _chord(degree: int, *, key_pc: int, mode: str, octave: int, colour: float,
            u: float) -> list[int]:
     # In minor, the dominant takes the raised leading tone (harmonic minor): it is what
     # tells a minor key from its relative major, for listeners and key finders alike.
+    # In the colourful styles (jazz, lofi: colour > 0.6, nearly every chord a seventh)
+    # a minor tonic takes an added ninth, not the seventh: i7 is the relative major's
+    # 6 chord (Dm7 = F6 over D), so a loop of m7 chords floats to the relative major;
+    # m(add9) stays minor.  Elsewhere a seventh is rare colour and stays.
+    minor_tonic = degree == 1 and colour > 0.6 and theory.mode_quality(mode) == "minor"
     notes = theory.chord(
-        degree, key_pc=key_pc, mode=mode, octave=octave, sevenths=u < colour,
+        degree, key_pc=key_pc, mode=mode, octave=octave, sevenths=u < colour and not minor_tonic,
         harmonic_dominant=mode == "minor" and degree == 5,
     )
-    if colour > 0.6 and u < (colour - 0.6) * 1.5:  # a (diatonic) ninth on top
+    if minor_tonic and u < colour:
+        notes.append(notes[0] + 14)
+    elif colour > 0.6 and u < (colour - 0.6) * 1.5:  # a (diatonic) ninth on top
         scale = theory.Scale(key_pc, mode)
         notes.append(next(notes[0] + k for k in (14, 13, 15) if scale.contains(notes[0] + k)))
     return notes
@@ -114,7 +121,7 @@ def _chord(degree: int, *, key_pc: int, mode: str, octave: int, colour: float,
 
 def _section_progressions(
     genre: str, moods: tuple[str, ...], mode: str, sections: list[Section], per_section: int,
-    rng: np.random.Generator,
+    rng: np.random.Generator, *, touch_tonic: bool = True,
 ) -> dict[str, list[int]]:
     """One progression per section letter: A's starts on the tonic; B's (and C's) is a
     different table entry, rotated off the tonic, ending on the dominant to lead home."""
@@ -136,6 +143,11 @@ def _section_progressions(
             # Minor leads home by its (harmonic) dominant, major by the subdominant: a
             # major loop leaning on V would be heard, and detected, in the key of V.
             home = 5 if theory.mode_quality(mode) == "minor" else 4
+            if touch_tonic and per_section >= 3 and 1 not in rot[:-1]:
+                # The B phrase touches the tonic before its turnaround (vi-IV-I-IV,
+                # VI-VII-i-V): a B that never sounds the tonic, after an A that sounds
+                # it once, is heard (and detected) in the relative key or in V.
+                rot[-2] = 1
             rot[-1] = home if rot[-2] != home else (4 if home == 5 else 2)
         out[letter] = rot
     return out
@@ -182,8 +194,10 @@ def arrange(
                for name in ("harmony", "melody", "counter", "drums", "parts", "human",
                             "episodes")}
     per_section = max(1, sections[0].bars // style.bars_per_chord)
+    # Not in a build: its B restates A's texture lifted, so the chords are its contrast
+    # (a tonic there made twins of horror's bars; its keys are found without it).
     progs = _section_progressions(table_genre, moods, mode, sections, per_section,
-                                  streams["harmony"])
+                                  streams["harmony"], touch_tonic=form != "build")
     # chord slots: (start beat, length, degree, section)
     slots: list[tuple[float, float, int, Section]] = []
     for sec in sections:
