@@ -1,7 +1,7 @@
 """Episodes: what happens in each phrase of a genre whose material alone would repeat.
 
 Some genres develop by their parts alone (a new drum pattern, a new comping rhythm);
-orchestral and horror music develops by *orchestration and events*: an ostinato that
+orchestral, horror and tavern music develop by *orchestration and events*: an ostinato that
 changes its figure, a counter-line entering, percussion joining; a music box, a low
 hit, a swell, a rising cluster. Each function here adds such events to an
 :class:`~loopmill.engines.composer.arrange.Arrangement`, phrase by phrase, from its
@@ -206,5 +206,42 @@ def horror(arr: Arrangement, chord_at: ChordAt, rng: np.random.Generator,
         arr.parts["ostinato"], arr.patches["ostinato"] = strings, "choir"
 
 
+#: fantasy: the hand-percussion answer of each bar of a phrase (onset, piece, velocity)
+_TAVERN_FILLS: tuple[tuple[tuple[float, str, float], ...], ...] = (
+    ((3.5, "tambourine", 0.35),),
+    ((3.0, "frame", 0.5), (3.25, "frame", 0.3), (3.5, "frame", 0.4), (3.75, "frame", 0.45)),
+    ((1.5, "bongo", 0.4), (2.5, "bongo", 0.35), (3.5, "conga", 0.45)),
+    ((2.0, "conga", 0.5), (2.5, "bongo", 0.4), (3.0, "conga", 0.45), (3.5, "bongo", 0.5),
+     (3.75, "bongo", 0.35)),
+)
+
+
+def fantasy(arr: Arrangement, chord_at: ChordAt, rng: np.random.Generator,
+            variation: float) -> None:
+    """A tavern band answering itself: the harp answers the tune in the second and fourth
+    bar of each phrase (falling in A, rising in B, an octave lower in the answers), and
+    the hand drums end every bar with a different flourish (a tambourine shake, a frame
+    drum roll, bongos, a conga pick-up into the next phrase)."""
+    secs = arr.sections
+    if len(secs) < 2 or variation <= 0:
+        return
+    scale = theory.Scale(arr.key_pc, arr.mode)
+    harp: Notes = []
+    for sec in secs:
+        turn = int(rng.integers(4))
+        for i, bar in enumerate(range(sec.start_bar, sec.start_bar + sec.bars)):
+            base = bar * 4.0
+            if sec.index > 0 or i > 0:  # the loop's first bar stays the plain statement
+                for beat, piece, vel in _TAVERN_FILLS[(i + turn) % 4]:
+                    _hit(arr, piece, base + beat, vel * (0.8 + 0.3 * sec.intensity))
+            if i % 2 == 1:
+                harp += _music_box(scale, start=base + float(rng.choice([1.0, 1.5, 2.0])),
+                                   rng=rng, lift=-12 if sec.variant else -7 - 5 * (i // 2),
+                                   invert=sec.letter != "A", vel=0.45 + 0.2 * sec.intensity)
+    if harp:
+        arr.parts["ostinato"] = sorted(harp, key=lambda n: n[1])
+        arr.patches["ostinato"] = "harp"
+
+
 #: genre -> its episodes
-EPISODES: dict[str, Episode] = {"orchestral": orchestral, "horror": horror}
+EPISODES: dict[str, Episode] = {"orchestral": orchestral, "horror": horror, "fantasy": fantasy}
