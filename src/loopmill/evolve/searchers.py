@@ -92,6 +92,25 @@ def _key(row: np.ndarray) -> bytes:
     return np.asarray(row, dtype=np.float32).tobytes()
 
 
+def remember(cache: dict[bytes, float], asked: list[np.ndarray] | np.ndarray | None,
+             fitness: np.ndarray) -> None:
+    """``fitness`` of the ``asked`` genomes into ``cache`` (a searcher's ``tell``)."""
+    if asked is None:
+        raise BadInputError("tell() without ask(): ask for candidates first")
+    fit = np.asarray(fitness, dtype=np.float64).reshape(-1)
+    if fit.size != len(asked):
+        raise BadInputError(f"{fit.size} fitness values for {len(asked)} candidates")
+    for row, f in zip(asked, fit, strict=True):
+        cache[_key(row)] = float(f)
+
+
+def rescore_cache(cache: dict[bytes, float], score: Callable[[list[bytes]], np.ndarray]) -> None:
+    """Replace every remembered fitness in ``cache`` with ``score(keys)``."""
+    keys = list(cache)
+    if keys:
+        cache.update(zip(keys, (float(v) for v in score(keys)), strict=True))
+
+
 class EvotorchSearcher:
     """evotorch's ``ga``, ``cmaes`` or ``snes`` driven by ask/tell (see the module docstring).
 
@@ -216,9 +235,7 @@ class EvotorchSearcher:
     def rescore(self, score: Callable[[list[bytes]], np.ndarray]) -> None:
         """Replace the remembered fitness of every solution seen (``score(keys)``), e.g.
         with a listener model that learned since; no solution is rendered again."""
-        keys = list(self.cache)
-        if keys:
-            self.cache.update(zip(keys, (float(v) for v in score(keys)), strict=True))
+        rescore_cache(self.cache, score)
 
     def ask(self) -> list[np.ndarray]:
         """The solutions the next step needs scored (the same until told)."""
@@ -228,13 +245,7 @@ class EvotorchSearcher:
 
     def tell(self, fitness: np.ndarray) -> None:
         """Fitness of the last ``ask()``; runs the step if nothing else is missing."""
-        if self._missing is None:
-            raise BadInputError("tell() without ask(): ask for candidates first")
-        fit = np.asarray(fitness, dtype=np.float64).reshape(-1)
-        if fit.size != len(self._missing):
-            raise BadInputError(f"{fit.size} fitness values for {len(self._missing)} candidates")
-        for row, f in zip(self._missing, fit, strict=True):
-            self.cache[_key(row)] = float(f)
+        remember(self.cache, self._missing, fitness)
         self._missing = None
         self._try_step()
 

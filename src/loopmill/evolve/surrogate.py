@@ -23,15 +23,12 @@ from typing import Any
 import numpy as np
 
 from loopmill.errors import BadInputError
+from loopmill.evolve.searchers import _key, remember, rescore_cache
 
 __all__ = ["SurrogateSearcher", "fit_gp"]
 
 _SCALES = (0.1, 0.2, 0.35, 0.6)  # length scales tried, times sqrt(dim)
 _NOISES = (1e-3, 1e-2, 1e-1)  # noise variances tried (fitness standardised)
-
-
-def _key(row: np.ndarray) -> bytes:
-    return np.asarray(row, dtype=np.float32).tobytes()
 
 
 def _sqdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -153,21 +150,13 @@ class SurrogateSearcher:
 
     def tell(self, fitness: np.ndarray) -> None:
         """Fitness of the last ``ask()``; remembered for the regression."""
-        if self._asked is None:
-            raise BadInputError("tell() without ask(): ask for candidates first")
-        fit = np.asarray(fitness, dtype=np.float64).reshape(-1)
-        if fit.size != len(self._asked):
-            raise BadInputError(f"{fit.size} fitness values for {len(self._asked)} candidates")
-        for row, v in zip(self._asked, fit, strict=True):
-            self.cache[_key(row)] = float(v)
+        remember(self.cache, self._asked, fitness)
         self._asked = None
         self.generation += 1
 
     def rescore(self, score: Callable[[list[bytes]], np.ndarray]) -> None:
         """Replace the remembered fitness of every genome seen (``score(keys)``)."""
-        keys = list(self.cache)
-        if keys:
-            self.cache.update(zip(keys, (float(v) for v in score(keys)), strict=True))
+        rescore_cache(self.cache, score)
 
     @property
     def best(self) -> tuple[np.ndarray, float] | None:
