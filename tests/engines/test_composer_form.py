@@ -81,12 +81,9 @@ def test_orchestral_and_horror_develop_phrase_by_phrase(genre: str, bpm: float,
     np.testing.assert_array_equal(again, y)
 
 
-@pytest.mark.parametrize(("genre", "bpm", "most"), [("dnb", 172, 0.6), ("synthwave", 96, 0.5)])
-def test_wide_genres_stay_mono_compatible(genre: str, bpm: float, most: float) -> None:
-    # centred parts over a mono bass: dnb 0.67, this synthwave loop 0.60 before its
-    # leads were doubled L/R and its hats alternated
-    y, _ = _loop(genre, bars=8, bpm=bpm, seed=2)
-    assert channel_correlation(y) <= most
+def test_dnb_is_wide_and_still_mono_compatible() -> None:
+    y, _ = _loop("dnb", bars=8, bpm=172, seed=2)
+    assert channel_correlation(y) <= 0.6  # was 0.67: a mono sub and centred parts
     assert np.sqrt(np.mean(y.mean(axis=0) ** 2)) > 0.7 * np.sqrt(np.mean(y**2))
 
 
