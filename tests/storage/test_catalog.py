@@ -205,3 +205,47 @@ def test_rating_an_unknown_loop_is_refused(cat: Catalog) -> None:
         cat.add_rating(999, 3)
     with pytest.raises(BadInputError, match="listener is empty"):
         cat.add_rating(1, 3, listener=" ")
+
+
+def test_a_catalog_being_created_is_not_refused_by_a_second_opener(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # three `generate` processes racing on a new catalog: one saw the loops table without
+    # the schema version (each CREATE was its own commit) and refused the file as foreign
+    from loopmill.storage import catalog as catalog_mod
+
+    path = tmp_path / "cat.sqlite"
+    halfway, go_on = threading.Event(), threading.Event()
+    real_connect = sqlite3.connect
+
+    def connect(*args: object, **kw: object) -> sqlite3.Connection:
+        db = real_connect(*args, **kw)  # type: ignore[arg-type]
+        if threading.current_thread().name == "creator":
+            def trace(sql: str) -> None:
+                if sql.startswith("CREATE INDEX") and not halfway.is_set():
+                    halfway.set()  # the loops table exists now: let the second one look
+                    go_on.wait(10)
+            db.set_trace_callback(trace)
+        return db
+
+    monkeypatch.setattr(catalog_mod.sqlite3, "connect", connect)
+    creator = threading.Thread(target=lambda: catalog_mod.Catalog(path).close(), name="creator")
+    creator.start()
+    assert halfway.wait(10)
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with catalog_mod.Catalog(path) as cat:
+                cat.add({"path": "x.ogg"})
+        except BaseException as exc:  # the test reports it
+            errors.append(exc)
+
+    opener = threading.Thread(target=second)
+    opener.start()
+    opener.join(0.5)  # it waits for the creator's transaction (busy timeout), or fails
+    go_on.set()
+    creator.join(10)
+    opener.join(20)
+    assert not errors, errors
+    with catalog_mod.Catalog(path) as cat:
+        assert cat.count() == 1

@@ -151,6 +151,11 @@ class Catalog:
                 f"{self.path} was written by a newer loopmill (schema {version}); upgrade"
             )
         cols = ", ".join(f'"{c}" {t}' for c, t in COLUMNS.items())
+        # one explicit transaction: Python's sqlite3 commits each CREATE on its own, so a
+        # second process opening the catalog meanwhile saw tables without the schema
+        # version and refused the file as foreign; BEGIN IMMEDIATE also serialises two
+        # processes creating the same catalog
+        self._db.execute("BEGIN IMMEDIATE")
         with self._db:
             self._db.execute(f"CREATE TABLE IF NOT EXISTS loops (id INTEGER PRIMARY KEY, {cols})")
             for col in ("genre", "bpm", "created", "run_id"):
