@@ -104,6 +104,14 @@ def remember(cache: dict[bytes, float], asked: list[np.ndarray] | np.ndarray | N
         cache[_key(row)] = float(f)
 
 
+def best_of(cache: dict[bytes, float]) -> tuple[np.ndarray, float] | None:
+    """The best genome in ``cache`` and its fitness (None while it is empty)."""
+    if not cache:
+        return None
+    k = max(cache, key=cache.__getitem__)
+    return np.frombuffer(k, dtype=np.float32).astype(np.float64), cache[k]
+
+
 def rescore_cache(cache: dict[bytes, float], score: Callable[[list[bytes]], np.ndarray]) -> None:
     """Replace every remembered fitness in ``cache`` with ``score(keys)``."""
     keys = list(cache)
@@ -252,10 +260,7 @@ class EvotorchSearcher:
     @property
     def best(self) -> tuple[np.ndarray, float] | None:
         """The best solution seen and its fitness."""
-        if not self.cache:
-            return None
-        k = max(self.cache, key=self.cache.__getitem__)
-        return np.frombuffer(k, dtype=np.float32).astype(np.float64), self.cache[k]
+        return best_of(self.cache)
 
     # --- pickling: the seed and the cache, replayed ----------------------------------
     def __getstate__(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from loopmill.errors import BadInputError
-from loopmill.evolve.searchers import _key, remember, rescore_cache
+from loopmill.evolve.searchers import _key, best_of, remember, rescore_cache
 
 __all__ = ["SurrogateSearcher", "fit_gp"]
 
@@ -161,7 +161,4 @@ class SurrogateSearcher:
     @property
     def best(self) -> tuple[np.ndarray, float] | None:
         """The best genome seen and its fitness."""
-        if not self.cache:
-            return None
-        k = max(self.cache, key=self.cache.__getitem__)
-        return np.frombuffer(k, dtype=np.float32).astype(np.float64), self.cache[k]
+        return best_of(self.cache)
