@@ -19,6 +19,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import pytest
@@ -138,3 +139,29 @@ def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.delenv("LOOPMILL_CATALOG", raising=False)
     monkeypatch.delenv("LOOPMILL_RUNS", raising=False)
     return home
+
+
+@pytest.fixture
+def encoded(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Every file the encoder (``loopmill.audio.save``) finishes: its path and inode."""
+    import loopmill.audio
+
+    seen: dict[str, int] = {}
+    real = loopmill.audio.save
+
+    def spy(path: str | Path, *args: Any, **kwargs: Any) -> Path:
+        out = real(path, *args, **kwargs)
+        seen[str(out)] = os.stat(out).st_ino
+        return out
+
+    monkeypatch.setattr(loopmill.audio, "save", spy)
+    return seen
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder that :mod:`tempfile` uses: a test can check nothing was left in it."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(folder))
+    return folder

@@ -4,7 +4,6 @@ and a local ``generate`` that writes each file once."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -97,25 +96,11 @@ def test_suite_to_s3_with_the_endpoint_from_the_environment(
 
 
 def test_a_local_generate_writes_each_file_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, encoded: dict[str, int], scratch: Path
 ) -> None:
     """The encoder writes in the destination folder and the file it wrote is the one
     published (same inode: no staging copy); nothing is made in the temp folder and no
     hidden file stays."""
-    import loopmill.audio
-
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr("tempfile.tempdir", str(scratch))
-    encoded: dict[str, int] = {}
-    real = loopmill.audio.save
-
-    def spy(path: str | Path, *args: Any, **kwargs: Any) -> Path:
-        out = real(path, *args, **kwargs)
-        encoded[str(out)] = os.stat(out).st_ino
-        return out
-
-    monkeypatch.setattr(loopmill.audio, "save", spy)
     dest = tmp_path / "out"
     res = runner.invoke(app, ["generate", "lofi", "--dest", str(dest), "--seed", "3",
                               "--format", "ogg,mp3", "--max-duration", "10", "--catalog",

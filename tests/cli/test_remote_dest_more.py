@@ -5,9 +5,7 @@ server (as ``generate``, ``suite`` and ``auto`` in test_remote_dest.py), and a l
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -73,24 +71,10 @@ def test_loop_to_s3_keeps_the_others_when_one_fails(
 
 
 def test_a_local_loop_writes_each_file_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, encoded: dict[str, int], scratch: Path
 ) -> None:
     """The encoder writes in the destination folder (a hidden name, then renamed): no
     scratch folder, no copy, nothing hidden left."""
-    import loopmill.audio
-
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr("tempfile.tempdir", str(scratch))
-    encoded: dict[str, int] = {}
-    real = loopmill.audio.save
-
-    def spy(path: str | Path, *args: Any, **kwargs: Any) -> Path:
-        out = real(path, *args, **kwargs)
-        encoded[str(out)] = os.stat(out).st_ino
-        return out
-
-    monkeypatch.setattr(loopmill.audio, "save", spy)
     dest = tmp_path / "out"
     res = runner.invoke(app, ["loop", str(_track(tmp_path / "a.wav")), "--dest", str(dest),
                               "--format", "ogg", "--max-duration", "10"])

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-import loopmill.audio
 from loopmill.audio import read_loop_points
 from loopmill.errors import StorageError
 from loopmill.loops.types import Loop
@@ -26,21 +24,6 @@ def _loop(seconds: float = 1.0, seed: int = 3) -> Loop:
     return Loop(audio=audio, sr=SR, start=0, end=audio.shape[1], bars=1, beats_per_bar=4,
                 bpm=240.0, source_bpm=240.0, key="C major", seam_score=0.9,
                 loudness_lufs=-14.0, true_peak_db=-1.0, extra={"seed": seed})
-
-
-@pytest.fixture
-def encoded(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Every file the encoder finishes: its path and the inode it wrote."""
-    seen: dict[str, int] = {}
-    real = loopmill.audio.save
-
-    def spy(path: str | Path, *args: Any, **kwargs: Any) -> Path:
-        out = real(path, *args, **kwargs)
-        seen[str(out)] = os.stat(out).st_ino
-        return out
-
-    monkeypatch.setattr(loopmill.audio, "save", spy)
-    return seen
 
 
 @pytest.mark.parametrize("exclusive", [True, False])
