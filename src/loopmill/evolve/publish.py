@@ -69,11 +69,6 @@ def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str
     stem = next(s for s in candidates(f"{run}_g{cand.generation:04d}_best")
                 if not any(sink.exists(f"{s}{x}") for x in own))  # never replace a file
     if cond is not None:  # MusicGen states: beside the loop as .npy, not inside the JSON
-        import numpy as np
-
-        buf = io.BytesIO()
-        np.save(buf, np.asarray(cond, dtype=np.float32))
-        sink.write_bytes(f"{stem}.conditioning.npy", buf.getvalue())
         loop = dataclasses.replace(loop, extra={**loop.extra, "params": {
             **loop.extra.get("params", {}), "extra": {"conditioning": f"{stem}.conditioning.npy"}}})
     controls = design.params.extra.get("controls")
@@ -87,7 +82,13 @@ def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str
         meta["remake"] = remake_command(design, sidecar, seconds=loop.duration)
     pub = publish_loop(sink, loop, stem=stem, formats=[lg.format], tags=loop_tags(loop),
                        exclusive=False, sidecar=meta)
-    uri = pub.files[0] if sink.remote else str(Path(pub.files[0]))
+    if cond is not None:  # after the loop: a failed encode leaves no state file alone
+        import numpy as np
+
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(cond, dtype=np.float32))
+        sink.write_bytes(f"{stem}.conditioning.npy", buf.getvalue())
+    uri = pub.files[0]
     if lg.catalog is not False:
         with Catalog(None if lg.catalog in (None, True) else Path(str(lg.catalog))) as cat:
             record = record_from_loop(loop, prompt=design.spec.text, run_id=run,
