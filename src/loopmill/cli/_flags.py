@@ -7,6 +7,7 @@ into the flags a user typed (``--bpm 500 is out of range; use 24 to 240``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 
@@ -121,8 +122,7 @@ def cli_message(exc: LoopmillError) -> str:
 def failure_message(failure: Failure) -> str:
     """A report's :class:`~loopmill.errors.Failure` as the CLI prints it: its label as
     it is, its message with its fields written as flags (as :func:`cli_message`)."""
-    text = with_flags(failure.message, failure.fields)
-    return f"{failure.label}: {text}" if failure.label else text
+    return str(dataclasses.replace(failure, message=with_flags(failure.message, failure.fields)))
 
 
 def with_flags(message: str, fields: Iterable[str]) -> str:

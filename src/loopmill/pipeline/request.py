@@ -178,15 +178,12 @@ class GenerateRequest:
             raise BadInputError(f"melody works with engine musicgen and model "
                                 f"facebook/musicgen-melody (one that follows a tune), "
                                 f"not {self.engine!r}", field=("melody", "engine", "model"))
+        if self.soundfont is not None and not caps.soundfont:
+            raise BadInputError(f"soundfont works with the composer engine, not "
+                                f"{self.engine!r}", field="soundfont")
         if self.soundfont is not None and str(self.soundfont).strip().lower() == "none":
-            if not caps.soundfont:
-                raise BadInputError(f"soundfont works with the composer engine, not "
-                                    f"{self.engine!r}", field="soundfont")
             put(self, "soundfont", "none")  # synthesise every part, SoundFont or not
         elif self.soundfont is not None:
-            if not caps.soundfont:
-                raise BadInputError(f"soundfont works with the composer engine, not "
-                                    f"{self.engine!r}", field="soundfont")
             from loopmill.engines.composer.soundfont import check_soundfont, find_fluidsynth
 
             check_soundfont(Path(self.soundfont))
