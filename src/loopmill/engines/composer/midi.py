@@ -13,7 +13,10 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; annotations are never evaluated
+    from typing import Unpack
 
 from loopmill._atomic import write_bytes_atomic
 from loopmill.errors import BadInputError
