@@ -113,7 +113,8 @@ def estimate_key(*, features: Features) -> Key:
     Frames are weighted by their RMS (loud passages count more) before the chroma is
     summed over time; the sum is correlated with the 24 rotated Temperley
     (Kostka-Payne) profiles of :data:`KEY_PROFILES`.  The bass-register chroma, summed
-    the same way, is correlated with :data:`BASS_PROFILES` and added with weight
+    over time without the RMS weights (one global scale: its frames keep their level), is
+    correlated with :data:`BASS_PROFILES` and added with weight
     :data:`BASS_WEIGHT`: the full chroma tells the scale, the bass tells which of the
     keys sharing it is home (A minor or C major, C major or G major), the way a
     listener hears the tonic in the bass at the phrase starts and cadences.
