@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,3 +92,29 @@ def test_cmaes_searches_the_embedding_space(tiny: Path, tmp_path: Path) -> None:
     s.step()
     cands = s.propose()
     assert len(cands) == 3 and all(0 < c.genome["distance"] < 5 for c in cands)
+
+
+def test_the_best_loop_and_its_state_claim_one_free_name(tiny: Path, tmp_path: Path) -> None:
+    """The published loop, its sidecar and its MusicGen state share one stem claimed
+    at once: a state file already there (someone else's) moves all three to ``_2``,
+    and the sidecar names the state file that was written."""
+    cfg = resolve_config(overrides=fast(tmp_path, **{
+        "generator.genome": "embedding", "generator.model": str(tiny),
+        "generator.prompt": PROMPT, "search.searcher": "random",
+        "user_model.feedback": "synthetic", "evolution.population": 2,
+        "evolution.generations": 1, "logger.write_best": True, "logger.name": "e",
+        "logger.format": "wav"}))
+    loops = tmp_path / "loops"
+    loops.mkdir()
+    (loops / "e_g0000_best.conditioning.npy").write_bytes(b"not ours")
+    s = EvolveSession.create(cfg, tmp_path / "runs" / "e")
+    s.propose()
+    s.step()
+    assert (loops / "e_g0000_best.conditioning.npy").read_bytes() == b"not ours"
+    assert not (loops / "e_g0000_best.wav").exists()
+    assert not (loops / "e_g0000_best.json").exists()
+    side = json.loads((loops / "e_g0000_best_2.json").read_text())
+    name = side["params"]["extra"]["conditioning"]
+    assert name == "e_g0000_best_2.conditioning.npy"
+    state = np.load(loops / name)
+    assert state.dtype == np.float32 and state.ndim >= 2

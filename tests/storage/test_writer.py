@@ -66,6 +66,34 @@ def test_exclusive_never_replaces_and_moves_the_whole_loop(tmp_path: Path) -> No
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_exclusive_claims_the_sidecar_and_attachments_with_the_audio(tmp_path: Path) -> None:
+    """A stem whose sidecar name is taken (a file of someone else's, even with no audio
+    beside it) is given up whole; the sidecar names the stem that was claimed."""
+    sink = open_sink(tmp_path)
+    (tmp_path / "a.json").write_text("mine")
+    (tmp_path / "a_2.state.npy").write_bytes(b"mine too")
+    pub = publish_loop(sink, _loop(), stem="a", formats=["ogg"], tags={},
+                       sidecar=lambda stem: {"state": f"{stem}.state.npy"},
+                       attachments={".state.npy": b"NUMPY"})
+    assert pub.stem == "a_3"
+    assert (tmp_path / "a.json").read_text() == "mine"
+    assert (tmp_path / "a_2.state.npy").read_bytes() == b"mine too"
+    assert not (tmp_path / "a.ogg").exists() and not (tmp_path / "a_2.ogg").exists()
+    assert not (tmp_path / "a_2.json").exists()  # its placeholder went with the stem
+    assert json.loads((tmp_path / "a_3.json").read_text())["state"] == "a_3.state.npy"
+    assert (tmp_path / "a_3.state.npy").read_bytes() == b"NUMPY"
+
+
+def test_a_failed_sidecar_leaves_no_empty_claim(tmp_path: Path) -> None:
+    def broken(stem: str) -> dict[str, str]:
+        raise RuntimeError("no sidecar")
+
+    with pytest.raises(RuntimeError, match="no sidecar"):
+        publish_loop(open_sink(tmp_path), _loop(), stem="b", formats=["wav"], tags={},
+                     sidecar=broken, midi=b"MThd")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.wav"]
+
+
 def test_a_remote_destination_claims_a_free_stem_and_uploads(tmp_path: Path) -> None:
     import fsspec
 

@@ -12,6 +12,7 @@ from loopmill.evolve.genomes import Design
 
 if TYPE_CHECKING:
     from loopmill.evolve.session import Candidate, EvolveSession
+    from loopmill.loops.types import Loop
 
 __all__ = ["publish_best", "remake_command"]
 
@@ -52,7 +53,6 @@ def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str
     from loopmill.pipeline.finish import finish
     from loopmill.pipeline.loop_files import loop_tags
     from loopmill.storage.catalog import Catalog, record_from_loop
-    from loopmill.storage.claim import candidates
     from loopmill.storage.sink import open_sink
     from loopmill.storage.writer import publish_loop
 
@@ -65,33 +65,43 @@ def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str
     sink.check()
     run = session.run_dir.name
     cond = design.params.extra.get("conditioning")
-    own = [f".{lg.format}", ".json", *([".conditioning.npy"] if cond is not None else [])]
-    stem = next(s for s in candidates(f"{run}_g{cand.generation:04d}_best")
-                if not any(sink.exists(f"{s}{x}") for x in own))  # never replace a file
-    if cond is not None:  # MusicGen states: beside the loop as .npy, not inside the JSON
-        loop = dataclasses.replace(loop, extra={**loop.extra, "params": {
-            **loop.extra.get("params", {}), "extra": {"conditioning": f"{stem}.conditioning.npy"}}})
     controls = design.params.extra.get("controls")
     facts: dict[str, Any] = {"genome": cand.genome, "fitness": cand.fitness,
                              "generation": cand.generation, "evolve_run": run}
-    meta: dict[str, Any] = {"tool": "loopmill", "prompt": design.spec.text, **loop.to_dict(),
-                            **facts}
-    if isinstance(controls, dict):
-        meta["controls"] = controls
-        sidecar = Path(sink.uri(f"{stem}.json")) if not sink.remote else Path(f"{stem}.json")
-        meta["remake"] = remake_command(design, sidecar, seconds=loop.duration)
-    pub = publish_loop(sink, loop, stem=stem, formats=[lg.format], tags=loop_tags(loop),
-                       exclusive=False, sidecar=meta)
-    if cond is not None:  # after the loop: a failed encode leaves no state file alone
+    attachments: dict[str, bytes] = {}
+    if cond is not None:  # MusicGen states: beside the loop as .npy, not inside the JSON
         import numpy as np
 
         buf = io.BytesIO()
         np.save(buf, np.asarray(cond, dtype=np.float32))
-        sink.write_bytes(f"{stem}.conditioning.npy", buf.getvalue())
+        attachments[".conditioning.npy"] = buf.getvalue()
+
+    def named(stem: str) -> Loop:
+        """The loop as recorded under ``stem``: its state named by file, not inlined."""
+        return loop if cond is None else dataclasses.replace(loop, extra={
+            **loop.extra, "params": {**loop.extra.get("params", {}),
+                                     "extra": {"conditioning": f"{stem}.conditioning.npy"}}})
+
+    def sidecar(stem: str) -> dict[str, Any]:
+        """The sidecar for the stem the writer claimed (it names the loop's own files)."""
+        meta: dict[str, Any] = {"tool": "loopmill", "prompt": design.spec.text,
+                                **named(stem).to_dict(), **facts}
+        if isinstance(controls, dict):
+            meta["controls"] = controls
+            path = Path(sink.uri(f"{stem}.json")) if not sink.remote else Path(f"{stem}.json")
+            meta["remake"] = remake_command(design, path, seconds=loop.duration)
+        return meta
+
+    # exclusive: the loop, its sidecar and its state claim one free stem together (a
+    # taken name moves all three to _2, _3 ...); nothing is ever replaced
+    pub = publish_loop(sink, loop, stem=f"{run}_g{cand.generation:04d}_best",
+                       formats=[lg.format], tags=loop_tags(loop), sidecar=sidecar,
+                       attachments=attachments)
+    stem = pub.stem
     uri = pub.files[0]
     if lg.catalog is not False:
         with Catalog(None if lg.catalog in (None, True) else Path(str(lg.catalog))) as cat:
-            record = record_from_loop(loop, prompt=design.spec.text, run_id=run,
+            record = record_from_loop(named(stem), prompt=design.spec.text, run_id=run,
                                       uris=[uri if sink.remote else str(Path(uri).resolve())])
             cat.add(record | {"name": stem, **facts,
                               **({"controls": controls} if controls else {})})

@@ -85,12 +85,14 @@ def _link_or_create(src: Path, dst: Path) -> None:
 
 
 def claim_names(staged: Sequence[Path], *, dest_dir: Path, stems: Iterable[str],
-                suffixes: Sequence[str]) -> tuple[str, list[Path]]:
+                suffixes: Sequence[str], reserve: Sequence[str] = ()) -> tuple[str, list[Path]]:
     """Publish ``staged[i]`` as ``<stem><suffixes[i]>`` under the first free ``stem``.
 
     All files of one item get the same stem (``a.ogg`` and ``a.mp3`` together, or
     ``a_2.ogg`` and ``a_2.mp3``); a name taken by anyone, even between two of our own
-    links, moves the whole item to the next stem.
+    links, moves the whole item to the next stem. The ``reserve`` suffixes (the
+    item's sidecar, MIDI file ...) are claimed with it as empty placeholders, which
+    the caller then fills atomically (:func:`loopmill._atomic.write_bytes_atomic`).
 
     Parameters
     ----------
@@ -102,6 +104,9 @@ def claim_names(staged: Sequence[Path], *, dest_dir: Path, stems: Iterable[str],
         Names to try, in order (see :func:`candidates`).
     suffixes : sequence of str
         One per staged file, e.g. ``[".ogg", ".mp3"]``.
+    reserve : sequence of str
+        More suffixes the stem must be free for, e.g. ``[".json"]``; claimed as
+        empty files (not among the returned paths).
 
     Returns
     -------
@@ -121,13 +126,17 @@ def claim_names(staged: Sequence[Path], *, dest_dir: Path, stems: Iterable[str],
                     dst = dest_dir / f"{stem}{suffix}"
                     _link_or_create(src, dst)
                     done.append(dst)
+                for suffix in reserve:
+                    dst = dest_dir / f"{stem}{suffix}"
+                    os.close(os.open(dst, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+                    done.append(dst)
             except FileExistsError:
                 for p in done:  # ours: give this stem up whole
                     p.unlink(missing_ok=True)
                 continue
             for src in staged:
                 src.unlink(missing_ok=True)
-            return stem, done
+            return stem, done[:len(staged)]
     except OSError as exc:
         raise StorageError(f"cannot write to {dest_dir}: {exc.strerror or exc}; choose "
                            "another dest", field="dest") from None

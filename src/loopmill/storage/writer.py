@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,8 +103,9 @@ def publish_loop(
     formats: Sequence[str],
     tags: Mapping[str, str],
     exclusive: bool = True,
-    sidecar: Mapping[str, Any] | None = None,
+    sidecar: Mapping[str, Any] | Callable[[str], Mapping[str, Any]] | None = None,
     midi: bytes | None = None,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> Published:
     """Publish ``loop`` in every format, and its sidecar and MIDI file, at ``sink``.
 
@@ -123,11 +124,19 @@ def publish_loop(
     exclusive : bool
         Claim a free stem (never replace anything) or write ``stem`` as given
         (replacing an older file of that name); see the module notes.
-    sidecar : mapping, optional
+    sidecar : mapping or callable, optional
         The content of ``<stem>.json``, after an ``output`` key with the first audio
-        file's path or URI.
+        file's path or URI; a callable gets the stem that was claimed (content that
+        names the loop's own files).
     midi : bytes, optional
         The content of ``<stem>.mid``.
+    attachments : mapping of str to bytes, optional
+        More files beside the loop, by suffix: ``{".conditioning.npy": data}`` is
+        written as ``<stem>.conditioning.npy``.
+
+    With ``exclusive``, the stem is claimed for the sidecar, MIDI file and
+    attachments too, in the same step as the audio: two processes never share any
+    of them, and none replaces a file that was there.
 
     Returns
     -------
@@ -140,7 +149,12 @@ def publish_loop(
         remote destination that is down spools instead of raising).
     """
     suffixes = [f".{f}" for f in formats]
+    more = dict(attachments or {})
+    if midi is not None:
+        more[".mid"] = midi
+    reserve = [*([".json"] if sidecar is not None else []), *more]
     before = len(sink.spooled)
+    placeholders: list[Path] = []
     if not sink.remote:
         folder = Path(sink.dest)
         if exclusive:
@@ -148,7 +162,8 @@ def publish_loop(
             try:
                 encode_all(staged, loop, tags=tags)
                 stem, paths = claim_names(staged, dest_dir=folder, stems=candidates(stem),
-                                          suffixes=suffixes)
+                                          suffixes=suffixes, reserve=reserve)
+                placeholders = [folder / f"{stem}{x}" for x in reserve]
             finally:
                 for p in staged:
                     p.unlink(missing_ok=True)
@@ -159,20 +174,28 @@ def publish_loop(
     else:
         if exclusive:
             stem = next(s for s in candidates(stem)
-                        if not any(sink.exists(f"{s}{x}") for x in suffixes))
+                        if not any(sink.exists(f"{s}{x}") for x in [*suffixes, *reserve]))
         with _scratch() as tmp:
             local = [tmp / f"{stem}{s}" for s in suffixes]
             encode_all(local, loop, tags=tags)
             files = [sink.put(p, p.name) for p in local]
     done = Published(stem=stem, files=files)
-    if sidecar is not None:
-        name = f"{stem}.json"
-        # where the first file is meant to be (even while the spool keeps it)
-        output = sink.uri(f"{stem}{suffixes[0]}") if sink.remote else files[0]
-        done.sidecar = sink.write_bytes(
-            name, json_text({"output": output, **sidecar}, path=sink.uri(name)).encode())
-    if midi is not None:
-        done.midi = sink.write_bytes(f"{stem}.mid", midi)
+    try:
+        if sidecar is not None:
+            name = f"{stem}.json"
+            content = sidecar(stem) if callable(sidecar) else sidecar
+            # where the first file is meant to be (even while the spool keeps it)
+            output = sink.uri(f"{stem}{suffixes[0]}") if sink.remote else files[0]
+            done.sidecar = sink.write_bytes(
+                name, json_text({"output": output, **content}, path=sink.uri(name)).encode())
+        for suffix, data in more.items():
+            uri = sink.write_bytes(f"{stem}{suffix}", data)
+            if suffix == ".mid":
+                done.midi = uri
+    finally:
+        for p in placeholders:  # a claim never filled (a failed write) is not left empty
+            if p.is_file() and p.stat().st_size == 0:
+                p.unlink(missing_ok=True)
     done.spooled = [uri for _, uri in sink.spooled[before:]]
     return done
 
