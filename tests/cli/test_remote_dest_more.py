@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -148,3 +149,67 @@ def test_evolve_publishes_its_best_loops_to_s3(
     run = tmp_path / "runs" / "r1"  # the run folder stays local
     assert (run / "history.jsonl").is_file() and (run / "config.yaml").is_file()
     assert yaml.safe_load((run / "config.yaml").read_text())["logger"]["dest"] == "s3://loops/evo"
+
+
+def _down_after_check(monkeypatch: pytest.MonkeyPatch, server: Any) -> None:
+    """The destination answers the up-front check, then goes down (its uploads fail
+    and the spool keeps the files); short retries so the test does not wait."""
+    from loopmill.storage.sink import Sink
+
+    check = Sink.check
+
+    def check_then_outage(self: Sink) -> None:
+        check(self)
+        self.backoff = 0.01
+        server.stop()
+
+    monkeypatch.setattr(Sink, "check", check_then_outage)
+
+
+def test_sample_through_an_outage_names_the_spooled_files_and_exits_75(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    from loopmill.pipeline.auto import SPOOLED_EXIT
+    from loopmill.training.dataset import prepare_dataset
+    from loopmill.training.train import TrainOptions, train
+    from tests.training.synth import SR, write_chords
+
+    write_chords(tmp_path / "src", seconds=6.0)
+    prepare_dataset([tmp_path / "src"], out=tmp_path / "ds", sample_rate=SR, chunk_seconds=1.0)
+    train("samplernn", dataset=tmp_path / "ds", run=tmp_path / "run", options=TrainOptions(
+        max_steps=2, batch_size=8, seq_len=256, sample_seconds=0),
+        config={"frame_sizes": (4, 2), "dim": 32, "q_levels": 64, "n_rnn": 1})
+    with s3_server(monkeypatch) as (url, server):
+        _down_after_check(monkeypatch, server)
+        res = runner.invoke(app, ["sample", str(tmp_path / "run"), "--seconds", "0.25",
+                                  "--seed", "3", "--dest", "s3://loops/raw",
+                                  "--s3-endpoint-url", url])
+        server.start()  # for the context manager's own stop()
+    assert res.exit_code == SPOOLED_EXIT, res.output
+    assert "kept in the local spool (destination down): s3://loops/raw/samplernn_3_0.wav" in (
+        " ".join(res.output.split()))
+    assert "loopmill spool deliver" in res.output
+
+
+def test_evolve_through_an_outage_names_the_spooled_files_and_exits_75(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from loopmill.pipeline.auto import SPOOLED_EXIT
+
+    cfg = tmp_path / "evolve.yaml"
+    cfg.write_text(yaml.safe_dump({"generator": {"seconds": 2.0, "sample_rate": 8000},
+                                   "logger": {"tensorboard": False, "catalog": False}}))
+    with s3_server(monkeypatch) as (url, server):
+        _down_after_check(monkeypatch, server)
+        res = runner.invoke(app, [
+            "evolve", "--config", str(cfg), "--search", "random", "--population", "2",
+            "--generations", "1", "--feedback", "synthetic", "--seed", "4",
+            "--runs", str(tmp_path / "runs"), "--name", "r1", "--dest", "s3://loops/evo",
+            "--s3-endpoint-url", url])
+        server.start()
+    assert res.exit_code == SPOOLED_EXIT, res.output
+    flat = " ".join(res.output.split())
+    for name in ("r1_g0000_best.ogg", "r1_g0000_best.json"):
+        assert f"kept in the local spool (destination down): s3://loops/evo/{name}" in flat
+    assert "loopmill spool deliver" in flat

@@ -7,7 +7,7 @@ would otherwise eat. Styles come from :class:`rich.text.Text` spans, never marku
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import typer
@@ -67,6 +67,12 @@ out_console = Console(highlight=False, soft_wrap=True, markup=False)
 def say(label: str, message: str, *, style: str = "bold red") -> None:
     """Print ``label: message`` on one line to stderr, the label styled."""
     err_console.print(Text.assemble((f"{label}:", style), " ", message))
+
+
+def show_spooled(uris: Iterable[str]) -> None:
+    """Name each file the local spool keeps (its destination was down), one a line."""
+    for uri in uris:
+        say("kept in the local spool (destination down)", uri, style="yellow")
 
 
 def spooled_exit() -> None:

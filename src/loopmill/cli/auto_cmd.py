@@ -18,7 +18,7 @@ from rich.progress import (
 
 from loopmill import settings
 from loopmill.cli import _options as opt
-from loopmill.cli._common import err_console, fail, guarded, out_console, say
+from loopmill.cli._common import err_console, fail, guarded, out_console, say, show_spooled
 
 # auto's own options that take more than a line
 Engine = Annotated[str, typer.Option(help="composer (offline), musicgen, samplernn or lstm.")]
@@ -160,8 +160,7 @@ def auto(
         + (f" (+{report.resumed} from before)" if report.resumed else "")
     )
     out_console.print(f"run folder: {report.run_dir}")
-    for uri in report.spooled:
-        say("kept in the local spool (destination down)", uri, style="yellow")
+    show_spooled(report.spooled)
     if report.delivered:
         out_console.print(f"delivered {len(report.delivered)} files from the local spool to "
                           f"{report.dest} (catalog updated)")

@@ -9,7 +9,15 @@ import typer
 
 from loopmill import settings
 from loopmill.cli import _options as opt
-from loopmill.cli._common import err_console, guarded, out_console, progress_bar, say
+from loopmill.cli._common import (
+    err_console,
+    guarded,
+    out_console,
+    progress_bar,
+    say,
+    show_spooled,
+    spooled_exit,
+)
 
 # evolve's own options that take more than a line
 Config = Annotated[Path | None, opt.config(
@@ -102,3 +110,10 @@ def evolve(
         say(f"{report.fallbacks} LLM answer(s) replaced by grammar operators",
             f"last: {report.fallback_reasons[-1]}", style="yellow")
     out_console.print(f"run: {report.run_dir}")
+    show_spooled(report.spooled)
+    for line in report.publish_errors:  # the run went on; say which loops are missing
+        say("error", f"best loop not written, {line}")
+    if report.publish_errors:
+        raise typer.Exit(1)
+    if report.spooled:
+        spooled_exit()

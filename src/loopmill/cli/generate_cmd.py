@@ -9,7 +9,15 @@ import typer
 
 from loopmill import settings
 from loopmill.cli import _options as opt
-from loopmill.cli._common import err_console, guarded, print_table, progress_bar, say, spooled_exit
+from loopmill.cli._common import (
+    err_console,
+    guarded,
+    print_table,
+    progress_bar,
+    say,
+    show_spooled,
+    spooled_exit,
+)
 from loopmill.pipeline.generate import generate_files
 
 _TEMPI = settings.span(settings.BPM_RANGE)
@@ -110,8 +118,7 @@ def generate(
               f"{loop.seam_score:.2f}", str(loop.extra["seed"])]
              for path, loop in report.written],
         )
-    for uri in report.spooled:
-        say("kept in the local spool (destination down)", uri, style="yellow")
+    show_spooled(report.spooled)
     from loopmill.cli._flags import failure_message
 
     for failure in report.failures:

@@ -15,6 +15,7 @@ from loopmill.cli._common import (
     print_table,
     progress_bar,
     say,
+    show_spooled,
     spooled_exit,
 )
 from loopmill.pipeline.loop_files import (
@@ -119,8 +120,7 @@ def loop(
     failed = report.failures
     done = len(report.items) - len(failed)
     out_console.print(f"{done} loop(s) written to {dest}, {len(failed)} failed")
-    for uri in report.spooled:
-        say("kept in the local spool (destination down)", uri, style="yellow")
+    show_spooled(report.spooled)
     from loopmill.cli._flags import failure_message
 
     for it in failed:

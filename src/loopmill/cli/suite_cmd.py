@@ -9,7 +9,15 @@ import typer
 
 from loopmill import settings
 from loopmill.cli import _options as opt
-from loopmill.cli._common import guarded, out_console, print_table, progress_bar, say, spooled_exit
+from loopmill.cli._common import (
+    guarded,
+    out_console,
+    print_table,
+    progress_bar,
+    say,
+    show_spooled,
+    spooled_exit,
+)
 
 _SUITE_FORMATS = ",".join(settings.SUITE_FORMATS)
 
@@ -81,8 +89,7 @@ def suite(
                 f"{s['bars']} bars", ("phase", "files", "LUFS", "seam", "checks"), rows)
     out_console.print(f"manifest: {result.directory}/manifest.json; report: "
                       f"{result.directory}/report.md")
-    for uri in result.spooled:
-        say("kept in the local spool (destination down)", uri, style="yellow")
+    show_spooled(result.spooled)
     if not result.ok:
         say("error", "some checks failed; see report.md")
         raise typer.Exit(1)

@@ -9,7 +9,16 @@ import typer
 
 from loopmill import settings
 from loopmill.cli import _options as opt
-from loopmill.cli._common import err_console, fail, guarded, out_console, progress_bar, say
+from loopmill.cli._common import (
+    err_console,
+    fail,
+    guarded,
+    out_console,
+    progress_bar,
+    say,
+    show_spooled,
+    spooled_exit,
+)
 from loopmill.training.train import TrainOptions
 
 #: The flags' defaults: TrainOptions is the one declaration of the training settings.
@@ -219,3 +228,6 @@ def sample(
     out_console.print(f"{len(rep.paths)} {rep.kind} samples ({made:g} s of audio, seed "
                       f"{rep.seed}) in {rep.seconds_taken:.1f} s = "
                       f"{made / max(rep.seconds_taken, 1e-9):.2f}x real time -> {dest}")
+    show_spooled(rep.spooled)
+    if rep.spooled:
+        spooled_exit()

@@ -13,6 +13,7 @@ from loopmill.evolve.genomes import Design
 if TYPE_CHECKING:
     from loopmill.evolve.session import Candidate, EvolveSession
     from loopmill.loops.types import Loop
+    from loopmill.storage.writer import Published
 
 __all__ = ["publish_best", "remake_command"]
 
@@ -35,10 +36,11 @@ def remake_command(design: Design, sidecar: Path, *, seconds: float) -> str | No
     return " ".join(shlex.quote(a) for a in args)
 
 
-def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str:
+def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> Published:
     """Render ``design`` at the output rate, finish it as ``generate`` does, publish it
-    at ``logger.dest`` as ``<run>_g<generation>_best.<format>`` and record it; its path
-    (a local folder) or URI (an fsspec URL such as ``s3://bucket/prefix``).
+    at ``logger.dest`` as ``<run>_g<generation>_best.<format>`` and record it; where its
+    files went (``files[0]``: a path in a local folder, or a URI at an fsspec URL such
+    as ``s3://bucket/prefix``; ``spooled``: those the local spool keeps).
 
     The files go through the one writer (:func:`loopmill.storage.writer.publish_loop`):
     the loop, its sidecar and a MusicGen state (``.conditioning.npy``). A name taken by
@@ -105,4 +107,4 @@ def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> str
                                       uris=[uri if sink.remote else str(Path(uri).resolve())])
             cat.add(record | {"name": stem, **facts,
                               **({"controls": controls} if controls else {})})
-    return uri
+    return pub

@@ -45,6 +45,12 @@ class EvolveReport:
         The best candidate: fitness, generation, genome, design.
     best_files : list of str
         Each generation's best loop, as written.
+    spooled : list of str
+        The URIs meant for best-loop files the local spool keeps (the destination
+        was down; ``loopmill spool deliver`` sends them).
+    publish_errors : list of str
+        Generations whose best loop could not be written, one line each (the run
+        went on).
     fallbacks : int
         LLM answers replaced by grammar operators.
     fallback_reasons : list of str
@@ -54,6 +60,8 @@ class EvolveReport:
     history: list[dict[str, Any]] = field(default_factory=list)
     best: dict[str, Any] | None = None
     best_files: list[str] = field(default_factory=list)
+    spooled: list[str] = field(default_factory=list)
+    publish_errors: list[str] = field(default_factory=list)
     fallbacks: int = 0
     fallback_reasons: list[str] = field(default_factory=list)
 
@@ -224,6 +232,9 @@ def run_evolution(config: EvolveConfig | None = None, *, resume: str | Path | No
     report.history = session.history
     report.best = session.best
     report.best_files = [str(r["best_file"]) for r in report.history if r.get("best_file")]
+    report.spooled = [str(u) for r in report.history for u in r.get("spooled", ())]
+    report.publish_errors = [f"generation {r['generation']}: {r['best_file_error']}"
+                             for r in report.history if r.get("best_file_error")]
     report.fallbacks = int(getattr(session.state.searcher, "fallbacks", 0))
     report.fallback_reasons = list(getattr(session.state.searcher, "fallback_reasons", []))
     return report

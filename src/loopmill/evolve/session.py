@@ -413,8 +413,11 @@ class EvolveSession:
             best_i = int(np.argmax(fit))
             assert st.individuals is not None  # proposed above
             try:
-                row["best_file"] = publish_best(self, st.candidates[best_i],
-                                                self.genome.decode(st.individuals[best_i]))
+                pub = publish_best(self, st.candidates[best_i],
+                                   self.genome.decode(st.individuals[best_i]))
+                row["best_file"] = pub.files[0]
+                if pub.spooled:  # the destination was down: `loopmill spool deliver`
+                    row["spooled"] = pub.spooled
             except LoopmillError as exc:  # e.g. no loop in a model's audio: the run goes on
                 row["best_file_error"] = str(exc)
         st.generation += 1

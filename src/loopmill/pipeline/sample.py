@@ -15,13 +15,15 @@ __all__ = ["SampleReport", "sample_files"]
 @dataclass
 class SampleReport:
     """What ``sample_files`` wrote: each file's path in a local folder, its URI at a
-    remote destination (``spool://…`` while the local spool keeps it)."""
+    remote destination (``spool://…`` while the local spool keeps it); ``spooled``
+    names the URIs meant for the files the spool keeps (the destination was down)."""
 
     kind: str
     seed: int
     sample_rate: int
     paths: list[Path | str] = field(default_factory=list)
     seconds_taken: float = 0.0
+    spooled: list[str] = field(default_factory=list)
 
 
 def sample_files(
@@ -89,4 +91,5 @@ def sample_files(
         for name, y in zip(names, streams, strict=True):
             save(out.path / name, np.clip(y, -1, 1)[None, :], sr=sr, format=format)
     report.paths = [out.sent[n] if out.remote else out.path / n for n in names]
+    report.spooled = [uri for _, uri in sink.spooled]
     return report
