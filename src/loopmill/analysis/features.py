@@ -236,6 +236,26 @@ def mel_band_centres(*, sr: int, n_mels: int = N_MELS) -> np.ndarray:
     return np.asarray(_mel_to_hz(mel_pts[1:-1]))
 
 
+def _class_weights(
+    f: np.ndarray, *, df: float, tuning: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each STFT bin of centre ``f`` (Hz, spacing ``df``) spread over the 12 pitch classes.
+
+    A Gaussian in semitones whose width is half the bin's bandwidth in semitones (at
+    least 0.5), so coarse low bins blur instead of landing on a wrong class; each
+    bin's weights sum to 1. Returns the bins' MIDI numbers (tuning-corrected), the
+    weights (12, bins) and the bandwidths in semitones.
+    """
+    semis = 12.0 * np.log2(f / 440.0) + 69.0 - tuning  # MIDI number, tuning-corrected
+    width = 12.0 * np.log2((f + df / 2) / (f - df / 2))  # bin bandwidth in semitones
+    sigma = np.maximum(0.5, 0.5 * width)
+    # circular distance (semitones) between bin pitch and each class, over octaves
+    diff = (semis[None, :] - np.arange(12)[:, None] + 6.0) % 12.0 - 6.0
+    w = np.exp(-0.5 * (diff / sigma[None, :]) ** 2)
+    w /= w.sum(axis=0, keepdims=True)
+    return semis, w, width
+
+
 def _chroma_filterbank(*, sr: int, n_fft: int, tuning: float) -> np.ndarray:
     """Map STFT bins (55 Hz to 5 kHz) onto 12 pitch classes, shape (12, 1 + n_fft // 2).
 
@@ -247,15 +267,7 @@ def _chroma_filterbank(*, sr: int, n_fft: int, tuning: float) -> np.ndarray:
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
     df = sr / n_fft
     sel = (freqs >= CHROMA_FMIN) & (freqs <= CHROMA_FMAX)
-    f = freqs[sel]
-    semis = 12.0 * np.log2(f / 440.0) + 69.0 - tuning  # MIDI number, tuning-corrected
-    width = 12.0 * np.log2((f + df / 2) / (f - df / 2))  # bin bandwidth in semitones
-    sigma = np.maximum(0.5, 0.5 * width)
-    classes = np.arange(12)[:, None]
-    # circular distance (semitones) between bin pitch and each class, over octaves
-    diff = (semis[None, :] - classes + 6.0) % 12.0 - 6.0
-    w = np.exp(-0.5 * (diff / sigma[None, :]) ** 2)
-    w /= w.sum(axis=0, keepdims=True)
+    semis, w, width = _class_weights(freqs[sel], df=df, tuning=tuning)
     octave = (semis - 72.0) / 12.0  # octaves from C5
     w *= (np.exp(-0.5 * (octave / 2.0) ** 2) / np.maximum(1.0, width))[None, :]
     out = np.zeros((12, freqs.size), dtype=np.float32)
@@ -272,7 +284,7 @@ def _bass_chroma(
     resolution a bass line needs (a semitone at 60 Hz is 3.6 Hz); frame ``f`` is centred
     on analysis sample ``f * hop_length`` like the main frames.  Each bin between
     :data:`BASS_FMIN` and :data:`BASS_FMAX` goes to its pitch class (Gaussian in
-    semitones, as in :func:`_chroma_filterbank`, without the octave weighting); the
+    semitones, :func:`_class_weights`, without the octave weighting); the
     result is median-filtered over :data:`BASS_MEDIAN_S` seconds.  Bass notes are
     long and the window is 0.37 s, so only every :data:`BASS_STRIDE`-th frame is
     computed and held over the frames between (a quarter of the FFTs).
@@ -284,12 +296,7 @@ def _bass_chroma(
     n_bins = int(np.searchsorted(freqs, BASS_FMAX, side="right"))
     f = freqs[:n_bins]
     sel = f >= BASS_FMIN
-    semis = 12.0 * np.log2(np.where(sel, f, BASS_FMIN) / 440.0) + 69.0 - tuning
-    df = lo_sr / n_fft
-    width = 12.0 * np.log2((f[sel] + df / 2) / (f[sel] - df / 2))
-    diff = (semis[None, sel] - np.arange(12)[:, None] + 6.0) % 12.0 - 6.0
-    w = np.exp(-0.5 * (diff / np.maximum(0.5, 0.5 * width)[None, :]) ** 2)
-    w /= w.sum(axis=0, keepdims=True)
+    _, w, width = _class_weights(f[sel], df=lo_sr / n_fft, tuning=tuning)
     fb = np.zeros((12, n_bins), dtype=np.float32)
     fb[:, sel] = w / np.maximum(1.0, width)[None, :]
     xp = np.pad(xl, (n_fft // 2, n_fft // 2))

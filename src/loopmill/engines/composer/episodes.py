@@ -21,6 +21,7 @@ import numpy as np
 
 from loopmill.engines.composer import theory
 from loopmill.engines.composer.form import Section
+from loopmill.engines.composer.groove import add_hit
 
 if TYPE_CHECKING:
     from loopmill.engines.composer.arrange import Arrangement
@@ -46,8 +47,7 @@ _FIGURES: dict[str, tuple[tuple[float, float, int], ...]] = {
 
 
 def _hit(arr: Arrangement, piece: str, beat: float, vel: float) -> None:
-    total = float(arr.beats)
-    arr.drums.setdefault(piece, []).append((beat % total, float(np.clip(vel, 0.02, 1.0))))
+    add_hit(arr.drums, piece, beat, vel, total=float(arr.beats))
 
 
 def _tones(chord: Sequence[int], *, low: int, high: int) -> list[int]:

@@ -16,7 +16,7 @@ import numpy as np
 from loopmill.engines.composer.form import Section
 from loopmill.engines.composer.genres import Hits, Style
 
-__all__ = ["FILLS", "drum_part"]
+__all__ = ["FILLS", "add_hit", "drum_part"]
 
 Pattern = dict[str, list[tuple[float, float]]]
 
@@ -33,6 +33,12 @@ FILLS: dict[str, tuple[tuple[str, float, float], ...]] = {
     "none": (),
 }
 _STRONG = ("kick", "snare", "clap", "timpani", "taiko", "frame", "chip_noise")
+
+
+def add_hit(pattern: Pattern, piece: str, pos: float, vel: float, *, total: float) -> None:
+    """One hit of ``piece`` at ``pos`` beats, wrapped into a loop of ``total`` beats (a
+    pick-up before the seam lands at the loop's end), its velocity kept audible."""
+    pattern.setdefault(piece, []).append((pos % total, float(np.clip(vel, 0.02, 1.0))))
 
 
 def _pattern(style: Style, sec: Section) -> dict[str, Hits]:
@@ -70,7 +76,7 @@ def drum_part(
     out: Pattern = {}
 
     def hit(piece: str, pos: float, vel: float) -> None:
-        out.setdefault(piece, []).append((pos % total, float(np.clip(vel, 0.02, 1.0))))
+        add_hit(out, piece, pos, vel, total=total)
 
     keep_p = (0.25 + 0.9 * density) * (0.4 + 0.6 * energy)  # calm: fewer light hits
     for sec in sections:
