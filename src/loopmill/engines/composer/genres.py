@@ -92,7 +92,7 @@ STYLES: dict[str, Style] = {
         counter_patch="horn", chord_rhythm_b=((0.0, 1.5), (1.5, 1.0), (2.5, 1.5)),
         drums_b={"kick": _every(1.0, 1.0), "snare": _BACKBEAT, "open_hat": _every(1.0, 0.3,
                  offset=0.5), "closed_hat": _every(0.25, 0.2)},
-        pump=0.35, drone=True,
+        pump=0.35, drone=True, spread=("lead", "hats"), echo=0.3,
     ),
     "lofi": Style(
         (70, 90), "ep", "bass", None, "pluck", ((0.0, 1.5), (2.5, 1.5)),
