@@ -60,7 +60,7 @@ def place(
         0 (a point) .. 1: the side signal's level relative to the part.
     delay_ms, highpass_hz : float
         The side signal is the part delayed (circularly) by ``delay_ms`` and high-passed
-        at ``highpass_hz`` (12 dB/octave; 0: none).
+        at ``highpass_hz`` (pedalboard's first-order filter, 6 dB/octave; 0: none).
     gain : float
         Overall level.
 
