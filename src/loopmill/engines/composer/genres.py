@@ -29,7 +29,10 @@ class Style:
     take, late and detuned, hard left and right), the drum group ``hats`` alternates
     its hits left and right. ``echo`` is the level of a ping-pong echo (dotted eighths,
     left and right) on the lead and arpeggio: a stereo delay return. ``mix`` scales
-    roles' levels (the genre's balance: trap's melody is not buried under its 808).
+    roles' levels (the genre's balance: trap's melody is not buried under its 808), and
+    may scale a drum group other than ``drums`` (``kick``, ``hats``, ``perc``, ``cymbals``).
+    ``bass`` in ``spread`` is not double-tracked: its saturated upper harmonics (an 808's
+    growl, above 250 Hz) are played wide, its fundamental stays mono.
     ``wobble`` is the depth in cents of the tape wow and flutter on the mix when the
     prompt asks for a worn texture (tape, vinyl, lofi ...).
     """
@@ -89,7 +92,7 @@ STYLES: dict[str, Style] = {
         counter_patch="horn", chord_rhythm_b=((0.0, 1.5), (1.5, 1.0), (2.5, 1.5)),
         drums_b={"kick": _every(1.0, 1.0), "snare": _BACKBEAT, "open_hat": _every(1.0, 0.3,
                  offset=0.5), "closed_hat": _every(0.25, 0.2)},
-        pump=0.35, drone=True,
+        pump=0.35, drone=True, spread=("lead", "hats"), echo=0.3,
     ),
     "lofi": Style(
         (70, 90), "ep", "bass", None, "pluck", ((0.0, 1.5), (2.5, 1.5)),
@@ -195,8 +198,8 @@ STYLES: dict[str, Style] = {
         kit="808", counter_patch="choir",
         drums_b={"kick": ((0, 1.0), (0.75, 0.7), (2.5, 0.8)), "clap": ((2, 1.0),),
                  "closed_hat": _every(0.25, 0.3), "open_hat": ((3.5, 0.35),)},
-        fill="hat", crash=None, pump=0.2, form="ABAB", spread=("lead", "hats"),
-        echo=0.45, mix=(("bass", 0.8), ("lead", 1.4), ("chords", 1.3)),
+        fill="hat", crash=None, pump=0.2, form="ABAB", spread=("lead", "hats", "bass"),
+        echo=0.45, mix=(("bass", 0.7), ("lead", 1.5), ("chords", 1.7), ("kick", 0.7)),
         control_defaults=(("brightness", 0.45),),
     ),
     "metal": Style(

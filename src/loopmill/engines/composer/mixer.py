@@ -18,17 +18,25 @@ import pedalboard
 
 from loopmill.engines.composer.arrange import Arrangement
 from loopmill.engines.composer.drums import make_kit, render_pattern
-from loopmill.engines.composer.stereo import PLACEMENT, ping_pong, place, pump_envelope
+from loopmill.engines.composer.stereo import (
+    PLACEMENT,
+    harmonics,
+    ping_pong,
+    place,
+    pump_envelope,
+)
 from loopmill.engines.composer.synth import PATCHES, NoteEvent, noise, render_notes
 from loopmill.engines.composer.theory import midi_to_hz
 from loopmill.engines.composer.tone import tune_patch
 
-__all__ = ["DRUM_GROUPS", "GAINS", "render_stem", "section_curve", "texture"]
+__all__ = ["DRUM_GROUPS", "GAINS", "alternate_sides", "render_stem", "section_curve", "texture"]
 
 #: role -> gain at level 1
 GAINS = {"drums": 0.9, "bass": 0.8, "chords": 0.55, "drone": 0.3, "arp": 0.38, "lead": 0.5,
          "counter": 0.36, "texture": 0.5, "ostinato": 0.6,
          "musicbox": 0.38}
+#: level of a spread bass's wide harmonic layer, relative to the bass
+GRIT = 0.8
 #: drum piece -> its group's placement (see stereo.PLACEMENT)
 DRUM_GROUPS = {
     "kick": "kick", "timpani": "kick", "timpani5": "kick", "taiko": "kick",
@@ -65,21 +73,49 @@ def _drums(arr: Arrangement, *, n: int, sr: int, rng: np.random.Generator, width
     groups: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for piece, hits in arr.drums.items():
         groups.setdefault(DRUM_GROUPS.get(piece, "drums"), {})[piece] = hits
+    levels = dict(arr.style.mix)
     for group in sorted(groups):
+        # a style's mix may scale one drum group ("drums" there is the whole kit's role)
+        g = gain * (levels.get(group, 1.0) if group != "drums" else 1.0)
         if group in arr.style.spread:
-            # every other hit of the group to the other side: a hat that walks L/R
-            halves = [{p: h[k::2] for p, h in groups[group].items()} for k in (0, 1)]
+            # every other onset of the group to the other side: a hat that walks L/R
+            halves = alternate_sides(groups[group], beats_per_bar=arr.beats_per_bar)
             for side, half in zip((-1.0, 1.0), halves, strict=True):
                 mono = render_pattern(half, bpm=arr.bpm, bars=arr.bars, sr=sr, kit=kit,
                                       rng=rng, swing=float(arr.controls.swing or 0.0))[:n]
                 out += place(mono, sr=sr, pan=float(np.clip(side * 1.2 * width, -1, 1)),
                              width=float(np.clip(width, 0, 1)), delay_ms=7.0, highpass_hz=0.0,
-                             gain=gain)
+                             gain=g)
             continue
         mono = render_pattern(groups[group], bpm=arr.bpm, bars=arr.bars, sr=sr, kit=kit,
                               rng=rng, swing=float(arr.controls.swing or 0.0))[:n]
-        out += _placed(mono, where=group, sr=sr, width=width, gain=gain)
+        out += _placed(mono, where=group, sr=sr, width=width, gain=g)
     return out
+
+
+def alternate_sides(
+    hits: dict[str, list[tuple[float, float]]], *, beats_per_bar: int
+) -> tuple[dict[str, list[tuple[float, float]]], dict[str, list[tuple[float, float]]]]:
+    """Split a drum group's hits into (left, right) by time: within each bar, the group's
+    distinct onsets go left, right, left ... in time order (the first of a bar left).
+
+    Hits that sound together (two pieces, or a doubled hit) share a side, and the split
+    does not depend on the order the hits are listed in.
+    """
+    rank: dict[float, int] = {}
+    bar, k = -1, 0
+    for t in sorted({round(pos, 3) for h in hits.values() for pos, _ in h}):
+        this = int(t // beats_per_bar)
+        k = k + 1 if this == bar else 0
+        bar = this
+        rank[t] = k
+    sides: tuple[dict[str, list[tuple[float, float]]], ...] = ({}, {})
+    for piece, h in hits.items():
+        for side in sides:
+            side[piece] = []
+        for pos, vel in h:
+            sides[rank[round(pos, 3)] % 2][piece].append((pos, vel))
+    return sides[0], sides[1]
 
 
 def texture(kind: str, *, n: int, sr: int, bpm: float, rng: np.random.Generator) -> np.ndarray:
@@ -171,7 +207,7 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int,
         variation = 0.7 if ctl.variation is None else float(ctl.variation)
         if role in _SWEPT:
             mono = _sweep(arr, mono, sr=sr, amount=variation)
-        if role in arr.style.spread:
+        if role in arr.style.spread and role != "bass":
             # double-tracked: a second take, a little late and detuned, hard right
             late = 0.015 + 0.008 * rng.random()
             take2 = [dataclasses.replace(e, start=e.start + late, midi=e.midi + 0.08,
@@ -186,6 +222,12 @@ def render_stem(arr: Arrangement, role: str, *, n: int, sr: int, seed: int,
         else:
             out = _placed(mono, where=role if role in PLACEMENT else "chords", sr=sr,
                           width=width, gain=gain, own_highpass=patch.highpass)
+            if role == "bass" and role in arr.style.spread:
+                # an 808's growl: its saturated harmonics wide, its sub mono
+                grit = harmonics(mono / np.float32(np.max(np.abs(mono)) or 1.0), sr=sr)
+                out += place(grit, sr=sr, pan=0.0, width=float(np.clip(2 * width, 0, 1)),
+                             delay_ms=12.0, highpass_hz=0.0,
+                             gain=gain * GRIT * float(np.max(np.abs(mono))))
         if role in _ECHOED and arr.style.echo > 0:
             out += ping_pong(out, sr=sr, delay_s=0.75 * 60.0 / arr.bpm, feedback=0.55,
                              mix=arr.style.echo * 2 * width)

@@ -97,7 +97,7 @@ PATCHES: dict[str, Patch] = {
                    vibrato_cents=9.0, vibrato_delay=0.4, drift_cents=6.0),
     "reese": Patch("supersaw", Envelope(0.01, 0.3, 0.9, 0.1), gain=0.45, voices=2,
                    detune_cents=22.0, filter_cutoff=650.0, filter_resonance=0.3),
-    "sub": Patch("sine", Envelope(0.003, 0.9, 0.6, 0.15, "exp"), gain=0.9),
+    "sub": Patch("sine", Envelope(0.003, 0.8, 0.25, 0.12, "exp"), gain=0.9),
     "guitar": Patch("supersaw", Envelope(0.003, 0.25, 0.7, 0.06, "exp"), gain=0.3, voices=2,
                     detune_cents=7.0, filter_cutoff=3200.0),
     "lead_guitar": Patch("saw", Envelope(0.005, 0.2, 0.85, 0.12), gain=0.28,

@@ -7,6 +7,9 @@ cancels the side exactly, so widening never costs mono compatibility, and the lo
 end (bass, kick) stays centred because the side is high-passed (the bass's own side
 starts at 400 Hz: its harmonics a little wide, its fundamental mono). The delay is
 circular (the loop's own periodic extension), so the result still loops seamlessly.
+
+:func:`harmonics` is a sub bass's saturated upper harmonics alone (an 808's growl):
+placed wide, it spreads the bass's character while its fundamental stays mono.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pedalboard
 
 from loopmill.errors import BadInputError
 
-__all__ = ["PLACEMENT", "ping_pong", "place", "pump_envelope"]
+__all__ = ["PLACEMENT", "harmonics", "ping_pong", "place", "pump_envelope"]
 
 #: role -> (pan -1..1, width 0..1, side delay ms, side high-pass Hz)
 PLACEMENT: dict[str, tuple[float, float, float, float]] = {
@@ -57,7 +60,7 @@ def place(
         0 (a point) .. 1: the side signal's level relative to the part.
     delay_ms, highpass_hz : float
         The side signal is the part delayed (circularly) by ``delay_ms`` and high-passed
-        at ``highpass_hz`` (12 dB/octave; 0: none).
+        at ``highpass_hz`` (pedalboard's first-order filter, 6 dB/octave; 0: none).
     gain : float
         Overall level.
 
@@ -151,3 +154,37 @@ def ping_pong(
         out[k % 2] += np.roll(mono, (k * d) % n) * np.float32(
             mix * feedback ** (k - 1))
     return out
+
+
+def harmonics(
+    y: np.ndarray, *, sr: int, drive: float = 4.0, cutoff_hz: float = 250.0
+) -> np.ndarray:
+    """The upper harmonics of a mono loop ``y`` ``[T]``: ``[T]`` float32.
+
+    ``y`` is saturated (an asymmetric tanh: odd and even harmonics, the octave's growl
+    as well as the fifth's buzz) and high-passed at ``cutoff_hz``, 24 dB/octave, so
+    that nothing of a sub's fundamental is left. The filter works on the loop's own
+    spectrum (zero phase, circular), so the result loops seamlessly.
+
+    Parameters
+    ----------
+    y : np.ndarray ``[T]``
+        One loop period of a mono part, about -1..1.
+    sr : int
+        Sample rate.
+    drive : float
+        > 0, how hard the saturation is driven (more: more and higher harmonics).
+    cutoff_hz : float
+        > 0, below this the layer is silent (its fundamental stays where it was).
+    """
+    if y.ndim != 1:
+        raise BadInputError(f"harmonics takes a mono part [T], got shape {y.shape}")
+    if drive <= 0 or cutoff_hz <= 0:
+        raise BadInputError(f"drive {drive} and cutoff_hz {cutoff_hz} must be > 0")
+    bias = 0.3
+    sat = (np.tanh(drive * y + bias) - math.tanh(bias)) / math.tanh(drive)
+    # a zero-phase 24 dB/octave high-pass over the loop's spectrum: circular, so seamless
+    spec = np.fft.rfft(sat)
+    r = (np.fft.rfftfreq(y.size, 1.0 / sr) / cutoff_hz) ** 4
+    spec *= r / np.sqrt(1.0 + r * r)
+    return np.fft.irfft(spec, y.size).astype(np.float32)
