@@ -117,3 +117,26 @@ def test_voice_lead_moves_less_than_blocks() -> None:
     assert voice_lead([]) == []
     with pytest.raises(BadInputError):
         voice_lead([[60, 64, 67]], low=60, high=64)
+
+
+def test_voice_lead_is_the_cheapest_of_all_voicing_combinations() -> None:
+    """The batched programme against brute force over every candidate combination,
+    chords of different sizes included (movement, loop closed, plus the centring term)."""
+    import itertools
+
+    from loopmill.engines.composer.theory import _candidates
+
+    low, high = 50, 74
+    centre = (low + high) / 2
+
+    def cost(vs: list[list[int]]) -> float:
+        return _total(vs) + sum(abs(sum(v) / len(v) - centre) / 100.0 for v in vs)
+
+    rng = np.random.default_rng(3)
+    for _ in range(12):
+        chords = [sorted({int(r) + int(x) for x in rng.choice([0, 3, 4, 7, 10, 14], k)})
+                  for r, k in zip(rng.integers(45, 70, 4), rng.integers(1, 5, 4), strict=True)]
+        led = voice_lead(chords, low=low, high=high)
+        brute = min(cost([list(v) for v in combo]) for combo in
+                    itertools.product(*(_candidates(c, low, high) for c in chords)))
+        assert cost(led) == pytest.approx(brute, abs=1e-9)

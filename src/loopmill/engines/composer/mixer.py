@@ -16,6 +16,7 @@ import dataclasses
 import numpy as np
 import pedalboard
 
+from loopmill.audio.denormals import no_denormals
 from loopmill.engines.composer.arrange import Arrangement
 from loopmill.engines.composer.drums import make_kit, render_pattern
 from loopmill.engines.composer.stereo import (
@@ -173,7 +174,8 @@ def _sweep(arr: Arrangement, mono: np.ndarray, *, sr: int, amount: float) -> np.
     warm = min(mono.size, sr // 4)
     lp = pedalboard.LowpassFilter(cutoff_frequency_hz=500.0)
     x = np.concatenate([mono[mono.size - warm:], mono])[None, :].astype(np.float32)
-    dark = lp(x, sr)[0, warm:]
+    with no_denormals():
+        dark = lp(x, sr)[0, warm:]
     opening = [float(np.clip((sec.intensity - 0.72) / 0.28, 0.05, 1.0)) for sec in arr.sections]
     g = section_curve(arr, [1.0 - amount * (1.0 - o) for o in opening], n=mono.size, sr=sr)
     return (dark + (mono - dark) * g).astype(np.float32)

@@ -19,6 +19,7 @@ import math
 import numpy as np
 import pedalboard
 
+from loopmill.audio.denormals import no_denormals
 from loopmill.errors import BadInputError
 
 __all__ = ["PLACEMENT", "harmonics", "ping_pong", "place", "pump_envelope"]
@@ -86,7 +87,8 @@ def place(
         x[0, :warm] = x[0, n:n + warm]
         if highpass_hz > 0:
             hp = pedalboard.HighpassFilter(cutoff_frequency_hz=float(highpass_hz))
-            x = hp(x, sr)
+            with no_denormals():
+                x = hp(x, sr)
         side = x[0, warm:]
         side *= np.float32(gain * width)
         out[0] += side

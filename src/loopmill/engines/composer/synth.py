@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pedalboard
 
+from loopmill.audio.denormals import no_denormals
 from loopmill.engines.composer.oscillators import (
     FloatOrArray,
     check_sr,
@@ -284,7 +285,8 @@ def filter_stem(
         return audio.astype(np.float32, copy=False)
     warm = min(audio.shape[-1], sr // 2) if loop else 0
     x = np.concatenate([audio[audio.shape[-1] - warm:], audio]) if warm else audio
-    y = board(x.astype(np.float32)[None, :], sr)[0]
+    with no_denormals():  # a sparse part's silences would decay through denormals
+        y = board(x.astype(np.float32)[None, :], sr)[0]
     return np.ascontiguousarray(y[warm:], dtype=np.float32)
 
 
@@ -312,7 +314,8 @@ def _filter_notes(cache: dict[tuple[float, int], np.ndarray], *, sr: int, p: Pat
     for k, size in zip(keys, sizes, strict=True):
         buf[at:at + cache[k].size] = cache[k] * np.float32(level[k])
         at += size
-    y = board(buf[None, :], sr, reset=True)[0]
+    with no_denormals():
+        y = board(buf[None, :], sr, reset=True)[0]
     out, at = {}, 0
     for k, size in zip(keys, sizes, strict=True):
         out[k] = y[at:at + size] / np.float32(level[k])

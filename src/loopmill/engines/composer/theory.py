@@ -397,6 +397,19 @@ def _candidates(notes: Sequence[int], low: int, high: int) -> list[tuple[int, ..
     return out
 
 
+def _movements(a: list[tuple[int, ...]], b: list[tuple[int, ...]]) -> np.ndarray:
+    """``[len(a), len(b)]`` int: :func:`voicing_movement` between every pair (the
+    voicings of one list all have the same size, as :func:`_candidates` makes them)."""
+    va = np.sort(np.array(a, dtype=np.int64), axis=1)[:, None, :]  # [A, 1, n]
+    vb = np.sort(np.array(b, dtype=np.int64), axis=1)[None, :, :]  # [1, B, m]
+    if va.shape[2] == vb.shape[2]:
+        return np.abs(va - vb).sum(axis=2)
+    dist = np.abs(va[:, :, :, None] - vb[:, :, None, :])  # [A, B, n, m]
+    there = dist.min(axis=3).sum(axis=2)
+    back = dist.min(axis=2).sum(axis=2)
+    return (there + back + 1) // 2
+
+
 def voice_lead(chords: list[list[int]], *, low: int = 48, high: int = 72) -> list[list[int]]:
     """Re-voice chords (inversions, octaves) to minimise total movement, loop included.
 
@@ -425,35 +438,31 @@ def voice_lead(chords: list[list[int]], *, low: int = 48, high: int = 72) -> lis
     def spread(v: tuple[int, ...]) -> float:
         return abs(sum(v) / len(v) - centre) / 100.0
 
+    spreads = [np.array([spread(v) for v in c]) for c in cands]
+    # the movement between every pair of neighbouring voicings, computed once (it does
+    # not depend on the start): moves[i][p, v] from cands[i - 1][p] to cands[i][v]
+    moves = [_movements(cands[i - 1], cands[i]) for i in range(1, len(cands))]
+    closing_moves = _movements(cands[-1], cands[0]) if len(cands) > 1 else None
     best_cost, best_path = float("inf"), [0] * len(chords)
     for start in range(len(cands[0])):
-        cost = [spread(cands[0][start])]
-        back: list[list[int]] = []
-        allowed = [start]
+        # cost[k]: the cheapest path from `start` to voicing k of the current chord; the
+        # sums are formed in the order of the scalar programme (cost + move, then + spread)
+        # and ties go to the lowest index, so the choice is exactly the same
+        cost = spreads[0][start:start + 1]
+        back: list[np.ndarray] = []
         for i in range(1, len(cands)):
-            new_cost, ptr = [], []
-            for v in cands[i]:
-                options = [
-                    (cost[k] + voicing_movement(cands[i - 1][p], v), p)
-                    for k, p in enumerate(allowed)
-                ]
-                c, p = min(options)
-                new_cost.append(c + spread(v))
-                ptr.append(p)
-            back.append(ptr)
-            cost, allowed = new_cost, list(range(len(cands[i])))
-        closing = [
-            cost[k] + (voicing_movement(cands[-1][p], cands[0][start]) if len(cands) > 1 else 0)
-            for k, p in enumerate(allowed)
-        ]
+            m = moves[i - 1][start:start + 1] if i == 1 else moves[i - 1]
+            total = cost[:, None] + m
+            ptr = np.argmin(total, axis=0)
+            cost = total[ptr, np.arange(total.shape[1])] + spreads[i]
+            back.append(ptr + start if i == 1 else ptr)
+        closing = cost + closing_moves[:, start] if closing_moves is not None else cost
         k_end = int(np.argmin(closing))
         if closing[k_end] < best_cost:
-            path = [allowed[k_end]]
+            path = [k_end if len(cands) > 1 else start]
             for ptr in reversed(back):
-                path.append(ptr[path[-1]])
+                path.append(int(ptr[path[-1]]))
             path.reverse()
-            if len(cands) == 1:
-                path = [start]
-            best_cost, best_path = closing[k_end], path
+            best_cost, best_path = float(closing[k_end]), path
     return [list(cands[i][j]) for i, j in enumerate(best_path)]
 
