@@ -76,7 +76,7 @@ def main() -> None:
         bad = err > 0.02
         fails[g] += bad
         if bad or args.all:
-            cands = " ".join(f"{c:.1f}:{v:.3f}" for c, v in _candidates(y)) if bad else ""
+            cands = " ".join(f"{c:.1f}:{v:.3f}" for c, v in _candidates(y))
             print(f"| {g} | {name} | {s} | {key} | {arr.bpm:g} | {read:.2f} | "
                   f"{100 * err:.1f} % | {cands} |", flush=True)
     print()
