@@ -82,6 +82,24 @@ print(time.perf_counter() - t0)
 """
 
 
+def make_jobs(genres: list[str], *, seeds: int, key_seeds: int) -> list[list[object]]:
+    """The loops to render: ``[name, prompt, genre, bpm, key, seed]`` per loop.
+
+    Per genre ``seeds`` loops in minor keys (seeds 1..), then ``key_seeds`` loops
+    (seeds 100..): 24 of them are all 24 keys; fewer alternate major and minor.
+    """
+    modes = ("minor", "major")
+    jobs: list[list[object]] = []
+    for g in genres:
+        prompt, bpm = PROMPTS[g]
+        for s in range(seeds):
+            jobs.append([f"{g}-s{s}", prompt, g, bpm, f"{_KEYS[(5 * s) % 12]} minor", s + 1])
+        for k in range(key_seeds):
+            key = f"{_KEYS[k % 12]} {modes[(k + k // 12) % 2]}"
+            jobs.append([f"{g}-k{k}", prompt, g, bpm, key, 100 + k])
+    return jobs
+
+
 def _render(src: Path, jobs: list[list[object]], out: Path) -> dict[str, tuple[int, float, str]]:
     env = {**os.environ, "PYTHONPATH": str(src), "LOOPMILL_THREADS": os.environ.get(
         "LOOPMILL_THREADS", "2")}
@@ -141,16 +159,7 @@ def main() -> None:
     args = ap.parse_args()
     here = Path(__file__).resolve().parents[1] / "src"
     genres = [g for g in args.genres.split(",") if g]
-    modes = ("minor", "major")
-    jobs: list[list[object]] = []
-    for g in genres:
-        prompt, bpm = PROMPTS[g]
-        for s in range(args.seeds):
-            jobs.append([f"{g}-s{s}", prompt, g, bpm, f"{_KEYS[(5 * s) % 12]} minor", s + 1])
-        for k in range(args.key_seeds):
-            # 24 seeds: all 24 keys; fewer: every tonic, major and minor alternating
-            key = f"{_KEYS[k % 12]} {modes[(k + k // 12) % 2]}"
-            jobs.append([f"{g}-k{k}", prompt, g, bpm, key, 100 + k])
+    jobs = make_jobs(genres, seeds=args.seeds, key_seeds=args.key_seeds)
     trees = {"new": here} | ({"base": args.baseline} if args.baseline else {})
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,7 +175,7 @@ def main() -> None:
                 n, g = str(job[0]), str(job[2])
                 if n not in made:
                     continue
-                bars, bpm, key = made[n]
+                bars, bpm, _ = made[n]
                 m = _measure(np.load(out / f"{n}.npy"), bars, bpm, str(job[4]))
                 m["seed_run"] = float("-s" in n)
                 per.setdefault(g, []).append(m)

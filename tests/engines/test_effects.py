@@ -59,7 +59,7 @@ def test_reverb_tail_wraps_into_loop_start() -> None:
 
 def test_mono_to_stereo_and_deterministic() -> None:
     y = _clicks()
-    board = chain_for("synthwave", role="pad")
+    board = chain_for("synthwave", role="pad", bpm=120.0)
     a = process_loop(y, sr=SR, board=board, channels=2)
     b = process_loop(y, sr=SR, board=board, channels=2)
     assert a.shape == (2, T)
@@ -86,7 +86,7 @@ def test_every_genre_and_role(genre: str) -> None:
     y = (rng.standard_normal((2, SR)) * 0.2).astype(np.float32)
     for role in ROLES:
         for moods in ((), ("dark", "dreamy"), ("bright",)):
-            board = chain_for(genre, role=role, moods=moods)
+            board = chain_for(genre, role=role, moods=moods, bpm=120.0)
             assert isinstance(board, pedalboard.Pedalboard)
             out = process_loop(y, sr=SR, board=board)
             assert out.shape == y.shape
@@ -94,16 +94,16 @@ def test_every_genre_and_role(genre: str) -> None:
 
 
 def test_moods_nudge() -> None:
-    plain = chain_for("lofi", role="pad")
-    dark = chain_for("lofi", role="pad", moods=("dark",))
+    plain = chain_for("lofi", role="pad", bpm=120.0)
+    dark = chain_for("lofi", role="pad", moods=("dark",), bpm=120.0)
     assert dark[0].cutoff_frequency_hz < plain[0].cutoff_frequency_hz
-    dreamy = chain_for("synthwave", role="pad", moods=("dreamy",))
-    assert dreamy[-1].room_size > chain_for("synthwave", role="pad")[-1].room_size
+    dreamy = chain_for("synthwave", role="pad", moods=("dreamy",), bpm=120.0)
+    assert dreamy[-1].room_size > chain_for("synthwave", role="pad", bpm=120.0)[-1].room_size
 
 
 def test_bad_inputs() -> None:
     with pytest.raises(BadInputError, match="role"):
-        chain_for("lofi", role="vocals")
+        chain_for("lofi", role="vocals", bpm=120.0)
     with pytest.raises(BadInputError):
         process_loop(np.zeros((2, 0), np.float32), sr=SR, board=_long_reverb())
     with pytest.raises(BadInputError, match="channels"):

@@ -194,7 +194,7 @@ class ComposerEngine(EngineBase):
         for role in roles:
             groups.setdefault(_EFFECT_ROLE.get(role, role), []).append(role)
         boards = {
-            g: split_send(tune_board(chain_for(arr.genre, moods=arr.moods, role=g),
+            g: split_send(tune_board(chain_for(arr.genre, moods=arr.moods, role=g, bpm=arr.bpm),
                                      brightness=bright, space=space))
             for g in groups
         }
@@ -255,7 +255,8 @@ class ComposerEngine(EngineBase):
         ctl = arr.controls
 
         def make() -> Pedalboard:
-            board = chain_for(arr.genre, moods=arr.moods, role=_EFFECT_ROLE.get(role, role))
+            board = chain_for(arr.genre, moods=arr.moods, role=_EFFECT_ROLE.get(role, role),
+                              bpm=arr.bpm)
             bright = 0.5 if ctl.brightness is None else ctl.brightness
             board = tune_board(board, brightness=bright,
                                space=0.5 if ctl.space is None else ctl.space)

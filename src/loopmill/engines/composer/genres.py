@@ -79,6 +79,12 @@ def _every(step: float, vel: float, *, offset: float = 0.0) -> Hits:
     return tuple((offset + i * step, vel) for i in range(round(4 / step)))
 
 
+def _accented(step: float, vels: tuple[float, ...]) -> Hits:
+    """Hits every ``step`` beats through the bar, their velocities cycling ``vels``
+    (``vels[0]`` on each beat when ``len(vels) * step`` is one beat: hats that accent it)."""
+    return tuple((i * step, vels[i % len(vels)]) for i in range(round(4 / step)))
+
+
 _EIGHTHS = tuple((i * 0.5, 0.5) for i in range(8))
 _QUARTERS = tuple((float(i), 1.0) for i in range(4))
 _WHOLE = ((0.0, 4.0),)
@@ -194,12 +200,16 @@ STYLES: dict[str, Style] = {
         (130, 150), "pad", "sub", None, "bell", _WHOLE, ((0.0, 1.5), (1.75, 0.75), (3.0, 1.0)),
         0.5,
         {"kick": ((0, 1.0), (1.75, 0.8), (3.5, 0.7)), "clap": ((2, 1.0),),
-         "closed_hat": _every(0.5, 0.35)},
+         "closed_hat": _accented(0.5, (0.55, 0.3))},
         kit="808", counter_patch="choir",
         drums_b={"kick": ((0, 1.0), (0.75, 0.7), (2.5, 0.8)), "clap": ((2, 1.0),),
-                 "closed_hat": _every(0.25, 0.3), "open_hat": ((3.5, 0.35),)},
+                 "closed_hat": _accented(0.25, (0.5, 0.14, 0.28, 0.14)),
+                 "open_hat": ((3.5, 0.35),)},
         fill="hat", crash=None, pump=0.2, form="ABAB", spread=("lead", "hats", "bass"),
-        echo=0.45, mix=(("bass", 0.7), ("lead", 1.5), ("chords", 1.7), ("kick", 0.7)),
+        # the hats are the pulse under the syncopated kick and 808: up front, and
+        # accented on the beat, so the groove reads in quarters, not dotted quarters
+        echo=0.45, mix=(("bass", 0.7), ("lead", 1.5), ("chords", 1.7), ("kick", 0.7),
+                        ("hats", 1.5)),
         control_defaults=(("brightness", 0.45),),
     ),
     "metal": Style(
