@@ -113,3 +113,29 @@ def test_cli(tmp_path: Path) -> None:
     assert (tmp_path / "horror" / "manifest.json").is_file()
     res = CliRunner().invoke(app, ["--phases", "calm", "--bpm", "999", "--dest", str(tmp_path)])
     assert res.exit_code == 2 and "--bpm 999 is out of range" in res.output
+
+
+
+@pytest.mark.parametrize(("fmt", "wave", "peak_db", "ok"), [
+    ("wav", "sine", -1.4, True), ("wav", "sine", -0.6, False),  # lossless: -1 dBTP itself
+    ("mp3", "sine", -0.3, True),  # a lossy encoder may ring into the headroom left for it,
+    ("mp3", "square", 0.0, False),  # but a decoded lossy file must not clip (Gibbs: > 0 dB)
+])
+def test_true_peak_check_leaves_the_headroom_to_lossy_encoders(
+        tmp_path: Path, fmt: str, wave: str, peak_db: float, ok: bool) -> None:
+    from loopmill.audio import save
+    from loopmill.pipeline.suite_report import check_file
+
+    sr = 44100
+    t = np.arange(4 * sr) / sr
+    y = np.sin(2 * np.pi * np.array([[220.0], [330.0]]) * t)
+    if wave == "square":
+        y = np.sign(y)
+    y = (y * 10 ** (peak_db / 20)).astype(np.float32)
+    path = tmp_path / f"x.{fmt}"
+    save(path, y, sr=sr, format=fmt)
+    checks = {c["check"]: c for c in check_file(path, loop_length=y.shape[1], sample_rate=sr)}
+    peak = checks["true peak"]
+    assert peak["ok"] is ok, peak
+    if wave == "sine":
+        assert abs(peak["value"] - peak_db) < 0.3  # the measured peak is the one made
