@@ -84,6 +84,11 @@ class UserModel(BaseModel):
     feedback: Literal["none", "synthetic", "terminal"] = "none"
     synthetic_noise: float = Field(default=0.3, ge=0)
     rate_top: int = Field(default=0, ge=0)  # >0: ask only the k most promising (surrogate)
+    # "this one or the champion?" instead of stars (loopmill.evolve.pairwise): never, once
+    # more than ``saturation`` of the last ``saturation_window`` stars are 5s, or always
+    pairwise: Literal["never", "saturated", "always"] = "saturated"
+    saturation: float = Field(default=0.5, ge=0, le=1)
+    saturation_window: int = Field(default=8, ge=1)
     memory_length: int = Field(default=64, ge=1)
     init: Literal["mean", "rand", "rmean"] = "mean"
     lr: float = Field(default=0.05, gt=0)
