@@ -102,6 +102,23 @@ def test_ga_operators_by_name_and_their_errors() -> None:
                       operators=[{"name": "GaussianMutation", "sigma": 1}])
 
 
+def test_cmaes_and_snes_can_start_at_the_best_of_a_uniform_generation() -> None:
+    pytest.importorskip("evotorch", reason="the evolve extra")
+    for name in ("cmaes", "snes"):
+        s = make_searcher(name, Cube(), popsize=8, seed=3, start="best")
+        first = np.array(s.ask())
+        assert first.min() >= 0 and first.max() <= 1 and first.std() > 0.2  # uniform
+        f = -np.sum((first - TARGET) ** 2, axis=1)
+        s.tell(f)
+        assert s.generation == 1
+        nxt = np.array(s.ask())  # sampled around the first generation's best
+        centre = first[int(np.argmax(f))]
+        assert np.linalg.norm(nxt.mean(axis=0) - centre) < np.linalg.norm(
+            nxt.mean(axis=0) - np.full(6, 0.5))
+    with pytest.raises(BadInputError, match=r"evotorch\.start 'edge' is unknown"):
+        make_searcher("cmaes", Cube(), popsize=4, seed=0, start="edge")
+
+
 def test_bad_searcher_choices() -> None:
     with pytest.raises(BadInputError, match="unknown searcher 'pso'; use one of random"):
         make_searcher("pso", Cube(), popsize=8, seed=0)
@@ -111,11 +128,12 @@ def test_bad_searcher_choices() -> None:
         make_searcher("grammar", Cube(), popsize=4, seed=0)
 
 
-@pytest.mark.parametrize("name", ["random", "cmaes", "ga", "surrogate"])
+@pytest.mark.parametrize("name", ["random", "cmaes", "ga", "surrogate", "snes-best"])
 def test_a_pickled_searcher_continues_exactly(name: str) -> None:
     if name not in ("random", "surrogate"):
         pytest.importorskip("evotorch", reason="the evolve extra")
-    a = make_searcher(name, Cube(), popsize=6, seed=4)
+    name, _, start = name.partition("-")
+    a = make_searcher(name, Cube(), popsize=6, seed=4, **({"start": start} if start else {}))
     for _ in range(3):
         xs = np.array(a.ask())
         a.tell(-np.sum((xs - TARGET) ** 2, axis=1))

@@ -141,6 +141,8 @@ class LLMOperator(BaseModel):
 class EvotorchSection(BaseModel):
     model_config = _STRICT
     stdev_init: float = Field(default=0.25, gt=0)
+    # cmaes/snes start at the cube's centre, or at the best of a uniform first generation
+    start: Literal["centre", "best"] = "centre"
     elitist: bool = True
 
 
