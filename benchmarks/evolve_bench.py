@@ -55,6 +55,7 @@ SEARCHES = ("random", "ga", "cmaes", "snes", "surrogate")
 
 def _overrides(method: str, *, batch: int, rate_top: int) -> dict[str, Any]:
     """What each method changes of the shared settings (a table, not an if-chain)."""
+    sur = {"search.searcher": "surrogate", "user_model.rate_top": rate_top}
     table: dict[str, dict[str, Any]] = {
         "random": {"search.searcher": "random"},
         "ga": {"search.searcher": "ga"},
@@ -64,6 +65,21 @@ def _overrides(method: str, *, batch: int, rate_top: int) -> dict[str, Any]:
         "surrogate": {"search.searcher": "surrogate", "user_model.rate_top": rate_top},
         # the same searcher with every rendered loop rated: what fewer ratings cost
         "surrogate-all": {"search.searcher": "surrogate"},
+        # SNES's proposals all rendered; the listener model picks the ones rated
+        "snes-screened": {"search.searcher": "snes", "user_model.rate_top": rate_top},
+        # surrogate-assisted SNES: the GP ranks a SNES pool of 8 x batch, the best are
+        # rendered, the listener model picks the rated ones (search.proposals: snes)
+        "surrogate-snes": {**sur, "search.proposals": "snes"},
+        "surrogate-snes-b0": {**sur, "search.proposals": "snes", "search.beta": 0.0},
+        "surrogate-snes-p256": {**sur, "search.proposals": "snes", "search.pool": 256},
+        "surrogate-snes-r3": {**sur, "search.proposals": "snes", "user_model.rate_top": 3},
+        "surrogate-snes-r5": {**sur, "search.proposals": "snes", "user_model.rate_top": 5},
+        "surrogate-snes-all": {"search.searcher": "surrogate", "search.proposals": "snes"},
+        "surrogate-snes-b0-all": {"search.searcher": "surrogate", "search.proposals": "snes",
+                                  "search.beta": 0.0},
+        # the box pool with less weight on the GP's uncertainty
+        "surrogate-b0": {**sur, "search.beta": 0.0},
+        "surrogate-b03": {**sur, "search.beta": 0.3},
     }
     return table[method]
 

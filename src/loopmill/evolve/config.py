@@ -75,6 +75,13 @@ class FitnessSection(BaseModel):
 class Search(BaseModel):
     model_config = _STRICT
     searcher: _SearcherName | None = None  # None: cmaes for vectors, grammar for prompts
+    # surrogate: where the screened proposals come from (box: steps around the best genomes
+    # plus uniform points; snes: a SNES distribution the model's ranking moves), how many
+    # are screened each generation (None: 4000 for box, 8 x the population for snes) and
+    # the weight of the model's uncertainty in the upper confidence bound
+    proposals: Literal["box", "snes"] = "box"
+    pool: int | None = Field(default=None, ge=2)
+    beta: float = Field(default=1.0, ge=0)
 
 
 class UserModel(BaseModel):

@@ -192,7 +192,8 @@ class EvolveSession:
         return make_searcher(
             c.searcher, self.genome, popsize=ev.population, seed=ev.seed,
             stdev_init=c.evotorch.stdev_init, start=c.evotorch.start,
-            elitist=c.evotorch.elitist,
+            elitist=c.evotorch.elitist, proposals=c.search.proposals, pool=c.search.pool,
+            beta=c.search.beta,
             operators=[o.model_dump() for o in c.GA_operators] if c.GA_operators else None,
             elites=ev.elites, tournament=ev.tournament, novel=ev.novel,
             mutation_rate=ev.mutation_rate, crossover_rate=ev.crossover_rate,
