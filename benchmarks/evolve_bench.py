@@ -12,7 +12,13 @@
      fitness screens thousands of proposals per generation and only the ``--batch``
      most promising are rendered; the listener model then picks the ``--rate-top`` of
      those that are rated (the same renders, fewer ratings); ``surrogate-all`` (not run
-     unless named in ``--methods``) rates every one of them.
+     unless named in ``--methods``) rates every one of them;
+   * ``surrogate-snes*`` (named in ``--methods`` only): the surrogate with
+     ``search.proposals: snes`` — the GP ranks a pool of 8 x ``--batch`` drawn from a SNES
+     distribution and the best are rendered; ``-r5``/``-r3``: the listener model picks 5/3
+     of 8 to rate, ``-all``: every rendered loop is rated, ``-b0``: ``search.beta`` 0
+     (the GP's mean alone), ``-p256``: a pool of 256; ``snes-screened``: plain SNES, the
+     listener model picking ``--rate-top`` of its 8 to rate.
 
    Normalised regret of a listener: ``(1 - best) / (1 - typical)``, where ``best`` is the
    best true score (cosine to the hidden taste) among the loops rendered and ``typical``

@@ -71,10 +71,11 @@ def test_surrogate_with_snes_proposals_improves_and_beats_plain_snes() -> None:
         if importlib.util.find_spec("evotorch") is not None:
             assert max(best) > max(_run("snes", seed=seed))
     s = make_searcher("surrogate", Cube(), popsize=4, seed=0, proposals="snes", pool=16)
-    for _ in range(4):
+    for _ in range(12):
         xs = np.array(s.ask())
         s.tell(-np.sum((xs - TARGET) ** 2, axis=1))
-    # the distribution moved toward the optimum and narrowed from its 0.25 start
+    # the distribution moved toward the optimum (from 0.64 away) and narrowed from its
+    # 0.25 start (it first widens along the way it moves)
     assert np.linalg.norm(s.centre - TARGET) < np.linalg.norm(0.5 - TARGET)  # type: ignore[attr-defined]
     assert float(np.mean(s.spread)) < 0.25  # type: ignore[attr-defined]
 
