@@ -12,13 +12,21 @@
      fitness screens thousands of proposals per generation and only the ``--batch``
      most promising are rendered; the listener model then picks the ``--rate-top`` of
      those that are rated (the same renders, fewer ratings); ``surrogate-all`` (not run
-     unless named in ``--methods``) rates every one of them.
+     unless named in ``--methods``) rates every one of them;
+   * ``surrogate-snes*`` (named in ``--methods`` only): the surrogate with
+     ``search.proposals: snes`` — the GP ranks a pool of 8 x ``--batch`` drawn from a SNES
+     distribution and the best are rendered; ``-r5``/``-r3``: the listener model picks 5/3
+     of 8 to rate, ``-all``: every rendered loop is rated, ``-b0``: ``search.beta`` 0
+     (the GP's mean alone), ``-p256``: a pool of 256; ``snes-screened``: plain SNES, the
+     listener model picking ``--rate-top`` of its 8 to rate.
 
    Normalised regret of a listener: ``(1 - best) / (1 - typical)``, where ``best`` is the
    best true score (cosine to the hidden taste) among the loops rendered and ``typical``
    the median true score of the loops random search rendered for that listener (0: the
    taste itself was found; 1: no better than a typical random loop). "Ratings to 90 %":
-   ratings given until a *rated* loop reaches normalised score 0.9 (``1 - regret >= 0.9``).
+   ratings given until a *rated* loop reaches normalised score 0.9 (``1 - regret >= 0.9``),
+   a censored median: a listener that never got there counts as more than the ratings it
+   gave, so the median is a number when more than half got there and "> N" otherwise.
    Each finished (searcher, listener) job is appended to ``--out`` (JSON lines) at once;
    a run given the same file skips the jobs already there, so a long run can go on later.
 2. **Listener model** — 10 rounds of 8 ratings of random composer loops, then the
@@ -53,6 +61,7 @@ SEARCHES = ("random", "ga", "cmaes", "snes", "surrogate")
 
 def _overrides(method: str, *, batch: int, rate_top: int) -> dict[str, Any]:
     """What each method changes of the shared settings (a table, not an if-chain)."""
+    sur = {"search.searcher": "surrogate", "user_model.rate_top": rate_top}
     table: dict[str, dict[str, Any]] = {
         "random": {"search.searcher": "random"},
         "ga": {"search.searcher": "ga"},
@@ -62,6 +71,21 @@ def _overrides(method: str, *, batch: int, rate_top: int) -> dict[str, Any]:
         "surrogate": {"search.searcher": "surrogate", "user_model.rate_top": rate_top},
         # the same searcher with every rendered loop rated: what fewer ratings cost
         "surrogate-all": {"search.searcher": "surrogate"},
+        # SNES's proposals all rendered; the listener model picks the ones rated
+        "snes-screened": {"search.searcher": "snes", "user_model.rate_top": rate_top},
+        # surrogate-assisted SNES: the GP ranks a SNES pool of 8 x batch, the best are
+        # rendered, the listener model picks the rated ones (search.proposals: snes)
+        "surrogate-snes": {**sur, "search.proposals": "snes"},
+        "surrogate-snes-b0": {**sur, "search.proposals": "snes", "search.beta": 0.0},
+        "surrogate-snes-p256": {**sur, "search.proposals": "snes", "search.pool": 256},
+        "surrogate-snes-r3": {**sur, "search.proposals": "snes", "user_model.rate_top": 3},
+        "surrogate-snes-r5": {**sur, "search.proposals": "snes", "user_model.rate_top": 5},
+        "surrogate-snes-all": {"search.searcher": "surrogate", "search.proposals": "snes"},
+        "surrogate-snes-b0-all": {"search.searcher": "surrogate", "search.proposals": "snes",
+                                  "search.beta": 0.0},
+        # the box pool with less weight on the GP's uncertainty
+        "surrogate-b0": {**sur, "search.beta": 0.0},
+        "surrogate-b03": {**sur, "search.beta": 0.3},
     }
     return table[method]
 
@@ -115,7 +139,10 @@ def search_job(args: tuple[str, int, int, int, int, float, int, str]) -> dict[st
                     rated.append(true)
         s.step()
     s.close()
+    stars = s.state.stars
     return {"method": method, "listener": listener, "rendered": rendered, "rated": rated,
+            "pairs": s.state.pairs, "stars": len(stars),
+            "top_stars": round(sum(r >= 5 for r in stars) / max(len(stars), 1), 3),
             "seconds": round(time.perf_counter() - t0, 1), "settings": list(args[2:7])}
 
 
@@ -166,6 +193,30 @@ def _to_90(norm: list[float]) -> float:
     return float(hit) if hit else float("inf")
 
 
+def censored_median(values: list[float], limit: float) -> tuple[float, bool]:
+    """The median of ``values`` where ``inf`` means "not within ``limit``" (a listener
+    that never got there counts as more than the ratings it gave): ``(median, False)``
+    when more than half are finite, else ``(limit, True)`` — "more than ``limit``"."""
+    med = statistics.median(values)
+    return (float(med), False) if np.isfinite(med) else (float(limit), True)
+
+
+def _fmt_asks(value: float, censored: bool) -> str:
+    return f"> {value:.0f}" if censored else f"{value:.0f}"
+
+
+def _vs(a: tuple[float, bool], b: tuple[float, bool]) -> str:
+    """``a / b`` of two censored medians: exact, a bound, or ``?`` (both censored)."""
+    (va, ca), (vb, cb) = a, b
+    if ca and cb:
+        return "?"
+    if ca:
+        return f"> {va / vb:.2f}"
+    if cb:
+        return f"< {va / vb:.2f}"
+    return f"{va / vb:.2f}"
+
+
 def summarise(results: list[dict[str, Any]], *, methods: tuple[str, ...]) -> dict[str, Any]:
     """Median regret (and vs random) and ratings to 90 % of every method, over the
     listeners every method finished. ``typical`` of a listener is the median true score
@@ -175,13 +226,16 @@ def summarise(results: list[dict[str, Any]], *, methods: tuple[str, ...]) -> dic
                         if all((m, r["listener"]) in by for m in methods)})
     regret: dict[str, list[float]] = {m: [] for m in methods}
     asked: dict[str, list[float]] = {m: [] for m in methods}
+    limit: dict[str, int] = {m: 0 for m in methods}
     for i in listeners:
         typ = float(np.median(by[("random", i)]["rendered"]))
         for m in methods:
             r = by[(m, i)]
             regret[m].append((1 - max(r["rendered"])) / max(1 - typ, 1e-9))
             asked[m].append(_to_90([(v - typ) / max(1 - typ, 1e-9) for v in r["rated"]]))
-    return {"listeners": listeners, "regret": regret, "asked": asked}
+            limit[m] = max(limit[m], len(r["rated"]))
+    to_90 = {m: censored_median(asked[m], limit[m]) for m in methods} if listeners else {}
+    return {"listeners": listeners, "regret": regret, "asked": asked, "to_90": to_90}
 
 
 def bench_search(*, listeners: int, budget: int, batch: int, rate_top: int, seconds: float,
@@ -197,9 +251,8 @@ def bench_search(*, listeners: int, budget: int, batch: int, rate_top: int, seco
     wall = time.perf_counter() - t0
     res = summarise([r for r in _read(out) if r["listener"] < listeners], methods=methods)
     n = len(res["listeners"])
-    regret, asked = res["regret"], res["asked"]
+    regret, asked, to_90 = res["regret"], res["asked"], res["to_90"]
     base = statistics.median(regret["random"])
-    ga_asks = statistics.median(asked["ga"]) if "ga" in asked else float("nan")
     print(f"\nSearch efficiency: {n} listeners, {budget} rendered loops each, "
           f"{seconds:g} s loops at {sr} Hz, surrogate rates {rate_top} of {batch} "
           f"({wall:.0f} s this call; results in {out})")
@@ -207,11 +260,12 @@ def bench_search(*, listeners: int, budget: int, batch: int, rate_top: int, seco
           f"{'vs ga':>7} {'reached':>8}")
     for m in methods:
         med = statistics.median(regret[m])
-        a = statistics.median(asked[m])
         reached = int(sum(np.isfinite(asked[m])))
-        ratio = a / ga_asks if np.isfinite(ga_asks) else float("nan")
-        print(f"{m:<10} {med:>14.3f} {med / base:>10.2f} {a:>15.0f} {ratio:>7.2f} "
-              f"{reached:>4}/{n}")
+        ratio = _vs(to_90[m], to_90["ga"]) if "ga" in to_90 else "-"
+        print(f"{m:<10} {med:>14.3f} {med / base:>10.2f} {_fmt_asks(*to_90[m]):>15} "
+              f"{ratio:>7} {reached:>4}/{n}")
+    print("ratings to 90%: median over listeners, one that never got there counting as "
+          "more than the ratings it gave ('> N': fewer than half got there)")
 
 
 def bench_listener(*, tastes: int, seconds: float, sr: int, workers: int) -> None:

@@ -40,3 +40,21 @@ def test_every_method_has_its_settings() -> None:
     for m in (*b.SEARCHES, "surrogate-all"):
         assert "search.searcher" in b._overrides(m, batch=8, rate_top=4)
     assert b._overrides("surrogate", batch=8, rate_top=4)["user_model.rate_top"] == 4
+
+
+def test_ratings_to_90_is_a_censored_median() -> None:
+    b = _bench()
+    inf = math.inf
+    # 3 of 5 got there: the median is a number, the two that never did count as > limit
+    assert b.censored_median([10.0, inf, 30.0, inf, 20.0], 160) == (30.0, False)
+    # 2 of 5: more than half never got there, so all we know is "> 80"
+    assert b.censored_median([10.0, inf, inf, inf, 20.0], 80) == (80.0, True)
+    assert b._fmt_asks(80.0, True) == "> 80" and b._fmt_asks(30.0, False) == "30"
+    # the surrogate's 60 against a GA that needed more than 160: a bound, below 0.5
+    assert b._vs((60.0, False), (160.0, True)) == "< 0.38"
+    assert b._vs((80.0, True), (40.0, False)) == "> 2.00"
+    assert b._vs((80.0, True), (160.0, True)) == "?"
+    rand = {"method": "random", "listener": 0, "rendered": [0.4, 0.5, 0.6], "rated": [0.6]}
+    ga = {"method": "ga", "listener": 0, "rendered": [0.5], "rated": [0.5, 0.5]}
+    res = b.summarise([rand, ga], methods=("random", "ga"))
+    assert res["to_90"]["ga"] == (2.0, True)  # it gave 2 ratings and never got there

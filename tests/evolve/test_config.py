@@ -46,3 +46,13 @@ def test_an_unknown_ga_operator_in_a_run_file(tmp_path: Path) -> None:
     assert str(info.value) == (
         f"{f}: GA_operators.1.name: unknown GA operator 'Flip'; use one of "
         f"{', '.join(GA_OPERATORS)}")
+
+
+def test_surrogate_options_are_checked_one_line_naming_the_key() -> None:
+    cfg = resolve_config(overrides={"search.searcher": "surrogate", "search.proposals": "snes",
+                                    "search.pool": 64, "search.beta": 0.0})
+    assert (cfg.search.proposals, cfg.search.pool, cfg.search.beta) == ("snes", 64, 0.0)
+    bad = {"search.proposals": "grid", "search.pool": 1, "search.beta": -0.5}
+    for key, value in bad.items():
+        msg = _error(**{key: value})
+        assert msg.startswith(f"evolve settings: {key}: ") and "\n" not in msg, msg

@@ -125,9 +125,18 @@ def _strip(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k != "step_seconds"} for r in history]
 
 
-def test_resume_gives_the_same_history_as_an_uninterrupted_run(tmp_path: Path) -> None:
-    pytest.importorskip("evotorch", reason="the evolve extra")
-    over = fast(tmp_path, **{"search.searcher": "cmaes", "user_model.feedback": "synthetic",
+RESUMED = {"cmaes": {"search.searcher": "cmaes"},
+           # surrogate-assisted SNES, rating 2 of 4: its distribution and pending pool
+           "surrogate-snes": {"search.searcher": "surrogate", "search.proposals": "snes",
+                              "user_model.rate_top": 2}}
+
+
+@pytest.mark.parametrize("name", list(RESUMED))
+def test_resume_gives_the_same_history_as_an_uninterrupted_run(tmp_path: Path,
+                                                                name: str) -> None:
+    if name == "cmaes":
+        pytest.importorskip("evotorch", reason="the evolve extra")
+    over = fast(tmp_path, **{**RESUMED[name], "user_model.feedback": "synthetic",
                              "evolution.population": 4, "evolution.generations": 4,
                              "user_model.save": False})
     whole = run_evolution(resolve_config(overrides={**over, "logger.name": "whole"}))

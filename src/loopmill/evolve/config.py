@@ -75,6 +75,13 @@ class FitnessSection(BaseModel):
 class Search(BaseModel):
     model_config = _STRICT
     searcher: _SearcherName | None = None  # None: cmaes for vectors, grammar for prompts
+    # surrogate: where the screened proposals come from (box: steps around the best genomes
+    # plus uniform points; snes: a SNES distribution the model's ranking moves), how many
+    # are screened each generation (None: 4000 for box, 8 x the population for snes) and
+    # the weight of the model's uncertainty in the upper confidence bound
+    proposals: Literal["box", "snes"] = "box"
+    pool: int | None = Field(default=None, ge=2)
+    beta: float = Field(default=1.0, ge=0)
 
 
 class UserModel(BaseModel):
@@ -84,6 +91,11 @@ class UserModel(BaseModel):
     feedback: Literal["none", "synthetic", "terminal"] = "none"
     synthetic_noise: float = Field(default=0.3, ge=0)
     rate_top: int = Field(default=0, ge=0)  # >0: ask only the k most promising (surrogate)
+    # "this one or the champion?" instead of stars (loopmill.evolve.pairwise): never, once
+    # more than ``saturation`` of the last ``saturation_window`` stars are 5s, or always
+    pairwise: Literal["never", "saturated", "always"] = "saturated"
+    saturation: float = Field(default=0.5, ge=0, le=1)
+    saturation_window: int = Field(default=8, ge=1)
     memory_length: int = Field(default=64, ge=1)
     init: Literal["mean", "rand", "rmean"] = "mean"
     lr: float = Field(default=0.05, gt=0)
@@ -136,6 +148,8 @@ class LLMOperator(BaseModel):
 class EvotorchSection(BaseModel):
     model_config = _STRICT
     stdev_init: float = Field(default=0.25, gt=0)
+    # cmaes/snes start at the cube's centre, or at the best of a uniform first generation
+    start: Literal["centre", "best"] = "centre"
     elitist: bool = True
 
 

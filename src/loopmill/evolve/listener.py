@@ -7,10 +7,10 @@ learnable temperature ``tau``. A loop with embedding ``e`` scores
 (1..5), likes (+1/-1) or pairwise choices — with a pairwise (Bradley-Terry) loss:
 for every two rated loops where the listener preferred ``i`` to ``j``,
 ``softplus(-(s_i - s_j) / tau)``, plus a prior that a taste sounds like the loops rated
-best (``prior * (1 - cos(u, rating-weighted mean))``: rankings alone leave much of ``u``
-free, and without it the learned taste drifts from the hidden one while still ranking
-well). Plain numpy with Adam, its steps for ``u`` kept in the span of the rated loops:
-no torch needed.
+best (``prior * (1 - cos(u, rating-weighted mean))``, the winners of pairwise choices
+weighing as top ratings: rankings alone leave much of ``u`` free, and without it the
+learned taste drifts from the hidden one while still ranking well). Plain numpy with
+Adam, its steps for ``u`` kept in the span of the rated loops: no torch needed.
 
 :class:`SyntheticListener` stands in for a person in tests and benchmarks: a hidden
 taste vector, ratings from the cosine to it, plus rating noise.
@@ -149,12 +149,18 @@ class ListenerModel:
         self._initialised = True
 
     def _prior(self) -> np.ndarray | None:
-        """The rating-weighted mean of the remembered loops (the best weigh most)."""
-        if not self.items:
+        """The rating-weighted mean of the remembered loops (the best weigh most); the
+        winner of each pairwise choice weighs as a loop of the top rating (once stars
+        saturate, the choices are what tells where the best loops are)."""
+        if not self.items and not self.pairs:
             return None
-        emb = np.stack([e for e, _ in self.items])
+        rows = [e for e, _ in self.items]
         s = np.array([r for _, r in self.items])
         w = s - s.min() + 1e-3 if np.ptp(s) > 0 else np.ones_like(s)
+        if self.pairs:
+            rows.extend(a for a, _ in self.pairs)
+            w = np.concatenate([w, np.full(len(self.pairs), float(w.max()) if w.size else 1.0)])
+        emb = np.stack(rows)
         return np.asarray((w[:, None] * emb).sum(axis=0) / w.sum())
 
     def _training_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -366,7 +372,11 @@ class SyntheticListener:
         stars = 3.0 + (c - self.center) / self.spread + noise
         return np.clip(np.rint(stars), 1.0, 5.0)
 
-    def prefer(self, a: np.ndarray, b: np.ndarray) -> bool:
-        """Whether the listener prefers ``a`` to ``b`` (noisy)."""
-        d = float(self.true_score(a)[0] - self.true_score(b)[0]) / self.spread
-        return bool(d + self._rng.normal(0, self.noise) > 0)
+    def prefer(self, a: np.ndarray, b: np.ndarray, *,
+               rng: np.random.Generator | None = None) -> bool:
+        """Whether the listener prefers ``a`` to ``b`` (one loop each, ``[D]`` or ``[1, D]``):
+        the cosine difference in stars plus the rating noise (from ``rng`` or the
+        listener's own seeded generator). Never saturates, unlike stars."""
+        a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
+        d = float(self.true_score(a2)[0] - self.true_score(b2)[0]) / self.spread
+        return bool(d + (rng or self._rng).normal(0, self.noise) > 0)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from loopmill.loops.types import Loop
     from loopmill.storage.writer import Published
 
-__all__ = ["publish_best", "remake_command"]
+__all__ = ["catalog_rating", "publish_best", "remake_command"]
 
 
 def remake_command(design: Design, sidecar: Path, *, seconds: float) -> str | None:
@@ -108,3 +108,24 @@ def publish_best(session: EvolveSession, cand: Candidate, design: Design) -> Pub
             cat.add(record | {"name": stem, **facts,
                               **({"controls": controls} if controls else {})})
     return pub
+
+
+def catalog_rating(session: EvolveSession, c: Candidate, score: float, kind: str) -> None:
+    """A rating of ``c`` in the catalog's ratings table (the candidate gets a row once)."""
+    lg = session.config.logger
+    if lg.catalog is False or c.path is None:
+        return
+    from loopmill.storage.catalog import Catalog
+
+    with Catalog(None if lg.catalog in (None, True) else Path(str(lg.catalog))) as cat:
+        if c.catalog_id is None:
+            d = c.design
+            c.catalog_id = cat.add({
+                "run_id": session.run_dir.name, "name": c.id, "prompt": d["spec"]["text"],
+                "engine": d["engine"], "seed": d["spec"].get("seed"),
+                "genre": d["spec"].get("genre"), "bpm": d["spec"].get("bpm"),
+                "uris": [str(Path(c.path).resolve())], "spec": d["spec"],
+                "params": d["params"], "genome": c.genome, "generation": c.generation,
+                "candidate": True})
+        cat.add_rating(c.catalog_id, float(score), listener=session.config.user_model.name,
+                       kind=kind)

@@ -95,7 +95,8 @@ class _Synthetic:
         self.seed = cfg.evolution.seed
 
     def rate(self, session: EvolveSession, cands: list[Candidate]) -> dict[str, Any]:
-        """Rate every candidate; the listener's true view of the best one for the history."""
+        """Rate every candidate (stars, or "this one or the champion?" when the session
+        asks for pairs); the listener's true view of the best one for the history."""
         embs = {c.id: session.embedding(c.id) for c in cands if c.error is None}
         if not embs:
             return {}
@@ -106,7 +107,13 @@ class _Synthetic:
             if c.id in embs:
                 # noise seeded by the candidate: a resumed run rates exactly the same
                 rng = np.random.default_rng([self.seed, c.generation, c.index])
-                session.rate(c.id, float(self.listener.rate(embs[c.id][None, :], rng=rng)[0]))
+                champion = session.champion
+                if session.question() == "pair" and champion is not None:
+                    session.rate_vs_champion(c.id, self.listener.prefer(
+                        embs[c.id], champion["embedding"], rng=rng))
+                else:
+                    session.rate(c.id, float(self.listener.rate(embs[c.id][None, :],
+                                                                rng=rng)[0]))
         true = self.listener.true_score(np.stack(list(embs.values())))
         return {"synthetic_best": round(float(true.max()), 6),
                 "synthetic_mean": round(float(true.mean()), 6)}

@@ -36,6 +36,8 @@ __all__ = ["SEARCHERS", "EvotorchSearcher", "RandomSearcher", "Searcher", "make_
 GA_OPERATORS = {"OnePointCrossOver": True, "TwoPointCrossOver": True,
                 "MultiPointCrossOver": True, "SimulatedBinaryCrossOver": True,
                 "GaussianMutation": False, "PolynomialMutation": False}
+#: where cmaes/snes start: the cube's ``centre``, or the ``best`` of a uniform first generation
+STARTS = ("centre", "best")
 DEFAULT_GA_OPERATORS: list[dict[str, Any]] = [
     {"name": "SimulatedBinaryCrossOver", "tournament_size": 3, "eta": 8.0},
     {"name": "GaussianMutation", "stdev": 0.08},
@@ -139,22 +141,41 @@ class EvotorchSearcher:
 
     def __init__(self, algorithm: str, genome: Any, *, popsize: int, seed: int,
                  stdev_init: float = 0.25, elitist: bool = True,
-                 operators: list[dict[str, Any]] | None = None, **_: Any) -> None:
+                 operators: list[dict[str, Any]] | None = None, start: str = "centre",
+                 **_: Any) -> None:
         if genome.kind != "vector":
             raise BadInputError(f"search {algorithm!r} needs a vector genome (composer or "
                                 "embedding); prompts use grammar, llm-evolve or full-llm")
+        if start not in STARTS:
+            raise BadInputError(f"evotorch.start {start!r} is unknown; use {', '.join(STARTS)}")
         self.algorithm, self.genome, self.popsize, self.seed = algorithm, genome, popsize, seed
         self.stdev_init, self.elitist = float(stdev_init), bool(elitist)
         self.operators = [dict(o) for o in (operators or DEFAULT_GA_OPERATORS)]
+        # ``best``: a uniform first generation, the distribution centred on its best
+        # (cmaes/snes over the unit cube; the GA's first population is uniform anyway)
+        self.start = start
+        self._warm = (start == "best" and algorithm != "ga" and genome.name != "embedding")
         self.cache: dict[bytes, float] = {}
         #: the fitness each finished step saw (fitness can change: dynamic re-scoring)
         self.log: list[dict[bytes, float]] = []
         self.generation = 0
         self._missing: np.ndarray | None = None
-        self._build()
+        if self._warm:
+            rng = np.random.default_rng([seed, 11])
+            self._first = np.asarray(rng.uniform(size=(popsize, genome.dim)), dtype=np.float32)
+            self._missing = self._first
+        else:
+            self._build()
+
+    def _warm_build(self) -> None:
+        """The first (uniform) generation is scored: centre the distribution on its best."""
+        fit = [self.cache[_key(r)] for r in self._first]
+        self._build(center=self._first[int(np.argmax(fit))].astype(np.float64))
+        self.log.append(dict(self.cache))
+        self.generation += 1
 
     # --- building ----------------------------------------------------------------
-    def _build(self) -> None:
+    def _build(self, center: np.ndarray | None = None) -> None:
         try:
             import torch
             from evotorch import Problem
@@ -206,7 +227,8 @@ class EvotorchSearcher:
                 self._algo.population.set_values(torch.tensor(np.stack(pop),
                                                               dtype=torch.float32))
         else:
-            center = start if not unit else np.full(self.genome.dim, 0.5)
+            if center is None:
+                center = start if not unit else np.full(self.genome.dim, 0.5)
             spread = self.stdev_init * (getattr(self.genome, "spread", 1.0) if not unit else 1.0)
             cls = {"cmaes": algos.CMAES, "snes": algos.SNES}[self.algorithm]
             kw: dict[str, Any] = {"stdev_init": spread, "popsize": self.popsize,
@@ -255,6 +277,9 @@ class EvotorchSearcher:
         """Fitness of the last ``ask()``; runs the step if nothing else is missing."""
         remember(self.cache, self._missing, fitness)
         self._missing = None
+        if self._warm and self.generation == 0:
+            self._warm_build()
+            return
         self._try_step()
 
     @property
@@ -266,19 +291,23 @@ class EvotorchSearcher:
     def __getstate__(self) -> dict[str, Any]:
         return {"algorithm": self.algorithm, "genome": self.genome, "popsize": self.popsize,
                 "seed": self.seed, "stdev_init": self.stdev_init, "elitist": self.elitist,
-                "operators": self.operators, "cache": self.cache, "log": self.log,
-                "generation": self.generation}
+                "operators": self.operators, "start": self.start, "cache": self.cache,
+                "log": self.log, "generation": self.generation}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         generation = state.pop("generation")
         cache, log = state.pop("cache"), state.pop("log", [])
         self.__init__(state.pop("algorithm"), state.pop("genome"), **state)  # type: ignore[misc]
         # the problem holds this very dict: refill it, never rebind it
-        for seen in log[:generation]:  # each step replayed with the fitness it saw
+        for i, seen in enumerate(log[:generation]):  # each step with the fitness it saw
             self.cache.clear()
             self.cache.update(seen)
-            if not self._try_step():
+            if self._warm and i == 0:
+                self._missing = None
+                self._warm_build()
+            elif not self._try_step():
                 break
+        self.log = list(log)
         self.cache.clear()
         self.cache.update(cache)
         if self.generation < generation:

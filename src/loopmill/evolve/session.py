@@ -10,6 +10,8 @@ This is what ``loopmill evolve`` and the studio drive. Stable API::
         print(c.id, c.path, c.predicted)
     s.rate(c.id, 4)                # stars 1..5 (kind="like": +1/-1)
     s.rate_pair(winner_id, loser_id)
+    if s.question() == "pair":     # stars saturated (user_model.pairwise)
+        s.rate_vs_champion(c.id, preferred=True)   # "this one or the champion?"
     summary = s.step()             # scores, tells the searcher; a history row (dict)
     s = EvolveSession.open("runs/mine")   # after a restart: the same state
 
@@ -17,6 +19,8 @@ This is what ``loopmill evolve`` and the studio drive. Stable API::
   time; calling it again (or after a restart) gives the same candidates, not new ones.
 * ``rate(id, score, kind="stars")`` records a rating of a current candidate (and in the
   catalog when there is one); ``dynamic`` fitness learns from every rating.
+* ``question()`` says whether to ask for stars or for a pairwise choice against the
+  champion (``rate_vs_champion``): by default pairs once the stars saturate.
 * ``step()`` scores the candidates (the listener model is retrained first), tells the
   searcher, writes the generation's best loop, appends to ``history.jsonl`` and
   returns that row.
@@ -31,7 +35,7 @@ from __future__ import annotations
 import json
 import pickle
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +47,8 @@ from loopmill.evolve.evaluate import Evaluated, Evaluator
 from loopmill.evolve.fitness import Fitness, Measures
 from loopmill.evolve.genomes import Genome, make_genome
 from loopmill.evolve.listener import ListenerConfig, ListenerModel, default_listener_path
+from loopmill.evolve.pairwise import ask_pair, best_rated
+from loopmill.evolve.publish import catalog_rating
 from loopmill.evolve.searchers import Searcher, make_searcher
 
 __all__ = ["Candidate", "EvolveSession"]
@@ -111,6 +117,13 @@ class _State:
     meta: dict[str, Any] = field(default_factory=dict)
     #: measures of every vector individual seen, by searcher key (dynamic re-scoring)
     archive: dict[bytes, Measures] = field(default_factory=dict)
+    #: the star ratings given, in order (mapped to 1..5; what saturation is judged on)
+    stars: list[float] = field(default_factory=list)
+    #: the loop pairwise questions compare with: {"id", "embedding"} (None before any)
+    champion: dict[str, Any] | None = None
+    #: pairwise answers, all and in the current generation
+    pairs: int = 0
+    generation_pairs: int = 0
 
 
 def _listener(cfg: EvolveConfig, dim: int, mode: str) -> ListenerModel | None:
@@ -178,7 +191,9 @@ class EvolveSession:
             api_key = settings.api_key(c.LLM.api_key_env)
         return make_searcher(
             c.searcher, self.genome, popsize=ev.population, seed=ev.seed,
-            stdev_init=c.evotorch.stdev_init, elitist=c.evotorch.elitist,
+            stdev_init=c.evotorch.stdev_init, start=c.evotorch.start,
+            elitist=c.evotorch.elitist, proposals=c.search.proposals, pool=c.search.pool,
+            beta=c.search.beta,
             operators=[o.model_dump() for o in c.GA_operators] if c.GA_operators else None,
             elites=ev.elites, tournament=ev.tournament, novel=ev.novel,
             mutation_rate=ev.mutation_rate, crossover_rate=ev.crossover_rate,
@@ -238,6 +253,10 @@ class EvolveSession:
         except (OSError, pickle.UnpicklingError, ValueError, EOFError, AttributeError) as exc:
             raise BadInputError(f"{path} cannot be read ({exc}); start a new run") from None
         state: _State = data["state"]
+        for f in fields(_State):  # saved before a field existed: its default
+            if not hasattr(state, f.name):
+                setattr(state, f.name, f.default if f.default_factory is MISSING
+                        else f.default_factory())
         return cls(config, run, state, audition=bool(state.meta.get("audition")))
 
     def save(self) -> None:
@@ -343,7 +362,9 @@ class EvolveSession:
             raise BadInputError(f"rating kind {kind!r} is unknown; use stars or like")
         c.rating = float(score)
         self.state.ratings += 1
-        self._catalog_rating(c, score, kind)
+        if kind in ("stars", "like"):
+            self.state.stars.append(float(score) if kind == "stars" else 3.0 + 2.0 * float(score))
+        catalog_rating(self, c, score, kind)
         self.save()
 
     def rate_pair(self, winner_id: str, loser_id: str) -> None:
@@ -355,25 +376,63 @@ class EvolveSession:
         self.state.ratings += 1
         self.save()
 
-    def _catalog_rating(self, c: Candidate, score: float, kind: str) -> None:
-        """The rating in the catalog's ratings table (the candidate gets a row once)."""
-        lg = self.config.logger
-        if lg.catalog is False or c.path is None:
-            return
-        from loopmill.storage.catalog import Catalog
+    def question(self) -> str:
+        """What to ask the listener about the next candidate: ``"stars"`` (:meth:`rate`)
+        or ``"pair"`` ("this one or the champion?", :meth:`rate_vs_champion`), as
+        ``user_model.pairwise`` says (:mod:`loopmill.evolve.pairwise`)."""
+        um, st = self.config.user_model, self.state
+        pair = ask_pair(um.pairwise, st.stars, pairs=st.pairs,
+                        champion=st.champion is not None and st.listener is not None,
+                        saturation=um.saturation, window=um.saturation_window)
+        return "pair" if pair else "stars"
 
-        with Catalog(None if lg.catalog in (None, True) else Path(str(lg.catalog))) as cat:
-            if c.catalog_id is None:
-                d = c.design
-                c.catalog_id = cat.add({
-                    "run_id": self.run_dir.name, "name": c.id, "prompt": d["spec"]["text"],
-                    "engine": d["engine"], "seed": d["spec"].get("seed"),
-                    "genre": d["spec"].get("genre"), "bpm": d["spec"].get("bpm"),
-                    "uris": [str(Path(c.path).resolve())], "spec": d["spec"],
-                    "params": d["params"], "genome": c.genome, "generation": c.generation,
-                    "candidate": True})
-            cat.add_rating(c.catalog_id, float(score), listener=self.config.user_model.name,
-                           kind=kind)
+    @property
+    def champion(self) -> dict[str, Any] | None:
+        """The loop pairwise questions compare with: ``{"id", "embedding"}`` (``[D]``
+        array), or None before the first generation is scored. Until the first pairwise
+        answer it is the rated loop the listener model scores best; after, the loop the
+        listener last preferred."""
+        ch = self.state.champion
+        return None if ch is None else {"id": ch["id"],
+                                        "embedding": np.asarray(ch["embedding"])}
+
+    def rate_vs_champion(self, candidate_id: str, preferred: bool) -> None:
+        """Record the answer to "this one or the champion?" about a current candidate;
+        a preferred candidate becomes the champion.
+
+        Raises
+        ------
+        BadInputError
+            Not a current candidate, a failed one, or no champion yet (ask stars first:
+            :meth:`question`).
+        """
+        c, m = self._current(candidate_id)
+        st = self.state
+        if st.champion is None:
+            raise BadInputError("there is no champion to compare with yet; rate the first "
+                                "generation with stars (see question())")
+        champ = np.asarray(st.champion["embedding"])
+        if st.listener is not None:
+            win, lose = (m.embedding, champ) if preferred else (champ, m.embedding)
+            st.listener.observe_pair(win, lose)
+        if preferred:
+            st.champion = {"id": c.id, "embedding": m.embedding.tolist()}
+        st.ratings += 1
+        st.pairs += 1
+        st.generation_pairs += 1
+        self.save()
+
+    def _update_champion(self) -> None:
+        """Before any pairwise answer: the rated loop the retrained model scores best,
+        of this generation's and the champion so far."""
+        st = self.state
+        if st.listener is None or st.pairs:
+            return
+        rated = [(c.id, m.embedding) for c, m in zip(st.candidates, st.measures, strict=True)
+                 if m is not None and c.rating is not None]
+        if st.champion is not None:
+            rated.append((st.champion["id"], np.asarray(st.champion["embedding"])))
+        st.champion = best_rated(st.listener.predict, rated) or st.champion
 
     def step(self, *, note: dict[str, Any] | None = None) -> dict[str, Any]:
         """Score the current candidates, tell the searcher, write the best; the history row
@@ -402,7 +461,10 @@ class EvolveSession:
         for c, f in zip(st.candidates, fit, strict=True):
             c.fitness = round(float(f), 6)
         st.searcher.tell(fit)
+        self._update_champion()
         row = self._row(fit, ok, t0) | dict(note or {})
+        row["pairs"] = st.generation_pairs
+        st.generation_pairs = 0
         st.history.append(row)
         if st.listener is not None and self.mode == "dynamic" and self.config.user_model.save:
             um = self.config.user_model
