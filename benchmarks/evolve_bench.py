@@ -8,17 +8,16 @@
    interactive run; none sees the hidden taste or the true scores:
 
    * ``random``, ``ga``, ``cmaes``, ``snes``: every rendered loop is rated;
-   * ``surrogate``: the ``surrogate`` searcher — a Gaussian-process model of genome ->
-     fitness screens thousands of proposals per generation and only the ``--batch``
-     most promising are rendered; the listener model then picks the ``--rate-top`` of
-     those that are rated (the same renders, fewer ratings); ``surrogate-all`` (not run
-     unless named in ``--methods``) rates every one of them;
-   * ``surrogate-snes*`` (named in ``--methods`` only): the surrogate with
-     ``search.proposals: snes`` — the GP ranks a pool of 8 x ``--batch`` drawn from a SNES
-     distribution and the best are rendered; ``-r5``/``-r3``: the listener model picks 5/3
-     of 8 to rate, ``-all``: every rendered loop is rated, ``-b0``: ``search.beta`` 0
-     (the GP's mean alone), ``-p256``: a pool of 256; ``snes-screened``: plain SNES, the
-     listener model picking ``--rate-top`` of its 8 to rate.
+   * ``surrogate``: the ``surrogate`` searcher with its defaults — a Gaussian-process
+     model of genome -> fitness ranks a pool of 8 x ``--batch`` proposals drawn from a
+     SNES distribution (``search.proposals: snes``, ``search.beta`` 0: the GP's mean),
+     only the ``--batch`` most promising are rendered, and each of those is rated;
+   * named in ``--methods`` only: ``surrogate-r5`` / ``-r3`` / ``-rated`` (the listener
+     model picks 5 / 3 / ``--rate-top`` of the 8 rendered to rate), ``surrogate-snes-b1``
+     (``-all``: beta 1), ``surrogate-snes-p256`` (a pool of 256), ``surrogate-box*`` (the
+     first surrogate: steps around the best genomes plus uniform points, beta 1;
+     ``-all``, ``-b0``, ``-b03``), ``snes-screened`` (plain SNES, the listener model
+     picking ``--rate-top`` of its 8 to rate). Every variant names all its settings.
 
    Normalised regret of a listener: ``(1 - best) / (1 - typical)``, where ``best`` is the
    best true score (cosine to the hidden taste) among the loops rendered and ``typical``
@@ -61,31 +60,34 @@ SEARCHES = ("random", "ga", "cmaes", "snes", "surrogate")
 
 def _overrides(method: str, *, batch: int, rate_top: int) -> dict[str, Any]:
     """What each method changes of the shared settings (a table, not an if-chain)."""
-    sur = {"search.searcher": "surrogate", "user_model.rate_top": rate_top}
+    # the surrogate's variants name every setting, so a row means the same thing whatever
+    # the defaults are; ``sur``: the old box pool, uncertainty weighted 1, the listener
+    # model picking the ``rate_top`` rated of each generation
+    box = {"search.searcher": "surrogate", "search.proposals": "box", "search.beta": 1.0}
+    sur = {**box, "user_model.rate_top": rate_top}
+    snes = {"search.searcher": "surrogate", "search.proposals": "snes", "search.beta": 0.0}
     table: dict[str, dict[str, Any]] = {
         "random": {"search.searcher": "random"},
         "ga": {"search.searcher": "ga"},
         "cmaes": {"search.searcher": "cmaes"},
         "snes": {"search.searcher": "snes"},
-        # the genome-space model screens a pool; the listener model picks who is rated
-        "surrogate": {"search.searcher": "surrogate", "user_model.rate_top": rate_top},
-        # the same searcher with every rendered loop rated: what fewer ratings cost
-        "surrogate-all": {"search.searcher": "surrogate"},
+        # the default surrogate: the GP ranks a SNES pool of 8 x batch (beta 0), the best
+        # are rendered and every one of them is rated
+        "surrogate": snes,
+        # the same with the listener model picking the rated ones (fewer ratings)
+        "surrogate-r5": {**snes, "user_model.rate_top": 5},
+        "surrogate-rated": {**snes, "user_model.rate_top": rate_top},
         # SNES's proposals all rendered; the listener model picks the ones rated
         "snes-screened": {"search.searcher": "snes", "user_model.rate_top": rate_top},
-        # surrogate-assisted SNES: the GP ranks a SNES pool of 8 x batch, the best are
-        # rendered, the listener model picks the rated ones (search.proposals: snes)
-        "surrogate-snes": {**sur, "search.proposals": "snes"},
-        "surrogate-snes-b0": {**sur, "search.proposals": "snes", "search.beta": 0.0},
-        "surrogate-snes-p256": {**sur, "search.proposals": "snes", "search.pool": 256},
-        "surrogate-snes-r3": {**sur, "search.proposals": "snes", "user_model.rate_top": 3},
-        "surrogate-snes-r5": {**sur, "search.proposals": "snes", "user_model.rate_top": 5},
-        "surrogate-snes-all": {"search.searcher": "surrogate", "search.proposals": "snes"},
-        "surrogate-snes-b0-all": {"search.searcher": "surrogate", "search.proposals": "snes",
-                                  "search.beta": 0.0},
-        # the box pool with less weight on the GP's uncertainty
-        "surrogate-b0": {**sur, "search.beta": 0.0},
-        "surrogate-b03": {**sur, "search.beta": 0.3},
+        # the first surrogate: a box pool (steps around the best + uniform points)
+        "surrogate-box": sur,
+        "surrogate-box-all": box,
+        "surrogate-box-b0": {**sur, "search.beta": 0.0},
+        "surrogate-box-b03": {**sur, "search.beta": 0.3},
+        "surrogate-snes-b1": {**snes, "search.beta": 1.0, "user_model.rate_top": rate_top},
+        "surrogate-snes-b1-all": {**snes, "search.beta": 1.0},
+        "surrogate-snes-p256": {**snes, "search.pool": 256, "user_model.rate_top": rate_top},
+        "surrogate-snes-r3": {**snes, "user_model.rate_top": 3},
     }
     return table[method]
 

@@ -37,9 +37,13 @@ def test_regret_and_ratings_to_90_on_known_scores() -> None:
 
 def test_every_method_has_its_settings() -> None:
     b = _bench()
-    for m in (*b.SEARCHES, "surrogate-all"):
+    for m in (*b.SEARCHES, "surrogate-box", "surrogate-rated"):
         assert "search.searcher" in b._overrides(m, batch=8, rate_top=4)
-    assert b._overrides("surrogate", batch=8, rate_top=4)["user_model.rate_top"] == 4
+    # the surrogate rates what it renders; its variants state every setting they change
+    assert "user_model.rate_top" not in b._overrides("surrogate", batch=8, rate_top=4)
+    assert b._overrides("surrogate-rated", batch=8, rate_top=4)["user_model.rate_top"] == 4
+    box = b._overrides("surrogate-box", batch=8, rate_top=4)
+    assert (box["search.proposals"], box["search.beta"]) == ("box", 1.0)
 
 
 def test_ratings_to_90_is_a_censored_median() -> None:

@@ -50,10 +50,10 @@ def test_evotorch_searchers_improve_and_beat_random(name: str) -> None:
     assert max(best) > max(rand)  # and beats random search with the same generations
 
 
-def test_surrogate_improves_and_beats_every_searcher_here() -> None:
-    """The genome-space model screens a pool: on a smooth function it should get far
+def test_surrogate_box_pool_improves_and_beats_every_searcher_here() -> None:
+    """The genome-space model screens a box pool: on a smooth function it should get far
     closer than random search (and than CMA-ES) in the same number of evaluations."""
-    best = _run("surrogate")
+    best = _run("surrogate", proposals="box", beta=1.0)
     rand = _run("random")
     assert max(best[-3:]) > best[0] + 0.1  # generation 0 is uniform; it then improves
     assert max(best) > -0.005 > max(rand)  # within 0.07 of the optimum; random is not
@@ -65,7 +65,7 @@ def test_surrogate_with_snes_proposals_improves_and_beats_plain_snes() -> None:
     """The GP ranks a SNES pool and only the best are evaluated: on a smooth function it
     climbs from its first (SNES-sampled) generation and ends closer than SNES itself."""
     for seed in range(3):
-        best = _run("surrogate", seed=seed, proposals="snes")
+        best = _run("surrogate", seed=seed)  # the default: proposals snes, beta 0
         assert max(best[-3:]) > best[0] + 0.1
         assert max(best) > -0.015 > max(_run("random", seed=seed))
         if importlib.util.find_spec("evotorch") is not None:

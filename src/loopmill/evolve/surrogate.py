@@ -113,7 +113,7 @@ class SurrogateSearcher:
     """
 
     def __init__(self, genome: Any, *, popsize: int, seed: int, pool: int | None = None,
-                 beta: float = 1.0, proposals: str = "box", stdev_init: float = 0.25,
+                 beta: float = 0.0, proposals: str = "snes", stdev_init: float = 0.25,
                  **_: Any) -> None:
         if genome.kind != "vector" or genome.name == "embedding":
             raise BadInputError("search 'surrogate' needs the composer genome (a vector in "
