@@ -256,7 +256,7 @@ def bench_search(*, listeners: int, budget: int, batch: int, rate_top: int, seco
     regret, asked, to_90 = res["regret"], res["asked"], res["to_90"]
     base = statistics.median(regret["random"])
     print(f"\nSearch efficiency: {n} listeners, {budget} rendered loops each, "
-          f"{seconds:g} s loops at {sr} Hz, surrogate rates {rate_top} of {batch} "
+          f"{seconds:g} s loops at {sr} Hz, the -rated variants rate {rate_top} of {batch} "
           f"({wall:.0f} s this call; results in {out})")
     print(f"{'searcher':<10} {'median regret':>14} {'vs random':>10} {'ratings to 90%':>15} "
           f"{'vs ga':>7} {'reached':>8}")
