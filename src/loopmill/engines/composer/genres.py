@@ -75,14 +75,12 @@ class Style:
         return {"swing": self.swing, "chord_colour": 0.25, **dict(self.control_defaults)}
 
 
-def _every(step: float, vel: float, *, offset: float = 0.0) -> Hits:
-    return tuple((offset + i * step, vel) for i in range(round(4 / step)))
-
-
-def _accented(step: float, vels: tuple[float, ...]) -> Hits:
-    """Hits every ``step`` beats through the bar, their velocities cycling ``vels``
-    (``vels[0]`` on each beat when ``len(vels) * step`` is one beat: hats that accent it)."""
-    return tuple((i * step, vels[i % len(vels)]) for i in range(round(4 / step)))
+def _every(step: float, vel: float | tuple[float, ...], *, offset: float = 0.0) -> Hits:
+    """Hits every ``step`` beats through the bar at velocity ``vel``, or cycling through
+    the velocities ``vel`` (the first on each beat when ``len(vel) * step`` is one beat:
+    hats that accent it)."""
+    vels = vel if isinstance(vel, tuple) else (vel,)
+    return tuple((offset + i * step, vels[i % len(vels)]) for i in range(round(4 / step)))
 
 
 _EIGHTHS = tuple((i * 0.5, 0.5) for i in range(8))
@@ -200,10 +198,10 @@ STYLES: dict[str, Style] = {
         (130, 150), "pad", "sub", None, "bell", _WHOLE, ((0.0, 1.5), (1.75, 0.75), (3.0, 1.0)),
         0.5,
         {"kick": ((0, 1.0), (1.75, 0.8), (3.5, 0.7)), "clap": ((2, 1.0),),
-         "closed_hat": _accented(0.5, (0.55, 0.3))},
+         "closed_hat": _every(0.5, (0.55, 0.3))},
         kit="808", counter_patch="choir",
         drums_b={"kick": ((0, 1.0), (0.75, 0.7), (2.5, 0.8)), "clap": ((2, 1.0),),
-                 "closed_hat": _accented(0.25, (0.5, 0.14, 0.28, 0.14)),
+                 "closed_hat": _every(0.25, (0.5, 0.14, 0.28, 0.14)),
                  "open_hat": ((3.5, 0.35),)},
         fill="hat", crash=None, pump=0.2, form="ABAB", spread=("lead", "hats", "bass"),
         # the hats are the pulse under the syncopated kick and 808: up front, and
