@@ -78,9 +78,8 @@ class Search(BaseModel):
     # surrogate: where the screened proposals come from (box: steps around the best genomes
     # plus uniform points; snes: a SNES distribution the model's ranking moves), how many
     # are screened each generation (None: 4000 for box, 8 x the population for snes) and
-    # the weight of the model's uncertainty in the upper confidence bound
-    # defaults: the pair that measured best (docs/benchmarks.md, issue 14 target (b):
-    # 72 ratings to 90 % against box's > 80; box and beta 1 wandered off into the cube)
+    # the weight of the model's uncertainty in the upper confidence bound. Defaults: the
+    # pair that measured best on the benchmark (docs/benchmarks.md, issue 14, target (b))
     proposals: Literal["box", "snes"] = "snes"
     pool: int | None = Field(default=None, ge=2)
     beta: float = Field(default=0.0, ge=0)

@@ -203,12 +203,11 @@ class SurrogateSearcher:
         self._pending = (z, pred, chosen)
         return [cand[i] for i in chosen]
 
-    def _update_snes(self, fitness: np.ndarray) -> None:
-        """SNES step from the whole pool: rendered members with their fitness, the rest
-        with the model's mean (ranks only, so the two scales need not agree)."""
-        assert self._pending is not None
-        z, pred, chosen = self._pending
-        self._pending = None
+    def _update_snes(self, pending: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     fitness: np.ndarray) -> None:
+        """SNES step from the whole ``pending`` pool: rendered members with their
+        fitness, the rest with the model's mean (ranks only, so the scales need not agree)."""
+        z, pred, chosen = pending
         f = np.array(pred, dtype=np.float64)
         f[chosen] = fitness
         n, dim = z.shape
@@ -230,7 +229,8 @@ class SurrogateSearcher:
         """Fitness of the last ``ask()``; remembered for the regression."""
         remember(self.cache, self._asked, fitness)
         if self._pending is not None:
-            self._update_snes(np.asarray(fitness, dtype=np.float64).reshape(-1))
+            pending, self._pending = self._pending, None
+            self._update_snes(pending, np.asarray(fitness, dtype=np.float64).reshape(-1))
         self._asked = None
         self.generation += 1
 
