@@ -228,6 +228,37 @@ def test_evolve_session_runs_one_generation(page: tuple[Any, Any], tmp_path: Pat
 
 
 @pytest.mark.slow
+def test_saturated_stars_become_champion_questions_on_the_page(page: tuple[Any, Any],
+                                                                tmp_path: Path) -> None:
+    pytest.importorskip("evotorch", reason="evolve needs the evolve extra")
+    pg, _ = page
+    pg.click("[data-view=evolve]")
+    pg.wait_for_selector("#evo-form")
+    pg.fill("#evo-form [name=population]", "4")
+    pg.fill("#evo-form [name=seconds]", "4")
+    pg.click("#evo-form button[type=submit]")
+    for gen in range(2):
+        pg.wait_for_selector(f"#evo-cands .cand[data-candidate='g000{gen}-03']", timeout=180_000)
+        assert pg.locator("#evo-question").count() == 0  # stars until 8 of them are 5s
+        for i in range(4):
+            pg.locator("#evo-cands .cand").nth(i).locator(".stars button[data-score='5']").click()
+            if gen == 0 or i < 3:
+                pg.wait_for_selector(
+                    f"#evo-cands .cand:nth-child({i + 1}) .stars button.lit >> nth=4")
+        if gen == 0:
+            pg.click("#evo-next")
+    pg.wait_for_selector("#evo-question")  # all eight were 5 stars: saturated
+    assert pg.locator("#evo-cands .stars").count() == 0  # the cards ask the question now
+    pg.locator("#evo-question button.play").click()
+    pg.wait_for_function("() => /\\/g0000-0\\d$/.test(window.studio.player.current?.id || '')")
+    card = pg.locator("#evo-cands .cand").nth(1)
+    card.locator(".prefer button[data-prefer='1']").click()
+    pg.wait_for_selector("#evo-cands .cand:nth-child(2) .prefer button.lit[data-prefer='1']")
+    assert "g0001-01" in pg.locator("#evo-question").inner_text()  # the new champion
+    shot(pg, tmp_path, "evolve-pair")
+
+
+@pytest.mark.slow
 def test_suite_phase_switch_crossfades_on_a_bar_line(tmp_path: Path) -> None:
     from loopmill.storage.catalog import Catalog
     from loopmill.studio.server import BackgroundStudio

@@ -82,3 +82,44 @@ def test_session_rates_steps_writes_and_survives_a_restart(tmp_path: Path,
         assert [x["id"] for x in d["candidates"]] == ["g0001-00", "g0001-01", "g0001-02"]
         assert c.post(f"/api/evolve/{sid}/rate",
                       json={"candidate": "g0001-02", "score": 4}).status_code == 200
+
+
+@pytest.mark.slow
+def test_saturated_stars_turn_into_champion_questions(tmp_path: Path, library: Any) -> None:
+    """Five stars for everyone: once 8 stars are in, the session asks "better than the
+    champion?", the champion (an earlier generation's loop) stays playable, and each
+    answer counts."""
+    pytest.importorskip("evotorch", reason="evolve needs the evolve extra")
+    from fastapi.testclient import TestClient
+
+    from loopmill.studio import create_app
+
+    with TestClient(create_app(config(tmp_path)), base_url="http://127.0.0.1:8765") as c:
+        sid = c.post("/api/evolve", json={"population": 4, "seconds": 4, "seed": 3}).json()["id"]
+        d = _idle(c, sid)
+        assert d["question"] == "stars" and d["champion"] is None
+        r = c.post(f"/api/evolve/{sid}/prefer", json={"candidate": "g0000-00", "preferred": True})
+        assert r.status_code == 400 and "no champion" in r.json()["detail"]
+        for gen in range(2):
+            for x in d["candidates"]:
+                d = c.post(f"/api/evolve/{sid}/rate",
+                           json={"candidate": x["id"], "score": 5}).json()
+            if gen == 0:
+                c.post(f"/api/evolve/{sid}/next")
+                d = _idle(c, sid)
+                assert d["question"] == "stars"  # 4 stars: not yet saturated
+        champ = d["champion"]
+        assert d["question"] == "pair" and champ["id"].startswith("g0000-") and champ["playable"]
+        assert c.get(f"/api/{champ['source']}/audio").content[:4] == b"RIFF"
+        first, second = (x["id"] for x in d["candidates"][:2])
+        d = c.post(f"/api/evolve/{sid}/prefer",
+                   json={"candidate": first, "preferred": True}).json()
+        assert d["champion"]["id"] == first  # the preferred one is the new champion
+        d = c.post(f"/api/evolve/{sid}/prefer",
+                   json={"candidate": second, "preferred": False}).json()
+        assert [x["preferred"] for x in d["candidates"]] == [True, False, None, None]
+        assert d["champion"]["id"] == first
+        bad = c.post(f"/api/evolve/{sid}/prefer", json={"candidate": first, "preferred": "maybe"})
+        assert bad.status_code == 422
+        c.post(f"/api/evolve/{sid}/next")
+        assert _idle(c, sid)["history"][-1]["ratings"] == 10  # 8 stars, then 2 answers

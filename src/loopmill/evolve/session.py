@@ -77,6 +77,8 @@ class Candidate:
         The listener model's score when it has one.
     rating : float or None
         The last rating given.
+    preferred : bool or None
+        The answer to "this one or the champion?" (:meth:`EvolveSession.rate_vs_champion`).
     fitness : float or None
         Set by ``step()``.
     error : str or None
@@ -91,6 +93,7 @@ class Candidate:
     path: str | None = None
     predicted: float | None = None
     rating: float | None = None
+    preferred: bool | None = None
     fitness: float | None = None
     error: str | None = None
     catalog_id: int | None = None
@@ -415,6 +418,7 @@ class EvolveSession:
         if st.listener is not None:
             win, lose = (m.embedding, champ) if preferred else (champ, m.embedding)
             st.listener.observe_pair(win, lose)
+        c.preferred = bool(preferred)
         if preferred:
             st.champion = {"id": c.id, "embedding": m.embedding.tolist()}
         st.ratings += 1

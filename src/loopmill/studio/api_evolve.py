@@ -81,6 +81,18 @@ def rate(request: Request, sid: str, body: RateIn) -> dict[str, Any]:
     return _sessions(request).rate(sid, body.candidate, body.score, body.kind)
 
 
+class PreferIn(_CandidateBody):
+    """The answer to "this one or the champion?"."""
+
+    preferred: bool
+
+
+@router.post("/evolve/{sid}/prefer")
+def prefer(request: Request, sid: str, body: PreferIn) -> dict[str, Any]:
+    """Say whether a current candidate beats the champion (once stars saturate)."""
+    return _sessions(request).prefer(sid, body.candidate, body.preferred)
+
+
 @router.post("/evolve/{sid}/next")
 def next_generation(request: Request, sid: str) -> dict[str, Any]:
     """Score the generation, step the search, render the next one (background)."""

@@ -124,8 +124,14 @@ class Sessions:
         favs = {f["id"] for f in meta.get("favourites", [])}
         from loopmill.evolve.session import Candidate
 
+        champ = s.champion if cands else None
         return meta | {
             "generation": s.generation, "history": s.history, "best": s.best,
+            # what to ask: stars, or "this one or the champion?" once stars saturate
+            "question": s.question() if cands else "stars",
+            "champion": None if champ is None else {
+                "id": champ["id"], "source": f"evolve/{sid}/candidates/{champ['id']}",
+                "playable": self._audition(s, champ["id"]).is_file()},
             "candidates": [self._cand(sid, c) | {"favourite": c.id in favs} for c in cands],
             "favourites": [self._cand(sid, Candidate(**f)) | {"favourite": True}
                            for f in meta.get("favourites", [])]}
@@ -137,11 +143,16 @@ class Sessions:
         return {"id": c.id, "generation": c.generation, "index": c.index,
                 "genome": d["genome"], "prompt": spec.get("text"), "bpm": spec.get("bpm"),
                 "key": spec.get("key"), "predicted": c.predicted, "rating": c.rating,
+                "preferred": getattr(c, "preferred", None),
                 "fitness": c.fitness, "error": c.error, "playable": c.path is not None,
                 "source": f"evolve/{sid}/candidates/{c.id}"}
 
+    @staticmethod
+    def _audition(s: Any, cid: str) -> Path:
+        return Path(s.run_dir) / "candidates" / f"{cid}.wav"
+
     def candidate(self, sid: str, cid: str) -> tuple[Any, Path]:
-        """A current (or favourite) candidate and its audition file.
+        """A current (or favourite) candidate, or the champion, and its audition file.
 
         Raises
         ------
@@ -157,6 +168,12 @@ class Sessions:
                 if c.path is None:
                     raise BadInputError(f"candidate {cid} has no audio ({c.error or 'none'})")
                 return c, Path(c.path)
+        champ = s.champion
+        if champ is not None and champ["id"] == cid and self._audition(s, cid).is_file():
+            # the loop pairwise questions compare with, from an earlier generation
+            gen, _, index = cid[1:].partition("-")
+            return Candidate(id=cid, generation=int(gen), index=int(index), genome={},
+                             design={}), self._audition(s, cid)
         raise BadInputError(f"no candidate {cid!r} in session {sid}")
 
     # -- what the page does ----------------------------------------------------------
@@ -199,6 +216,12 @@ class Sessions:
         """Rate a current candidate (stars 1..5 or like ±1)."""
         self._idle(sid)
         self.session(sid).rate(cid, score, kind=kind)
+        return self.get(sid)
+
+    def prefer(self, sid: str, cid: str, preferred: bool) -> dict[str, Any]:
+        """Answer "this one or the champion?" about a current candidate."""
+        self._idle(sid)
+        self.session(sid).rate_vs_champion(cid, preferred)
         return self.get(sid)
 
     def next(self, sid: str) -> dict[str, Any]:

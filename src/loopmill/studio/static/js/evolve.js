@@ -86,7 +86,14 @@ export class Evolve {
     const sid = d.id;
     const busy = d.busy ? el("p", { class: "pending", id: "evo-busy" }, `● ${d.busy}…`) : "";
     const error = d.error ? el("p", { class: "error" }, d.error) : "";
+    // once stars saturate the session asks "this one or the champion?" instead
+    this.pair = d.question === "pair" && !!d.champion;
     const cards = d.candidates.map((c) => this.card(sid, c));
+    const champ = d.champion;
+    const question = this.pair ? el("div", { class: "row", id: "evo-question" },
+      el("button", { class: "play", disabled: !champ.playable, "aria-label": "play the champion",
+        onclick: () => this.toggle(champ.source) }, this.player.current?.id === champ.source ? "■" : "▶"),
+      el("span", {}, `Your ratings no longer tell these apart: is each one better than the champion (${champ.id})?`)) : "";
     const last = d.history.at(-1);
     this.main.replaceChildren(
       el("h2", {}, `Session ${sid}`),
@@ -99,6 +106,7 @@ export class Evolve {
         el("button", { class: "ghost", disabled: !!d.busy || !(d.favourites || []).length,
           onclick: () => this.act(`/api/evolve/${sid}/write`, { which: "favourites" }) }, `Write favourites (${(d.favourites || []).length})`),
         last ? el("span", {}, `last: best ${num(last.best, 3)} · mean ${num(last.mean, 3)}${d.best ? ` · best so far ${num(d.best.fitness, 3)} (g${d.best.generation})` : ""}`) : ""),
+      question,
       el("div", { class: "cands", id: "evo-cands" }, cards),
       (d.favourites || []).length ? el("h2", {}, "Favourites") : "",
       (d.favourites || []).length ? el("div", { class: "cands", id: "evo-favs" }, d.favourites.map((c) => this.card(sid, c, true))) : "",
@@ -122,6 +130,10 @@ export class Evolve {
           onclick: () => this.act(`/api/evolve/${sid}/favourite`, { candidate: c.id, on: !c.favourite }) }, c.favourite ? "♥" : "♡")),
       el("div", { class: "meta" }, c.error ? `failed: ${c.error}` : (c.prompt && g.text ? c.prompt : facts || c.prompt || "")),
       el("div", { class: "meta" }, `predicted ${c.predicted == null ? "–" : num(c.predicted, 2)}${c.fitness != null ? ` · fitness ${num(c.fitness, 3)}` : ""}`),
+      c.playable && !kept && this.pair ? el("div", { class: "row prefer" },
+        ...[[true, "better than the champion"], [false, "not better"]].map(([yes, label]) =>
+          el("button", { class: `ghost ${c.preferred === yes ? "lit" : ""}`, dataset: { prefer: yes ? "1" : "0" },
+            onclick: () => this.act(`/api/evolve/${sid}/prefer`, { candidate: c.id, preferred: yes }) }, label))) :
       c.playable && !kept ? el("div", { class: "row" },
         stars(c.rating, (s) => this.act(`/api/evolve/${sid}/rate`, { candidate: c.id, score: s, kind: "stars" })),
         likes(null, (s) => this.act(`/api/evolve/${sid}/rate`, { candidate: c.id, score: s, kind: "like" }))) : "");
