@@ -88,6 +88,12 @@ def _overrides(method: str, *, batch: int, rate_top: int) -> dict[str, Any]:
         "surrogate-snes-b1-all": {**snes, "search.beta": 1.0},
         "surrogate-snes-p256": {**snes, "search.pool": 256, "user_model.rate_top": rate_top},
         "surrogate-snes-r3": {**snes, "user_model.rate_top": 3},
+        # every render rated until the listener model has 24 answers, then the 2 it
+        # expects most of
+        "surrogate-w24-r2": {**snes, "user_model.rate_top": 2, "user_model.warmup_ratings": 24},
+        "surrogate-w24-r4": {**snes, "user_model.rate_top": 4, "user_model.warmup_ratings": 24},
+        "snes-w24-r2": {"search.searcher": "snes", "user_model.rate_top": 2,
+                        "user_model.warmup_ratings": 24},
     }
     return table[method]
 

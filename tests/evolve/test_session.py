@@ -88,6 +88,18 @@ def test_surrogate_rates_only_the_most_promising_with_dynamic_fitness(tmp_path: 
     assert max(abs(seen[k] - now[k]) for k in seen) < 1e-9
 
 
+def test_every_candidate_is_rated_until_the_warmup_ratings_are_in(tmp_path: Path) -> None:
+    """``warmup_ratings``: the listener model first hears about every loop, then picks."""
+    cfg = resolve_config(overrides=fast(tmp_path, **{
+        "search.searcher": "surrogate", "user_model.feedback": "synthetic",
+        "user_model.save": False, "user_model.rate_top": 2, "user_model.warmup_ratings": 6,
+        "evolution.population": 4, "evolution.generations": 4, "logger.name": "warm"}))
+    h = run_evolution(cfg).history
+    # 4 and 4 (still under 6 after the first), then 2 of 4 per generation
+    assert [r["ratings"] for r in h] == [4, 8, 10, 12]
+    assert [r["evaluations"] for r in h] == [4, 8, 12, 16]
+
+
 def test_the_session_survives_a_restart(tmp_path: Path,
                                         hidden_target: tuple[Path, np.ndarray]) -> None:
     cfg = resolve_config(overrides=fast(tmp_path, **{

@@ -92,6 +92,9 @@ class UserModel(BaseModel):
     feedback: Literal["none", "synthetic", "terminal"] = "none"
     synthetic_noise: float = Field(default=0.3, ge=0)
     rate_top: int = Field(default=0, ge=0)  # >0: ask only the k most promising (surrogate)
+    # ... once this many answers are in: until then every candidate is asked about, so
+    # the listener model has seen enough to pick the promising ones
+    warmup_ratings: int = Field(default=0, ge=0)
     # "this one or the champion?" instead of stars (loopmill.evolve.pairwise): never, once
     # more than ``saturation`` of the last ``saturation_window`` stars are 5s, or always
     pairwise: Literal["never", "saturated", "always"] = "saturated"

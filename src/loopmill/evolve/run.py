@@ -121,10 +121,12 @@ class _Synthetic:
 
 def to_rate(session: EvolveSession, cands: list[Candidate]) -> list[Candidate]:
     """The candidates to ask about: all, or with ``user_model.rate_top = k`` only the k
-    the listener model expects most of (the surrogate: fewer questions to a person)."""
+    the listener model expects most of (the surrogate: fewer questions to a person),
+    once ``user_model.warmup_ratings`` answers are in."""
     ok = [c for c in cands if c.error is None]
-    k = session.config.user_model.rate_top
-    if not k or k >= len(ok):
+    um = session.config.user_model
+    k = um.rate_top
+    if not k or k >= len(ok) or session.state.ratings < um.warmup_ratings:
         return ok
     return sorted(ok, key=lambda c: -(c.predicted or 0.0))[:k]
 
