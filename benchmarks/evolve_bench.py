@@ -11,9 +11,12 @@
    * ``surrogate``: the ``surrogate`` searcher with its defaults — a Gaussian-process
      model of genome -> fitness ranks a pool of 8 x ``--batch`` proposals drawn from a
      SNES distribution (``search.proposals: snes``, ``search.beta`` 0: the GP's mean),
-     only the ``--batch`` most promising are rendered, and each of those is rated;
-   * named in ``--methods`` only: ``surrogate-r5`` / ``-r3`` / ``-rated`` (the listener
-     model picks 5 / 3 / ``--rate-top`` of the 8 rendered to rate), ``surrogate-snes-b1``
+     only the ``--batch`` most promising are rendered; each of those is rated for the
+     first three generations, then the half the listener model expects most of;
+   * named in ``--methods`` only: ``surrogate-all`` (the same, every render rated),
+     ``surrogate-w24-r2`` / ``-r4`` (2 / 4 rated of 8 after 24 answers),
+     ``surrogate-r5`` / ``-r3`` / ``-rated`` (the listener model picks 5 / 3 /
+     ``--rate-top`` of the 8 rendered to rate, from the start), ``surrogate-snes-b1``
      (``-all``: beta 1), ``surrogate-snes-p256`` (a pool of 256), ``surrogate-box*`` (the
      first surrogate: steps around the best genomes plus uniform points, beta 1;
      ``-all``, ``-b0``, ``-b03``), ``snes-screened`` (plain SNES, the listener model
@@ -64,7 +67,8 @@ def _overrides(method: str, *, batch: int, rate_top: int) -> dict[str, Any]:
     # the defaults are; ``sur``: the old box pool, uncertainty weighted 1, the listener
     # model picking the ``rate_top`` rated of each generation
     box = {"search.searcher": "surrogate", "search.proposals": "box", "search.beta": 1.0}
-    sur = {**box, "user_model.rate_top": rate_top}
+    every = {"user_model.rate_top": 0}
+    sur = {**box, "user_model.rate_top": rate_top, "user_model.warmup_ratings": 0}
     snes = {"search.searcher": "surrogate", "search.proposals": "snes", "search.beta": 0.0}
     table: dict[str, dict[str, Any]] = {
         "random": {"search.searcher": "random"},
@@ -72,24 +76,30 @@ def _overrides(method: str, *, batch: int, rate_top: int) -> dict[str, Any]:
         "cmaes": {"search.searcher": "cmaes"},
         "snes": {"search.searcher": "snes"},
         # the default surrogate: the GP ranks a SNES pool of 8 x batch (beta 0), the best
-        # are rendered and every one of them is rated
+        # are rendered; every one of them is rated for the first 3 generations, then the
+        # half the listener model expects most of (EvolveConfig.rating_plan)
         "surrogate": snes,
+        # the same, every render rated (the default before warmup_ratings)
+        "surrogate-all": {**snes, "user_model.rate_top": 0},
         # the same with the listener model picking the rated ones (fewer ratings)
-        "surrogate-r5": {**snes, "user_model.rate_top": 5},
-        "surrogate-rated": {**snes, "user_model.rate_top": rate_top},
+        "surrogate-r5": {**snes, "user_model.rate_top": 5, "user_model.warmup_ratings": 0},
+        "surrogate-rated": {**snes, "user_model.rate_top": rate_top,
+                            "user_model.warmup_ratings": 0},
         # SNES's proposals all rendered; the listener model picks the ones rated
         "snes-screened": {"search.searcher": "snes", "user_model.rate_top": rate_top},
         # the first surrogate: a box pool (steps around the best + uniform points)
         "surrogate-box": sur,
-        "surrogate-box-all": box,
+        "surrogate-box-all": {**box, **every},
         "surrogate-box-b0": {**sur, "search.beta": 0.0},
         "surrogate-box-b03": {**sur, "search.beta": 0.3},
-        "surrogate-snes-b1": {**snes, "search.beta": 1.0, "user_model.rate_top": rate_top},
-        "surrogate-snes-b1-all": {**snes, "search.beta": 1.0},
-        "surrogate-snes-p256": {**snes, "search.pool": 256, "user_model.rate_top": rate_top},
-        "surrogate-snes-r3": {**snes, "user_model.rate_top": 3},
-        # every render rated until the listener model has 24 answers, then the 2 it
-        # expects most of
+        "surrogate-snes-b1": {**snes, "search.beta": 1.0, "user_model.rate_top": rate_top,
+                              "user_model.warmup_ratings": 0},
+        "surrogate-snes-b1-all": {**snes, "search.beta": 1.0, **every},
+        "surrogate-snes-p256": {**snes, "search.pool": 256, "user_model.rate_top": rate_top,
+                                "user_model.warmup_ratings": 0},
+        "surrogate-snes-r3": {**snes, "user_model.rate_top": 3, "user_model.warmup_ratings": 0},
+        # every render rated until the listener model has 24 answers, then the 2 / 4 it
+        # expects most of (-w24-r4 is the default surrogate at a batch of 8)
         "surrogate-w24-r2": {**snes, "user_model.rate_top": 2, "user_model.warmup_ratings": 24},
         "surrogate-w24-r4": {**snes, "user_model.rate_top": 4, "user_model.warmup_ratings": 24},
         "snes-w24-r2": {"search.searcher": "snes", "user_model.rate_top": 2,

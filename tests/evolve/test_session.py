@@ -75,8 +75,8 @@ def test_surrogate_rates_only_the_most_promising_with_dynamic_fitness(tmp_path: 
     remembered fitness follows the retrained listener model (rescore)."""
     cfg = resolve_config(overrides=fast(tmp_path, **{
         "search.searcher": "surrogate", "user_model.feedback": "synthetic",
-        "user_model.save": False, "user_model.rate_top": 2, "evolution.population": 4,
-        "evolution.generations": 3, "logger.name": "surrogate"}))
+        "user_model.save": False, "user_model.rate_top": 2, "user_model.warmup_ratings": 0,
+        "evolution.population": 4, "evolution.generations": 3, "logger.name": "surrogate"}))
     h = run_evolution(cfg).history
     assert [r["ratings"] for r in h] == [2, 4, 6]  # 2 of the 4 rendered each generation
     assert [r["evaluations"] for r in h] == [4, 8, 12]
@@ -98,6 +98,18 @@ def test_every_candidate_is_rated_until_the_warmup_ratings_are_in(tmp_path: Path
     # 4 and 4 (still under 6 after the first), then 2 of 4 per generation
     assert [r["ratings"] for r in h] == [4, 8, 10, 12]
     assert [r["evaluations"] for r in h] == [4, 8, 12, 16]
+
+
+def test_the_surrogate_asks_about_half_of_each_generation_after_three_by_default() -> None:
+    def plan(**over: Any) -> tuple[int, int]:
+        return resolve_config(overrides=over).rating_plan()
+
+    assert plan(**{"search.searcher": "surrogate"}) == (4, 24)  # population 8
+    assert plan(**{"search.searcher": "surrogate", "evolution.population": 5}) == (3, 15)
+    assert plan(**{"search.searcher": "surrogate", "user_model.rate_top": 0}) == (0, 24)
+    assert plan(**{"search.searcher": "cmaes"}) == (0, 0)  # every candidate
+    assert plan(**{"search.searcher": "snes", "user_model.rate_top": 2,
+                   "user_model.warmup_ratings": 8}) == (2, 8)
 
 
 def test_the_session_survives_a_restart(tmp_path: Path,

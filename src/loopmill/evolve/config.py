@@ -91,10 +91,13 @@ class UserModel(BaseModel):
     path: str | None = None  # default: the user data folder's listeners/<name>.json
     feedback: Literal["none", "synthetic", "terminal"] = "none"
     synthetic_noise: float = Field(default=0.3, ge=0)
-    rate_top: int = Field(default=0, ge=0)  # >0: ask only the k most promising (surrogate)
-    # ... once this many answers are in: until then every candidate is asked about, so
-    # the listener model has seen enough to pick the promising ones
-    warmup_ratings: int = Field(default=0, ge=0)
+    # ask only about the k candidates the listener model expects most of (0: every one),
+    # once ``warmup_ratings`` answers are in (until then every candidate is asked about,
+    # so the model has heard enough to pick). None: the searcher's choice (see
+    # EvolveConfig.rating_plan): surrogate asks about half of each generation after three
+    # generations' worth, the others about every candidate
+    rate_top: int | None = Field(default=None, ge=0)
+    warmup_ratings: int | None = Field(default=None, ge=0)
     # "this one or the champion?" instead of stars (loopmill.evolve.pairwise): never, once
     # more than ``saturation`` of the last ``saturation_window`` stars are 5s, or always
     pairwise: Literal["never", "saturated", "always"] = "saturated"
@@ -200,6 +203,21 @@ class EvolveConfig(BaseModel):
         if self.search.searcher:
             return self.search.searcher
         return "grammar" if self.generator.genome == "prompt" else "cmaes"
+
+    def rating_plan(self) -> tuple[int, int]:
+        """``(rate_top, warmup_ratings)`` with the searcher's defaults filled in.
+
+        ``surrogate`` (fewer questions to a person is its point): half of each
+        generation, after three generations' worth of answers (4 of 8 after 24 measured
+        best on the search benchmark: docs/benchmarks.md, issue 14, target (b)); every
+        other searcher: every candidate.
+        """
+        um, pop = self.user_model, self.evolution.population
+        screened = self.searcher == "surrogate"
+        top = um.rate_top if um.rate_top is not None else (-(-pop // 2) if screened else 0)
+        warm = um.warmup_ratings if um.warmup_ratings is not None else (
+            3 * pop if screened else 0)
+        return top, warm
 
     @property
     def fitness_mode(self) -> str:

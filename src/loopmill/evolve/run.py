@@ -120,13 +120,12 @@ class _Synthetic:
 
 
 def to_rate(session: EvolveSession, cands: list[Candidate]) -> list[Candidate]:
-    """The candidates to ask about: all, or with ``user_model.rate_top = k`` only the k
-    the listener model expects most of (the surrogate: fewer questions to a person),
-    once ``user_model.warmup_ratings`` answers are in."""
+    """The candidates to ask about: all, or only the ``rate_top`` the listener model
+    expects most of once ``warmup_ratings`` answers are in (``EvolveConfig.rating_plan``:
+    the surrogate's default, fewer questions to a person)."""
     ok = [c for c in cands if c.error is None]
-    um = session.config.user_model
-    k = um.rate_top
-    if not k or k >= len(ok) or session.state.ratings < um.warmup_ratings:
+    k, warmup = session.config.rating_plan()
+    if not k or k >= len(ok) or session.state.ratings < warmup:
         return ok
     return sorted(ok, key=lambda c: -(c.predicted or 0.0))[:k]
 

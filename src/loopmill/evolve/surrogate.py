@@ -7,8 +7,9 @@ length scale and noise picked by the leave-one-out likelihood) from genome to fi
 draws a large pool of proposals (small, medium and large steps around the best genomes
 so far plus uniform points of the box) and asks for the ``popsize`` proposals with the
 highest upper confidence bound (``mean + beta * std``), no two closer than half a length
-scale. Only those are rendered; with ``user_model.rate_top`` the listener model then
-picks the few that are rated.
+scale. Only those are rendered; once three generations' worth of answers are in, the
+listener model picks the half of them that are rated (``user_model.rate_top`` and
+``warmup_ratings``; :meth:`~loopmill.evolve.config.EvolveConfig.rating_plan`).
 
 With ``proposals="snes"`` the pool is drawn from a separable natural-evolution-strategy
 distribution (SNES: a centre and a spread per gene, from the cube's centre and
