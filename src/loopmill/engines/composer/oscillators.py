@@ -105,11 +105,35 @@ def _series_peak(kind: str, k_max: int) -> float:
     return max(1.0, float(np.max(np.abs(_series(kind, grid, k_max)))) * 1.0005)
 
 
+_TABLE = 8192  # samples per period of an additive wavetable
+
+
+@functools.lru_cache(maxsize=128)
+def _wavetable(kind: str, k_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """One period of the scaled series at ``_TABLE + 1`` points (the last repeats the
+    first) and its first differences, float32."""
+    grid = np.arange(_TABLE + 1, dtype=np.float64) / _TABLE
+    table = _series(kind, grid, k_max) / np.float32(_series_peak(kind, k_max))
+    table[-1] = table[0]
+    return table, np.diff(table).astype(np.float32)
+
+
 def _additive(kind: str, p: np.ndarray, k_max: int) -> np.ndarray:
     """Fourier series of saw/square/triangle up to harmonic ``k_max``, ``[n]`` float32,
-    scaled so that its Gibbs overshoot stays within +-1."""
-    out = _series(kind, p, k_max)
-    out /= np.float32(_series_peak(kind, k_max))
+    scaled so that its Gibbs overshoot stays within +-1.
+
+    Read from a wavetable of the series with linear interpolation: the same cost for
+    any ``k_max`` (the series summed harmonic by harmonic cost one pass per harmonic),
+    and within 1e-4 of it (about -80 dB) for the 24 harmonics this is used for.
+    """
+    table, slope = _wavetable(kind, k_max)
+    x = np.multiply(p, _TABLE)
+    i = x.astype(np.int64)
+    np.minimum(i, _TABLE - 1, out=i)  # p may round up to exactly 1.0
+    frac = np.subtract(x, i).astype(np.float32)
+    out = slope[i]
+    out *= frac
+    out += table[i]
     return out
 
 
