@@ -445,8 +445,6 @@ def _write_audio(
     extra: dict[str, object] = {}
     if level is not None:
         extra["compression_level"] = level
-    if fmt == "mp3":
-        extra["bitrate_mode"] = "VARIABLE"
     clip = subtype.startswith("PCM")
     with sf.SoundFile(
         str(tmp), "w", samplerate=int(sr), channels=y.shape[0], format=_SF_FORMAT[fmt],
