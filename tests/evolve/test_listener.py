@@ -85,3 +85,17 @@ def test_learns_from_catalog_ratings(tmp_path: Path) -> None:
     assert used == 31
     model.train()
     assert np.corrcoef(model.predict(pool[40:]), person.true_score(pool[40:]))[0, 1] > 0.6
+
+
+def test_memory_keeps_the_latest_ratings_and_the_temperature_is_learned() -> None:
+    pool, person = _world(4)
+    model = ListenerModel(D, ListenerConfig(memory_length=8, temperature=0.1, epochs=60))
+    model.observe(pool[:20], list(person.rate(pool[:20])))
+    for i in range(20, 40, 2):
+        model.observe_pair(pool[i], pool[i + 1])
+    # only the 8 most recent of each kind are kept, in order
+    assert len(model.items) == 8 and len(model.pairs) == 8
+    np.testing.assert_array_equal(np.stack([e for e, _ in model.items]), pool[12:20])
+    np.testing.assert_array_equal(model.pairs[0][0], pool[24])
+    model.train()
+    assert abs(np.log(model.tau) - np.log(0.1)) > 1e-3  # tau moved off its start

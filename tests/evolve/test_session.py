@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from loopmill.errors import BadInputError
 from loopmill.evolve.config import resolve_config
@@ -176,6 +178,34 @@ def test_resume_gives_the_same_history_as_an_uninterrupted_run(tmp_path: Path,
     assert len(resumed.history) == 4
     assert _strip(resumed.history) == _strip(whole.history)
     assert "synthetic_best" in whole.history[0]
+
+
+def test_the_example_file_runs_prompt_searchers_with_their_own_operators(
+        tmp_path: Path, hidden_target: tuple[Path, np.ndarray]) -> None:
+    """examples/evolve.yaml holds GA_operators and LLM_genetic_operators: a prompt
+    search reads the LLM section only (the GA one once reached it and broke the run)."""
+    from tests.prompts.fake_llm import FakeLLM
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[2] / "examples"
+                           / "evolve.yaml").read_text())
+    for op in data["LLM_genetic_operators"]:  # marked, to see which prompts are sent
+        op["prompt"] = "MARK " + op["prompt"]
+    example = tmp_path / "evolve.yaml"
+    example.write_text(yaml.safe_dump(data))
+    base = fast(tmp_path, **{"generator.genome": "prompt", "evolution.population": 3,
+                             "evolution.generations": 1, "fitness.mode": "music",
+                             "fitness.target": [str(hidden_target[0])]})
+    cfg = resolve_config(example, overrides={**base, "search.searcher": "grammar",
+                                             "logger.name": "g"})
+    assert cfg.GA_operators and cfg.LLM_genetic_operators
+    assert len(run_evolution(cfg).history) == 1
+    with FakeLLM() as fake:
+        run = run_evolution(resolve_config(example, overrides={
+            **base, "logger.name": "l", "search.searcher": "llm-evolve",
+            "LLM.base_url": fake.base_url, "LLM.model": "fake", "LLM.backoff": 0.0}))
+        sent = " ".join(json.dumps(r["body"]) for r in fake.requests)
+    assert len(run.history) == 1 and run.fallbacks == 0
+    assert "MARK " in sent  # the file's own LLM operators reached the server
 
 
 def test_prompt_genome_runs_with_grammar_and_llm_operators(

@@ -192,18 +192,19 @@ class EvolveSession:
             from loopmill import settings
 
             api_key = settings.api_key(c.LLM.api_key_env)
+        # One file configures both families: prompt searchers take LLM_genetic_operators,
+        # vector searchers GA_operators; each gets only its own section.
+        section = c.LLM_genetic_operators if self.genome.kind == "text" else c.GA_operators
         return make_searcher(
             c.searcher, self.genome, popsize=ev.population, seed=ev.seed,
             stdev_init=c.evotorch.stdev_init, start=c.evotorch.start,
             elitist=c.evotorch.elitist, proposals=c.search.proposals, pool=c.search.pool,
             beta=c.search.beta,
-            operators=[o.model_dump() for o in c.GA_operators] if c.GA_operators else None,
+            operators=[o.model_dump() for o in section] if section else None,
             elites=ev.elites, tournament=ev.tournament, novel=ev.novel,
             mutation_rate=ev.mutation_rate, crossover_rate=ev.crossover_rate,
             llm={**c.LLM.model_dump(), "api_key": api_key},
-            meta_prompt=c.LLM.meta_prompt, **(
-                {"operators": [o.model_dump() for o in c.LLM_genetic_operators]}
-                if c.LLM_genetic_operators and c.searcher == "llm-evolve" else {}))
+            meta_prompt=c.LLM.meta_prompt)
 
     # --- creation and persistence ----------------------------------------------------
     @classmethod
