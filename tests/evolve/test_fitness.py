@@ -57,3 +57,30 @@ def test_a_target_that_is_not_audio(tmp_path: Path) -> None:
         load_targets([bad], embedder=emb)
     with pytest.raises(BadInputError, match="does not exist"):
         load_targets([tmp_path / "missing.ogg"], embedder=emb)
+
+
+def test_loudness_penalty_is_the_limiting_a_loop_needs() -> None:
+    from loopmill.evolve.fitness import loudness_penalty
+
+    sr = 16000
+    t = np.arange(4 * sr) / sr
+    sine = np.stack([np.sin(2 * np.pi * 220 * t)] * 2).astype(np.float32) * 0.1
+    clicks = np.zeros_like(sine)
+    clicks[:, ::sr // 2] = 0.9  # two clicks a second: all peak, hardly any loudness
+    # a sine's peak is 3 dB over its loudness: a gain alone reaches -14 LUFS at -1 dBTP
+    assert loudness_penalty(y=sine, sr=sr) == 0.0
+    assert loudness_penalty(y=clicks, sr=sr) > 0.5
+    assert loudness_penalty(y=np.zeros_like(sine), sr=sr) == 1.0  # silence: unfinishable
+    # the penalty is the peak-to-loudness excess over the targets' 13 dB, scaled by 12
+    assert loudness_penalty(y=clicks, sr=sr, target_lufs=-30.0) < loudness_penalty(
+        y=clicks, sr=sr)
+
+
+def test_seam_and_loudness_terms_are_subtracted_with_their_weights() -> None:
+    a = np.array([1.0, 0.0, 0.0])
+    plain = Fitness("music", targets=np.stack([a]))
+    weighted = Fitness("music", targets=np.stack([a]), seam_weight=0.5, loudness_weight=2.0)
+    ms = [Measures(a, 0.0, seam=0.4, loudness=0.25), Measures(a, 0.0, seam=float("nan"),
+                                                            loudness=0.0)]
+    np.testing.assert_allclose(plain(ms), [1.0, 1.0])  # weights 0: the measures unused
+    np.testing.assert_allclose(weighted(ms), [1.0 - 0.2 - 0.5, 1.0])  # an unmeasured seam: 0

@@ -229,3 +229,17 @@ def test_prompt_genome_runs_with_grammar_and_llm_operators(
     assert llm.fallbacks > 0 and llm.history[-1]["llm_fallbacks"] == llm.fallbacks
     assert "not the expected JSON" in llm.fallback_reasons[0]
     assert PROMPTS  # the fake's valid answers are tested in test_operators
+
+
+def test_seam_and_loudness_weights_are_measured_in_a_run(
+        tmp_path: Path, hidden_target: tuple[Path, np.ndarray]) -> None:
+    base = fast(tmp_path, **{"search.searcher": "random", "evolution.population": 3,
+                             "evolution.generations": 1,
+                             "fitness.target": [str(hidden_target[0])]})
+    plain = run_evolution(resolve_config(overrides={**base, "logger.name": "p"}))
+    weighted = run_evolution(resolve_config(overrides={
+        **base, "logger.name": "w", "fitness.seam_weight": 1.0,
+        "fitness.loudness_weight": 1.0}))
+    # the same seed renders the same candidates; the raw renders peak over what -14 LUFS
+    # at -1 dBTP allows, so the loudness term costs the best something
+    assert weighted.history[0]["best"] < plain.history[0]["best"] - 1e-3

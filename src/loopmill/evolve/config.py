@@ -70,6 +70,7 @@ class FitnessSection(BaseModel):
     embedder: str = "features"
     noise_weight: float = Field(default=0.2, ge=0)
     seam_weight: float = Field(default=0.0, ge=0)
+    loudness_weight: float = Field(default=0.0, ge=0)  # limiting needed to reach -14 LUFS
 
 
 class Search(BaseModel):

@@ -72,7 +72,7 @@ def evaluate_job(job: dict[str, Any]) -> Evaluated | LoopmillError:
     try:
         audio, info = render_design(job["design"], sr=job["sr"])
         m = measure(audio, sr=job["sr"], embedder=make_embedder(job["embedder"]),
-                    seam=job["seam"])
+                    seam=job["seam"], loudness=job.get("loudness", False))
     except LoopmillError as exc:
         return exc
     except Exception as exc:  # a worker's surprise travels back as one error
@@ -91,19 +91,21 @@ class Evaluator:
         Rate of the scoring renders.
     workers : int
         Worker processes (1: in this process).
-    seam : bool
-        Also measure the seam of each loop.
+    seam, loudness : bool
+        Also measure the seam / the loudness penalty of each loop.
     """
 
     def __init__(self, *, embedder: str = "features", sr: int = 22050, workers: int = 1,
-                 seam: bool = False) -> None:
+                 seam: bool = False, loudness: bool = False) -> None:
         self.embedder, self.sr, self.workers, self.seam = embedder, sr, workers, seam
+        self.loudness = loudness
         self._pool: ProcessPoolExecutor | None = None
         self.evaluations = 0
 
     def _jobs(self, designs: list[Design], keep_audio: bool) -> list[dict[str, Any]]:
         return [{"design": d.job(), "sr": self.sr, "embedder": self.embedder,
-                 "seam": self.seam, "keep_audio": keep_audio} for d in designs]
+                 "seam": self.seam, "loudness": self.loudness, "keep_audio": keep_audio}
+                for d in designs]
 
     def __call__(self, designs: list[Design], *,
                  keep_audio: bool = False) -> list[Evaluated | LoopmillError]:

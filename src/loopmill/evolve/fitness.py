@@ -8,7 +8,9 @@ Modes (a registry, :data:`FITNESS`):
 
 Every mode subtracts ``noise_weight`` times a measured noise penalty (hiss, harsh
 broadband noise and clipping; 0 for clean tonal audio, about 1 for white noise) and,
-when asked, ``seam_weight`` times the seam score of the loop's wrap.
+when asked, ``seam_weight`` times the seam score of the loop's wrap and
+``loudness_weight`` times :func:`loudness_penalty` (how hard the limiter must work to
+bring the loop to the target loudness under the true-peak ceiling).
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ import numpy as np
 from loopmill.errors import BadInputError
 from loopmill.evolve.embed import Embedder, cosine
 
-__all__ = ["FITNESS", "Fitness", "Measures", "load_targets", "measure", "noise_penalty"]
+__all__ = ["FITNESS", "Fitness", "Measures", "load_targets", "loudness_penalty", "measure",
+           "noise_penalty"]
+
+#: peak-to-loudness ratio (dB) over what the targets allow at which the penalty is 1
+_PLR_SPAN_DB = 12.0
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,14 @@ class Measures:
         :func:`noise_penalty` of the audio, 0..1.
     seam : float
         Seam score of the wrap (0 is as smooth as any other point; NaN when not measured).
+    loudness : float
+        :func:`loudness_penalty` of the audio, 0..1 (NaN when not measured).
     """
 
     embedding: np.ndarray
     noise: float
     seam: float = float("nan")
+    loudness: float = float("nan")
 
 
 def noise_penalty(*, y: np.ndarray, sr: int, n_fft: int = 1024) -> float:
@@ -84,15 +93,53 @@ def noise_penalty(*, y: np.ndarray, sr: int, n_fft: int = 1024) -> float:
     return float(np.clip(np.mean(flat) / 0.56 + hiss + 20 * clip, 0.0, 1.0))
 
 
-def measure(y: np.ndarray, *, sr: int, embedder: Embedder, seam: bool = False) -> Measures:
-    """Embed ``y`` and measure its noise (and its seam when ``seam``)."""
-    s = float("nan")
+def loudness_penalty(*, y: np.ndarray, sr: int, target_lufs: float | None = None,
+                     true_peak_db: float | None = None) -> float:
+    """How much a loop must be limited to reach ``target_lufs`` under ``true_peak_db``.
+
+    Every loop is finished at the target loudness with its true peak under the ceiling
+    (:func:`loopmill.loops.post.finish_loop`). A loop whose peak-to-loudness ratio fits
+    in ``true_peak_db - target_lufs`` (13 dB by default) needs a gain only: 0. Each dB
+    more is a dB the limiter takes off its peaks (flattened transients, pumping): the
+    penalty rises linearly to 1 at 12 dB over. Silent audio cannot be finished: 1.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape [C, T]
+    sr : int
+    target_lufs, true_peak_db : float, optional
+        Default: loopmill's (-14 LUFS, -1 dBTP).
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    from loopmill import settings
+    from loopmill.audio.loudness import integrated_loudness, true_peak
+
+    target = settings.TARGET_LUFS if target_lufs is None else target_lufs
+    ceiling = settings.TRUE_PEAK_DB if true_peak_db is None else true_peak_db
+    x = np.atleast_2d(np.asarray(y, dtype=np.float32))
+    lufs = integrated_loudness(x, sr=sr)
+    if not np.isfinite(lufs):
+        return 1.0
+    excess = (true_peak(x, sr=sr) - lufs) - (ceiling - target)
+    return float(np.clip(excess / _PLR_SPAN_DB, 0.0, 1.0))
+
+
+def measure(y: np.ndarray, *, sr: int, embedder: Embedder, seam: bool = False,
+            loudness: bool = False) -> Measures:
+    """Embed ``y`` and measure its noise (its seam when ``seam``, its
+    :func:`loudness_penalty` when ``loudness``)."""
+    s = lo = float("nan")
     if seam:
         from loopmill.loops.seam import seam_score
 
         s = float(seam_score(y, sr=sr, start=0, end=y.shape[1]))
+    if loudness:
+        lo = loudness_penalty(y=y, sr=sr)
     return Measures(embedding=embedder.embed(y, sr=sr), noise=noise_penalty(y=y, sr=sr),
-                    seam=s)
+                    seam=s, loudness=lo)
 
 
 def load_targets(paths: Sequence[str | Path], *, embedder: Embedder,
@@ -132,11 +179,13 @@ class Fitness:
         Target embeddings (``music``).
     listener : ListenerModel, optional
         The listener model (``user`` and ``dynamic``).
-    noise_weight, seam_weight : float
+    noise_weight, seam_weight, loudness_weight : float
+        Weights of the penalties (a weight of 0 leaves its measure out).
     """
 
     def __init__(self, mode: str, *, targets: np.ndarray | None = None, listener: Any = None,
-                 noise_weight: float = 0.0, seam_weight: float = 0.0) -> None:
+                 noise_weight: float = 0.0, seam_weight: float = 0.0,
+                 loudness_weight: float = 0.0) -> None:
         if mode not in FITNESS:
             raise BadInputError(f"unknown fitness {mode!r}; use one of {', '.join(FITNESS)}")
         if mode == "music" and (targets is None or len(targets) == 0):
@@ -145,6 +194,7 @@ class Fitness:
             raise BadInputError(f"{mode} fitness needs a listener model (user_model)")
         self.mode, self.targets, self.listener = mode, targets, listener
         self.noise_weight, self.seam_weight = float(noise_weight), float(seam_weight)
+        self.loudness_weight = float(loudness_weight)
 
     def base(self, embeddings: np.ndarray) -> np.ndarray:
         """The mode's term for embeddings ``[N, D]``."""
@@ -162,6 +212,8 @@ class Fitness:
         out = self.base(emb) - self.noise_weight * np.array([m.noise for m in measures])
         if self.seam_weight:
             out -= self.seam_weight * np.nan_to_num(np.array([m.seam for m in measures]))
+        if self.loudness_weight:
+            out -= self.loudness_weight * np.array([m.loudness for m in measures])
         bad = np.flatnonzero(~np.isfinite(out))
         if bad.size:
             raise BadInputError(f"fitness is NaN for candidate(s) {', '.join(map(str, bad))}; "

@@ -171,7 +171,8 @@ class EvolveSession:
                                           model=g.model, **opts)
         self.embedder = make_embedder(config.fitness.embedder)
         self.evaluator = Evaluator(embedder=config.fitness.embedder, sr=g.sample_rate,
-                                   workers=g.workers, seam=config.fitness.seam_weight > 0)
+                                   workers=g.workers, seam=config.fitness.seam_weight > 0,
+                                   loudness=config.fitness.loudness_weight > 0)
         targets = None
         if self.mode == "music":
             targets = load_targets(config.fitness.target, embedder=self.embedder,
@@ -182,7 +183,8 @@ class EvolveSession:
         self.state = state
         self.fitness = Fitness(self.mode, targets=targets, listener=state.listener,
                                noise_weight=config.fitness.noise_weight,
-                               seam_weight=config.fitness.seam_weight)
+                               seam_weight=config.fitness.seam_weight,
+                               loudness_weight=config.fitness.loudness_weight)
 
     def _new_searcher(self) -> Searcher:
         c = self.config
