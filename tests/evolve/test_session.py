@@ -243,3 +243,31 @@ def test_seam_and_loudness_weights_are_measured_in_a_run(
     # the same seed renders the same candidates; the raw renders peak over what -14 LUFS
     # at -1 dBTP allows, so the loudness term costs the best something
     assert weighted.history[0]["best"] < plain.history[0]["best"] - 1e-3
+
+
+def test_user_fitness_scores_with_the_saved_listener_model(
+        tmp_path: Path, hidden_target: tuple[Path, np.ndarray]) -> None:
+    """A listener whose taste is the target's embedding scores as music fitness does."""
+    from loopmill.evolve.embed import make_embedder
+    from loopmill.evolve.fitness import load_targets
+    from loopmill.evolve.listener import ListenerModel
+
+    base = fast(tmp_path, **{"search.searcher": "random", "evolution.population": 3,
+                             "evolution.generations": 2})
+    emb = load_targets([hidden_target[0]], embedder=make_embedder("features"),
+                       sr=base["generator.sample_rate"])[0]
+    model = ListenerModel(emb.size, name="ana")
+    model.u = emb.astype(np.float64)
+    path = model.save(tmp_path / "ana.json")
+    music = run_evolution(resolve_config(overrides={
+        **base, "logger.name": "m", "fitness.target": [str(hidden_target[0])]}))
+    user = run_evolution(resolve_config(overrides={
+        **base, "logger.name": "u", "fitness.mode": "user", "user_model.path": str(path),
+        "user_model.feedback": "none"}))
+    for m, u in zip(music.history, user.history, strict=True):
+        assert u["best"] == pytest.approx(m["best"]) and u["mean"] == pytest.approx(m["mean"])
+    ListenerModel(5, name="small").save(tmp_path / "small.json")
+    with pytest.raises(BadInputError, match="made for 5-value embeddings"):
+        run_evolution(resolve_config(overrides={
+            **base, "logger.name": "s", "fitness.mode": "user",
+            "user_model.path": str(tmp_path / "small.json")}))
