@@ -72,7 +72,7 @@ def evaluate_job(job: dict[str, Any]) -> Evaluated | LoopmillError:
     try:
         audio, info = render_design(job["design"], sr=job["sr"])
         m = measure(audio, sr=job["sr"], embedder=make_embedder(job["embedder"]),
-                    seam=job["seam"], loudness=job.get("loudness", False))
+                    seam=job["seam"], loudness=job["loudness"])
     except LoopmillError as exc:
         return exc
     except Exception as exc:  # a worker's surprise travels back as one error
