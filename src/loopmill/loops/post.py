@@ -88,19 +88,22 @@ def _process_halves(
 
     t = x.shape[1]
     mid = t // 2
+    # each thread fills its own half (pedalboard keeps the channel count): nothing is
+    # concatenated on the caller's thread afterwards
+    result = np.empty((x.shape[0], t), dtype=np.float32)
 
-    def half(i: int) -> np.ndarray:
+    def half(i: int) -> None:
         a, b = (0, mid) if i == 0 else (mid, t)
         pre = x[:, t - warm:] if a == 0 else x[:, a - warm:a]  # the audio before it
         ext = np.concatenate([pre, x[:, a:b]], axis=1)
         board = plugin if i == 0 else make()
         with no_denormals():
             out = board(ext, sr, reset=True)
-        return np.asarray(out[:, -(b - a):], dtype=np.float32)
+        result[:, a:b] = out[:, -(b - a):]
 
     with ThreadPoolExecutor(max_workers=max_threads()) as pool:
-        first, second = pool.map(half, (0, 1))
-    return np.ascontiguousarray(np.concatenate([first, second], axis=1))
+        list(pool.map(half, (0, 1)))
+    return result
 
 
 def _limit(x: np.ndarray, sr: int, threshold_db: float) -> np.ndarray:

@@ -208,7 +208,10 @@ class ComposerEngine(EngineBase):
                 y = process_loop(y, sr=sr, board=board, channels=2)
             if send is None:
                 return y, None
-            return y * np.float32(send.dry), y * np.float32(send.wet)
+            wet = y * np.float32(send.wet)
+            # y is a new array unless it is a lone stem without effects: scaled in place
+            owned = y is not stems[groups[group][0]]
+            return np.multiply(y, np.float32(send.dry), out=y if owned else None), wet
 
         mix = np.zeros((2, n), dtype=np.float32)
         bus = np.zeros((2, n), dtype=np.float32)

@@ -9,9 +9,11 @@ loop the modulation is periodic: the loop's end still meets its start (seamless)
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from loopmill._threads import max_threads
 from loopmill.errors import BadInputError
 
 __all__ = ["FLUTTER_SHARE", "wow_flutter"]
@@ -20,6 +22,7 @@ __all__ = ["FLUTTER_SHARE", "wow_flutter"]
 FLUTTER_SHARE = 0.25
 _FLUTTER_HZ = (6.0, 10.0)
 _STEP = 32  # samples between computed delay values
+_CHUNK = 1 << 16  # samples per piece: the float64 temporaries stay in cache
 
 
 def _cycles(rate: float, seconds: float) -> int:
@@ -78,12 +81,22 @@ def wow_flutter(
         w = 2 * math.pi * k / seconds
         peak = 2.0 ** (share * depth / 1200.0) - 1.0  # the pitch ratio's peak deviation
         coarse += peak / w * np.sin(w * t + phi)
-    idx = np.arange(n, dtype=np.float64)
-    pos = idx - np.interp(idx, t * sr, coarse) * sr
-    i0 = np.floor(pos).astype(np.int64)
-    frac = (pos - i0).astype(np.float32)
-    i0 %= n
-    i1 = i0 + 1
-    i1[i1 == n] = 0
-    a = x[:, i0]
-    return (a + (x[:, i1] - a) * frac).astype(np.float32, copy=False)
+    head = t * sr  # where the coarse delay values sit, in samples
+    out = np.empty_like(x)
+
+    def chunk(lo: int) -> None:
+        # elementwise, so chunks on two threads give the very samples of one pass
+        hi = min(lo + _CHUNK, n)
+        idx = np.arange(lo, hi, dtype=np.float64)
+        pos = idx - np.interp(idx, head, coarse) * sr
+        i0 = np.floor(pos).astype(np.int64)
+        frac = (pos - i0).astype(np.float32)
+        i0 %= n
+        i1 = i0 + 1
+        i1[i1 == n] = 0
+        a = x[:, i0]
+        out[:, lo:hi] = a + (x[:, i1] - a) * frac
+
+    with ThreadPoolExecutor(max_workers=max_threads()) as pool:
+        list(pool.map(chunk, range(0, n, _CHUNK)))
+    return out
