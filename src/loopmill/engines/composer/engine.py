@@ -203,6 +203,8 @@ class ComposerEngine(EngineBase):
             y = stems[groups[group][0]]
             for role in groups[group][1:]:
                 y = y + stems[role]
+            for role in groups[group][1:]:
+                del stems[role]  # summed: its memory can serve the next stem
             board, send = boards[group]
             if len(board):
                 y = process_loop(y, sr=sr, board=board, channels=2)
