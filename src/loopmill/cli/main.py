@@ -62,9 +62,14 @@ def _root(
 def main() -> None:
     """Console-script entry point."""
     from loopmill._alloc import keep_freed_memory
+    from loopmill._exit import exit_now
 
     keep_freed_memory()
-    app()
+    try:
+        app()
+    except SystemExit as done:  # typer ends every command with one
+        exit_now(done.code)
+    exit_now(0)
 
 
 if __name__ == "__main__":
