@@ -69,6 +69,7 @@ def worker_setup(parent_pid: int | None = None) -> None:
     from loopmill._alloc import keep_freed_memory
     from loopmill._threads import set_max_threads
 
+    keep_freed_memory()  # no page faults for every reused buffer; before any thread starts
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent_pid is not None:
         from loopmill._parent import watch_parent
@@ -76,7 +77,6 @@ def worker_setup(parent_pid: int | None = None) -> None:
         watch_parent(parent_pid)
     set_max_threads(1)
     clean_stale_staging()  # what killed workers of earlier runs left in the temp folder
-    keep_freed_memory()  # no page faults for every reused multi-megabyte buffer
 
 
 def staging_dir(*, root: Path | None = None) -> Path:

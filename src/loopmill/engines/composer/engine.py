@@ -200,20 +200,20 @@ class ComposerEngine(EngineBase):
         }
 
         def effects(group: str) -> tuple[np.ndarray, np.ndarray | None]:
-            y = stems[groups[group][0]]
-            for role in groups[group][1:]:
-                y = y + stems[role]
-            for role in groups[group][1:]:
-                del stems[role]  # summed: its memory can serve the next stem
+            # taken out of the dict: their memory can serve the next stems, and y is
+            # this thread's alone (scaled in place below)
+            first, *rest = (stems.pop(role) for role in groups[group])
+            y = first
+            for more in rest:
+                y = y + more
             board, send = boards[group]
             if len(board):
                 y = process_loop(y, sr=sr, board=board, channels=2)
             if send is None:
                 return y, None
             wet = y * np.float32(send.wet)
-            # y is a new array unless it is a lone stem without effects: scaled in place
-            owned = y is not stems[groups[group][0]]
-            return np.multiply(y, np.float32(send.dry), out=y if owned else None), wet
+            y *= np.float32(send.dry)
+            return y, wet
 
         mix = np.zeros((2, n), dtype=np.float32)
         bus = np.zeros((2, n), dtype=np.float32)

@@ -81,14 +81,14 @@ def wow_flutter(
         w = 2 * math.pi * k / seconds
         peak = 2.0 ** (share * depth / 1200.0) - 1.0  # the pitch ratio's peak deviation
         coarse += peak / w * np.sin(w * t + phi)
-    head = t * sr  # where the coarse delay values sit, in samples
+    grid = t * sr  # the samples the coarse delay values sit at
     out = np.empty_like(x)
 
     def chunk(lo: int) -> None:
         # elementwise, so chunks on two threads give the very samples of one pass
         hi = min(lo + _CHUNK, n)
         idx = np.arange(lo, hi, dtype=np.float64)
-        pos = idx - np.interp(idx, head, coarse) * sr
+        pos = idx - np.interp(idx, grid, coarse) * sr
         i0 = np.floor(pos).astype(np.int64)
         frac = (pos - i0).astype(np.float32)
         i0 %= n
