@@ -27,8 +27,13 @@ def source(rev: str, tmp: Path) -> Path:
 
 
 def env(src: Path) -> dict[str, str]:
-    """The environment of a process that imports loopmill from ``src``."""
-    return {**os.environ, "PYTHONPATH": str(src)}
+    """The environment of a process that imports loopmill from ``src``.
+
+    Without ``PYTHONDONTWRITEBYTECODE``: both sides cache their bytecode, as a user's
+    Python does, so neither pays for compiling its sources on every run.
+    """
+    user = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**user, "PYTHONPATH": str(src)}
 
 
 def loopmill(*args: str) -> list[str]:

@@ -1,9 +1,10 @@
 """Composer speed: prompt to encoded loop files, each run in a fresh process.
 
-Issue 3's targets, on this 2-core machine:
+Targets, on this 2-core machine:
 
-* a 60 s stereo 44.1 kHz loop from prompt to encoded OGG **and** MP3 in <= 2 s wall,
-  process start included;
+* a 60 s stereo 44.1 kHz loop from prompt to encoded OGG **and** MP3 in <= 2.5 s wall,
+  process start included (issue 13, after the composer's form, stereo and ensemble work;
+  issue 3 had asked 2 s of the simpler composer);
 * ``loopmill generate --count 20`` at >= 20x real time.
 
 For scale, the Tydust game-audio notes report 60-120 s for a 60 s track with
@@ -14,6 +15,15 @@ and of the two encoders, and the synthesis alone (no effects, no post stage, no
 encoding) as the baseline, so the table shows what effects, limiter and encoders cost.
 
 Usage: ``.venv/bin/python benchmarks/generate_bench.py [--repeat 3]``
+
+``--all-genres`` times only the real command, for one 60-64 s loop of every genre of
+``benchmarks/composer_quality.py`` at that genre's tempo (median and worst of
+``--repeat``, seeds 0, 1, ...).
+
+Every command runs as a user's would, with Python's bytecode cache on: the children get
+the environment without ``PYTHONDONTWRITEBYTECODE`` (some sandboxes set it, and then
+every run compiles loopmill's ~95 modules again, about 0.15 s that no installed copy
+pays), after one warm-up run that writes the cache.
 
 ``--vs REV`` times the same commands of commit ``REV`` and of this tree side by side
 in one run (fresh processes, alternating, median of ``--repeat``), with the ratio:
@@ -67,11 +77,45 @@ PROMPTS = (
 )
 
 
+# the environment a user's shell gives: bytecode cached, as Python does by default
+USER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(cmd: list[str]) -> tuple[float, str]:
     """Wall seconds of a fresh process and its stdout."""
     t = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         env=USER_ENV).stdout
     return time.perf_counter() - t, out
+
+
+def generate_cmd(prompt: str, seed: int, dest: str) -> list[str]:
+    """The real command: a 60-64 s loop of ``prompt``, OGG and MP3, into ``dest``."""
+    return [str(Path(sys.executable).with_name("loopmill")), "generate", prompt,
+            "--seed", str(seed), "--min-duration", "60", "--max-duration", "64",
+            "--format", "ogg,mp3", "--dest", dest]
+
+
+def all_genres(repeat: int) -> None:
+    """Wall seconds of the real command for one loop per genre, against 2.5 s."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from composer_quality import PROMPTS
+
+    print(f"# 60 s loop, prompt to ogg+mp3, every genre, {time.strftime('%Y-%m-%d')}, "
+          f"{os.cpu_count()} cores, {repeat} runs each\n")
+    print("| genre | prompt | median s | worst s | target 2.5 s (median) |")
+    print("|---|---|---:|---:|---|")
+    met = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        timed(generate_cmd("synthwave", 0, tmp))  # warm-up: writes the bytecode cache
+        for genre, (prompt, bpm) in PROMPTS.items():
+            text = f"{prompt}, {bpm} BPM"
+            walls = [timed(generate_cmd(text, seed, tmp))[0] for seed in range(repeat)]
+            median = statistics.median(walls)
+            met += median <= 2.5
+            print(f"| {genre} | {text} | {median:.2f} | {max(walls):.2f} | "
+                  f"{'met' if median <= 2.5 else 'not met'} |", flush=True)
+    print(f"\n**{met} of {len(PROMPTS)} genres** at <= 2.5 s (median)")
 
 
 def compare(rev: str, repeat: int, *, count: bool = True) -> None:
@@ -119,7 +163,12 @@ def main() -> None:
     ap.add_argument("--vs", metavar="REV", help="compare with this commit, side by side")
     ap.add_argument("--no-count", action="store_true",
                     help="with --vs: skip the --count 20 row (the 60 s loops only)")
+    ap.add_argument("--all-genres", action="store_true",
+                    help="the real command only, one 60 s loop of every genre")
     args = ap.parse_args()
+    if args.all_genres:
+        all_genres(args.repeat)
+        return
     if args.vs:
         compare(args.vs, args.repeat, count=not args.no_count)
         return
@@ -127,21 +176,18 @@ def main() -> None:
     print(f"# Composer speed, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores\n")
     print(
         "| prompt | loop s | `loopmill generate` wall s (ogg+mp3) | generate s | encode s "
-        "| synthesis only s | target 2 s |"
+        "| synthesis only s | target 2.5 s |"
     )
     print("|---|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as tmp:
+        timed(generate_cmd(PROMPTS[0], 0, tmp))  # warm-up: writes the bytecode cache
         for i, prompt in enumerate(PROMPTS):
-            cli = [
-                str(exe.with_name("loopmill")), "generate", prompt, "--seed", str(i),
-                "--min-duration", "60", "--max-duration", "64", "--format", "ogg,mp3",
-                "--dest", tmp,
-            ]
+            cli = generate_cmd(prompt, i, tmp)
             wall = statistics.median(timed(cli)[0] for _ in range(args.repeat))
             _, out = timed([str(exe), "-c", ONE, prompt, str(i), tmp])
             dur, gen, enc = (float(x) for x in out.split())
             _, dry = timed([str(exe), "-c", DRY, prompt, str(i)])
-            ok = "met" if wall <= 2.0 else "not met"
+            ok = "met" if wall <= 2.5 else "not met"
             print(
                 f"| {prompt} | {dur:.1f} | {wall:.2f} | {gen:.2f} | {enc:.2f} | "
                 f"{float(dry):.2f} | {ok} |"
