@@ -26,14 +26,18 @@ def source(rev: str, tmp: Path) -> Path:
     return out / "src"
 
 
+#: The environment a user's shell gives: bytecode cached, as Python does by default
+#: (some sandboxes set ``PYTHONDONTWRITEBYTECODE``, and then every run compiles again).
+USER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def env(src: Path) -> dict[str, str]:
     """The environment of a process that imports loopmill from ``src``.
 
     Without ``PYTHONDONTWRITEBYTECODE``: both sides cache their bytecode, as a user's
     Python does, so neither pays for compiling its sources on every run.
     """
-    user = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**user, "PYTHONPATH": str(src)}
+    return {**USER_ENV, "PYTHONPATH": str(src)}
 
 
 def loopmill(*args: str) -> list[str]:
